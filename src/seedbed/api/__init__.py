@@ -1,0 +1,1 @@
+"""HTTP surfaces. Routes validate input, call one service function, shape the response."""

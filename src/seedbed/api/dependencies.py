@@ -1,0 +1,43 @@
+"""What routes receive: the caller (workspace and name) and a unit of work."""
+
+from typing import Annotated, Iterator
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Connection
+
+from seedbed.domain.keys import secret_from_header
+from seedbed.services import keys
+from seedbed.services.context import DEFAULT_WORKSPACE, Caller
+from seedbed.storage.database import Database
+
+WORKSPACE_HEADER = "comet-workspace"
+
+
+def _database(request: Request) -> Database:
+    return request.app.state.database
+
+
+def current_caller(request: Request) -> Caller:
+    workspace = request.headers.get(WORKSPACE_HEADER, "").strip() or None
+    if not request.app.state.settings.requires_api_key:
+        return Caller(workspace=workspace or DEFAULT_WORKSPACE)
+    secret = secret_from_header(request.headers.get("authorization"))
+    with _database(request).reading() as connection:
+        return keys.authenticate(connection, secret, workspace)
+
+
+def reading(request: Request) -> Iterator[Connection]:
+    with _database(request).reading() as connection:
+        yield connection
+
+
+def writing(request: Request) -> Iterator[Connection]:
+    with _database(request).writing() as connection:
+        yield connection
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+# scope="function": the transaction commits before the response goes out, so a client
+# never sees success for a write that then fails to commit.
+Reading = Annotated[Connection, Depends(reading, scope="function")]
+Writing = Annotated[Connection, Depends(writing, scope="function")]

@@ -1,0 +1,17 @@
+"""The Opik-compatible surface, served under ``/v1/private`` and ``/api/v1/private``
+(the Opik client is pointed at ``http://host:port/api``)."""
+
+from fastapi import APIRouter, FastAPI
+
+from seedbed.api.opik import datasets, health, items, versions
+
+
+def install_opik_routes(app: FastAPI) -> None:
+    private = APIRouter()
+    # Item routes first: ``PUT /datasets/items`` must not be read as ``PUT /datasets/{id}``.
+    private.include_router(items.router)
+    private.include_router(versions.router)
+    private.include_router(datasets.router)
+    for root in ("", "/api"):
+        app.include_router(private, prefix=f"{root}/v1/private")
+        app.include_router(health.router, prefix=root)

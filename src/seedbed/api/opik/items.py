@@ -1,0 +1,129 @@
+"""Opik routes for dataset items."""
+
+import json
+from typing import Literal
+
+from fastapi import APIRouter, Form, Response, UploadFile
+
+from seedbed.api.dependencies import CallerDep, Reading, Writing
+from seedbed.api.opik import presenters
+from seedbed.api.opik.datasets import PageQuery, SizeQuery
+from seedbed.api.opik.schemas import (
+    DatasetItemBatchWrite,
+    DatasetItemPatch,
+    DatasetItemsDelete,
+    DatasetItemStreamRequest,
+)
+from seedbed.domain import imports
+from seedbed.domain.errors import InvalidInput
+from seedbed.services import datasets, items
+
+router = APIRouter(tags=["Datasets"])
+
+
+def _text(value) -> str | None:
+    return str(value) if value is not None else None
+
+
+@router.put("/datasets/items", status_code=204)
+def upsert_items(body: DatasetItemBatchWrite, connection: Writing, caller: CallerDep) -> None:
+    drafts = [items.draft_from_fields(item.model_dump(mode="json")) for item in body.items]
+    items.upsert_items(
+        connection,
+        caller,
+        drafts,
+        dataset_id=_text(body.dataset_id),
+        dataset_name=body.dataset_name,
+        batch_group_id=_text(body.batch_group_id),
+    )
+
+
+@router.post("/datasets/items/stream")
+def stream_items(body: DatasetItemStreamRequest, connection: Reading, caller: CallerDep) -> Response:
+    found = items.stream_items(
+        connection,
+        caller,
+        body.dataset_name,
+        last_retrieved_id=_text(body.last_retrieved_id),
+        limit=body.steam_limit,
+        version=body.dataset_version,
+        filters=body.filters,
+    )
+    lines = "".join(json.dumps(presenters.item(item)) + "\n" for item in found)
+    return Response(lines, media_type="application/octet-stream")
+
+
+@router.post("/datasets/items/delete", status_code=204)
+def delete_items(body: DatasetItemsDelete, connection: Writing, caller: CallerDep) -> None:
+    items.delete_items(
+        connection,
+        caller,
+        item_ids=[str(item_id) for item_id in body.item_ids] if body.item_ids else None,
+        dataset_id=_text(body.dataset_id),
+        filters=[entry.model_dump() for entry in body.filters] if body.filters else None,
+        batch_group_id=_text(body.batch_group_id),
+    )
+
+
+def _read_upload(file: UploadFile) -> str:
+    raw = file.file.read()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("the uploaded file must be UTF-8 text") from None
+
+
+def _import(connection, caller, dataset_id: str, text: str, file_format: str) -> None:
+    dataset = datasets.require_dataset(connection, caller, dataset_id)
+    items.import_rows(connection, caller, dataset, imports.read_rows(text, file_format))
+
+
+@router.post("/datasets/items/from-csv", status_code=202)
+def upload_csv(file: UploadFile, connection: Writing, caller: CallerDep, dataset_id: str = Form()) -> None:
+    # Processed before answering (not in the background as in Opik): when the 202 arrives
+    # the items are there, and a bad file is a 400 instead of a silent failure.
+    _import(connection, caller, dataset_id, _read_upload(file), "csv")
+
+
+@router.post("/datasets/items/from-json", status_code=202)
+def upload_json(
+    file: UploadFile,
+    connection: Writing,
+    caller: CallerDep,
+    dataset_id: str = Form(),
+    format: Literal["json", "jsonl"] = Form(),
+) -> None:
+    _import(connection, caller, dataset_id, _read_upload(file), format)
+
+
+@router.get("/datasets/items/{item_id}")
+def get_item(item_id: str, connection: Reading, caller: CallerDep) -> dict:
+    return presenters.item(items.get_item(connection, caller, item_id))
+
+
+@router.patch("/datasets/items/{item_id}", status_code=204)
+def patch_item(item_id: str, body: DatasetItemPatch, connection: Writing, caller: CallerDep) -> None:
+    items.patch_item(connection, caller, item_id, body.model_dump(mode="json", exclude_unset=True))
+
+
+@router.get("/datasets/{dataset_id}/items")
+def list_items(
+    dataset_id: str,
+    connection: Reading,
+    caller: CallerDep,
+    page: int = PageQuery,
+    size: int = SizeQuery,
+    version: str | None = None,
+    filters: str | None = None,
+    sorting: str | None = None,
+    truncate: bool = False,
+) -> dict:
+    found = items.list_items(connection, caller, dataset_id, page, size, version, filters, sorting)
+    return {
+        "content": [presenters.item(item, truncate) for item in found.content],
+        "page": found.page,
+        "size": len(found.content),
+        "total": found.total,
+        "columns": [presenters.column(column) for column in found.columns],
+        "sortableBy": presenters.item_sortable_by(found.columns),
+    }

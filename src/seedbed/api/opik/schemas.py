@@ -1,0 +1,110 @@
+"""Request bodies of Opik's dataset API (``opik-openapi.yaml``). Unknown fields are
+ignored, as the Opik server does, so newer clients keep working."""
+
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class DatasetWrite(_Body):
+    name: str = Field(min_length=1)
+    id: UUID | None = None
+    description: str | None = None
+    project_id: UUID | None = None
+    project_name: str | None = None
+    type: Literal["dataset", "evaluation_suite"] | None = None
+    visibility: Literal["private", "public"] | None = None
+    tags: list[str] | None = None
+
+
+class DatasetUpdate(_Body):
+    name: str = Field(min_length=1)
+    description: str | None = None
+    visibility: Literal["private", "public"] | None = None
+    tags: list[str] | None = None
+
+
+class DatasetIdentifier(_Body):
+    dataset_name: str = Field(min_length=1)
+    project_name: str | None = None
+
+
+class BatchDelete(_Body):
+    ids: list[UUID] = Field(min_length=1, max_length=1000)
+
+
+class DatasetItemWrite(_Body):
+    id: UUID | None = None
+    trace_id: UUID | None = None
+    span_id: UUID | None = None
+    source: Literal["manual", "trace", "span", "sdk"] = "sdk"
+    data: dict[str, Any]
+    tags: list[str] | None = None
+    description: str | None = None
+    evaluators: list[dict[str, Any]] | None = None
+    execution_policy: dict[str, Any] | None = None
+
+
+class DatasetItemBatchWrite(_Body):
+    dataset_name: str | None = None
+    dataset_id: UUID | None = None
+    project_name: str | None = None
+    project_id: UUID | None = None
+    items: list[DatasetItemWrite] = Field(min_length=1, max_length=1000)
+    batch_group_id: UUID | None = None
+
+
+class DatasetItemPatch(_Body):
+    trace_id: UUID | None = None
+    span_id: UUID | None = None
+    source: Literal["manual", "trace", "span", "sdk"] | None = None
+    data: dict[str, Any] | None = None
+    tags: list[str] | None = None
+    description: str | None = None
+    evaluators: list[dict[str, Any]] | None = None
+    execution_policy: dict[str, Any] | None = None
+
+
+class DatasetItemStreamRequest(_Body):
+    dataset_name: str = Field(min_length=1)
+    last_retrieved_id: UUID | None = None
+    steam_limit: int | None = Field(default=None, ge=1, le=2000)
+    dataset_version: str | None = None
+    project_name: str | None = None
+    filters: str | None = None
+
+
+class DatasetItemFilter(_Body):
+    field: str
+    operator: str
+    key: str | None = None
+    value: str | None = None
+
+
+class DatasetItemsDelete(_Body):
+    item_ids: list[UUID] | None = Field(default=None, min_length=1, max_length=1000)
+    dataset_id: UUID | None = None
+    filters: list[DatasetItemFilter] | None = None
+    batch_group_id: UUID | None = None
+
+
+class DatasetVersionTag(_Body):
+    tag: str = Field(max_length=100)
+
+
+class DatasetVersionRestore(_Body):
+    version_ref: str = Field(min_length=1)
+
+
+class DatasetVersionRetrieve(_Body):
+    version_name: str = Field(min_length=1, pattern=r"^v\d+$")
+
+
+class DatasetVersionUpdate(_Body):
+    change_description: str | None = None
+    tags_to_add: list[str] | None = Field(default=None, max_length=100)

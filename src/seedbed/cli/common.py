@@ -1,0 +1,42 @@
+"""Options and helpers shared by the CLI commands."""
+
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from seedbed.domain.errors import SeedbedError
+from seedbed.settings import Settings
+from seedbed.storage import migrate
+from seedbed.storage.database import Database
+
+console = Console()
+errors = Console(stderr=True)
+
+DatabaseUrlOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy database URL [env: SEEDBED_DATABASE_URL; default: SQLite file in ~/.seedbed]",
+        show_default=False,
+    ),
+]
+WorkspaceOption = Annotated[
+    str, typer.Option("--workspace", "-w", help="Workspace to act in.", envvar="SEEDBED_WORKSPACE")
+]
+
+
+def settings_with(**overrides) -> Settings:
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def open_database(database_url: str | None) -> Database:
+    """The configured database, migrated to the newest schema."""
+    database = Database(settings_with(database_url=database_url).database_url)
+    migrate.upgrade(database)
+    return database
+
+
+def fail(error: SeedbedError) -> None:
+    errors.print(f"[red]error:[/red] {error.message}")
+    raise typer.Exit(code=1)

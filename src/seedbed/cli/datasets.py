@@ -1,0 +1,141 @@
+"""``seedbed datasets``: list, create, import and export datasets."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from seedbed.cli.common import DatabaseUrlOption, WorkspaceOption, console, fail, open_database
+from seedbed.domain import imports
+from seedbed.domain.errors import SeedbedError
+from seedbed.services import datasets, items
+from seedbed.services.context import Caller
+
+app = typer.Typer(help="List, create, import and export datasets.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_datasets(
+    name: Annotated[Optional[str], typer.Option(help="Only datasets whose name contains this.")] = None,
+    workspace: WorkspaceOption = "default",
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """List the datasets of a workspace, newest first."""
+    database = open_database(database_url)
+    table = Table("name", "items", "latest version", "last updated", "id")
+    with database.reading() as connection:
+        page_number = 1
+        while True:
+            page = datasets.find_datasets(connection, Caller(workspace), page_number, 100, name)
+            for view in page.content:
+                latest = view.latest_version
+                table.add_row(
+                    view.dataset.name,
+                    str(view.dataset.items_count),
+                    latest.name if latest else "-",
+                    view.dataset.last_updated_at.strftime("%Y-%m-%d %H:%M"),
+                    view.dataset.id,
+                )
+            if page_number * 100 >= page.total:
+                break
+            page_number += 1
+    console.print(table)
+
+
+@app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="Name of the new dataset.")],
+    description: Annotated[Optional[str], typer.Option(help="What the dataset is for.")] = None,
+    workspace: WorkspaceOption = "default",
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Create an empty dataset."""
+    database = open_database(database_url)
+    try:
+        with database.writing() as connection:
+            created = datasets.create_dataset(connection, Caller(workspace), name, description=description)
+    except SeedbedError as error:
+        fail(error)
+    console.print(f"created dataset '{created.name}' ({created.id})")
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="A .jsonl, .json (array of objects) or .csv file.", exists=True, dir_okay=False)],
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset to add to; created if missing.")],
+    file_format: Annotated[
+        Optional[str], typer.Option("--format", help="jsonl, json or csv [default: from the file name]", show_default=False)
+    ] = None,
+    workspace: WorkspaceOption = "default",
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Add the rows of a file to a dataset, as one new version.
+
+    In JSON and JSONL rows the keys id, source, description, tags, evaluators and
+    execution_policy are the item's own fields; all other keys are its data. Rows with
+    an id that already exists replace that item.
+    """
+    database = open_database(database_url)
+    caller = Caller(workspace)
+    try:
+        chosen = file_format or imports.detect_format(file.name)
+        rows = imports.read_rows(file.read_text(encoding="utf-8-sig"), chosen)
+        with database.writing() as connection:
+            target = datasets.get_or_create_by_name(connection, caller, dataset)
+            version = items.import_rows(connection, caller, target, rows)
+    except SeedbedError as error:
+        fail(error)
+    if version is None:
+        console.print(f"nothing new: every row of {file.name} is already in '{dataset}'")
+        return
+    changes = version.changes
+    console.print(
+        f"'{dataset}' is now at {version.name}: {changes.added} added, {changes.modified} modified, "
+        f"{version.items_total} items in all"
+    )
+
+
+@app.command("export")
+def export(
+    dataset: Annotated[str, typer.Argument(help="Name of the dataset.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write [default: standard output].", show_default=False)] = None,
+    file_format: Annotated[str, typer.Option("--format", help="jsonl (whole items) or csv (data only).")] = "jsonl",
+    version: Annotated[Optional[str], typer.Option(help="Version name (v3), hash or tag [default: latest].", show_default=False)] = None,
+    workspace: WorkspaceOption = "default",
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Write a dataset's items as JSONL or CSV."""
+    if file_format not in ("jsonl", "csv"):
+        fail(SeedbedError("--format must be jsonl or csv"))
+    database = open_database(database_url)
+    try:
+        with database.reading() as connection:
+            target = datasets.require_dataset_by_name(connection, Caller(workspace), dataset)
+            found = list(items.export_items(connection, Caller(workspace), target, version))
+    except SeedbedError as error:
+        fail(error)
+    if file_format == "csv":
+        text = imports.write_csv([item.data for item in found])
+    else:
+        text = "".join(json.dumps(_jsonl_row(item), ensure_ascii=False) + "\n" for item in found)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"wrote {len(found)} items to {output}")
+
+
+def _jsonl_row(item) -> dict:
+    """The flat row ``import`` reads back: data keys plus the item's own fields."""
+    row = dict(item.data)
+    row["id"] = item.id
+    row["source"] = item.source
+    for name in ("description", "evaluators", "execution_policy"):
+        if getattr(item, name):
+            row[name] = getattr(item, name)
+    if item.tags:
+        row["tags"] = item.tags
+    return row

@@ -1,0 +1,17 @@
+"""Entry point of the ``seedbed`` command."""
+
+import typer
+
+from seedbed.cli import datasets, keys
+from seedbed.cli.serve import serve
+
+app = typer.Typer(
+    name="seedbed",
+    help="Grow LLM-evaluation datasets from a handful of seeds, keep them versioned, "
+    "and measure your app against them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve)
+app.add_typer(keys.app, name="keys")
+app.add_typer(datasets.app, name="datasets")

@@ -1,0 +1,29 @@
+"""``seedbed serve``."""
+
+from typing import Annotated, Optional
+
+import typer
+import uvicorn
+
+from seedbed.api.app import create_app
+from seedbed.cli.common import DatabaseUrlOption, console, open_database, settings_with
+
+
+def serve(
+    host: Annotated[
+        Optional[str],
+        typer.Option(help="Address to listen on. Anything but a loopback address requires API keys. [env: SEEDBED_HOST; default: 127.0.0.1]", show_default=False),
+    ] = None,
+    port: Annotated[
+        Optional[int], typer.Option(help="Port to listen on. [env: SEEDBED_PORT; default: 5174]", show_default=False)
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Run the seedbed server (Opik-compatible REST API)."""
+    settings = settings_with(host=host, port=port, database_url=database_url)
+    database = open_database(settings.database_url)
+    app = create_app(settings, database)
+    mode = "API keys required" if settings.requires_api_key else "local mode, no API key needed"
+    console.print(f"seedbed listening on http://{settings.host}:{settings.port} ({mode})")
+    console.print(f"  Opik clients: OPIK_URL_OVERRIDE=http://{settings.host}:{settings.port}/api")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -1,0 +1,1 @@
+"""Plain rules and values: no web framework, no database, no HTTP client."""

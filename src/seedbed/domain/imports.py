@@ -1,0 +1,101 @@
+"""Reading items from files: JSONL, JSON (an array of objects) and CSV.
+
+Reserved keys in JSON/JSONL rows (``id``, ``source``, ``description``, ``tags``,
+``evaluators``, ``execution_policy``) become the item's own fields, as in Opik's
+``from-json`` upload; every other key goes into ``data``. A CSV row is all data.
+"""
+
+import csv
+import io
+import json
+from typing import Any, Iterator
+
+from seedbed.domain.errors import InvalidInput
+
+RESERVED_KEYS = ("id", "source", "description", "tags", "evaluators", "execution_policy")
+FORMATS = ("jsonl", "json", "csv")
+
+
+def detect_format(filename: str) -> str:
+    lowered = filename.lower()
+    for name in ("jsonl", "ndjson"):
+        if lowered.endswith("." + name):
+            return "jsonl"
+    for name in ("json", "csv"):
+        if lowered.endswith("." + name):
+            return name
+    raise InvalidInput(f"cannot tell the format of {filename!r}: use .jsonl, .json or .csv")
+
+
+def split_reserved(row: dict[str, Any]) -> dict[str, Any]:
+    """Turn one flat row into item fields, with the remaining keys as ``data``."""
+    fields = {key: row[key] for key in RESERVED_KEYS if row.get(key) is not None}
+    fields["data"] = {key: value for key, value in row.items() if key not in RESERVED_KEYS}
+    return fields
+
+
+def read_rows(text: str, file_format: str) -> Iterator[dict[str, Any]]:
+    if file_format == "jsonl":
+        yield from _read_jsonl(text)
+    elif file_format == "json":
+        yield from _read_json(text)
+    elif file_format == "csv":
+        yield from _read_csv(text)
+    else:
+        raise InvalidInput(f"unknown format {file_format!r}; expected one of {', '.join(FORMATS)}")
+
+
+def _read_jsonl(text: str) -> Iterator[dict[str, Any]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InvalidInput(f"line {number}: not valid JSON ({error.msg})") from None
+        if not isinstance(row, dict):
+            raise InvalidInput(f"line {number}: each line must be a JSON object")
+        yield split_reserved(row)
+
+
+def _read_json(text: str) -> Iterator[dict[str, Any]]:
+    try:
+        rows = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(f"not valid JSON ({error.msg} at line {error.lineno})") from None
+    if not isinstance(rows, list):
+        raise InvalidInput("a JSON file must hold an array of objects")
+    for number, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise InvalidInput(f"element {number}: each element must be a JSON object")
+        yield split_reserved(row)
+
+
+def _read_csv(text: str) -> Iterator[dict[str, Any]]:
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise InvalidInput("the CSV file has no header row")
+    for row in reader:
+        if None in row:
+            raise InvalidInput(f"line {reader.line_num}: more values than header columns")
+        yield {"data": {key: value for key, value in row.items()}}
+
+
+def write_csv(rows: list[dict[str, Any]]) -> str:
+    """Items' data as CSV; nested values are written as JSON text."""
+    columns: list[str] = []
+    for row in rows:
+        for key in row:
+            if key not in columns:
+                columns.append(key)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                key: json.dumps(value) if isinstance(value, (dict, list)) else value
+                for key, value in row.items()
+            }
+        )
+    return out.getvalue()

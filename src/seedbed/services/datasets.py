@@ -1,0 +1,178 @@
+"""Datasets: create, find, read, rename, delete — always within the caller's workspace."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from seedbed.domain import ids
+from seedbed.domain.datasets import DATASET_FIELDS, DATASET_TYPES, VISIBILITIES, Dataset
+from seedbed.domain.errors import Conflict, InvalidInput, NotFound
+from seedbed.domain.filters import parse_filters, parse_sorting
+from seedbed.domain.versions import DatasetVersion
+from seedbed.services.context import Caller, utcnow
+from seedbed.storage.repositories.datasets import DatasetRepository
+from seedbed.storage.repositories.versions import VersionRepository
+
+
+@dataclass
+class DatasetView:
+    """A dataset with its newest version, as listings show it."""
+
+    dataset: Dataset
+    latest_version: DatasetVersion | None
+
+
+@dataclass
+class DatasetPage:
+    content: list[DatasetView]
+    page: int
+    size: int
+    total: int
+
+
+def _check_name(name: str | None) -> str:
+    if name is None or not name.strip():
+        raise InvalidInput("dataset name must not be blank")
+    return name.strip()
+
+
+def create_dataset(
+    connection: Connection,
+    caller: Caller,
+    name: str,
+    dataset_id: str | None = None,
+    description: str | None = None,
+    type: str | None = None,
+    visibility: str | None = None,
+    tags: list[str] | None = None,
+    project_id: str | None = None,
+) -> Dataset:
+    name = _check_name(name)
+    type = type or "dataset"
+    visibility = visibility or "private"
+    if type not in DATASET_TYPES:
+        raise InvalidInput(f"dataset type must be one of {', '.join(DATASET_TYPES)}")
+    if visibility not in VISIBILITIES:
+        raise InvalidInput(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    repository = DatasetRepository(connection)
+    if repository.get_by_name(caller.workspace, name) is not None:
+        raise Conflict(f"Dataset already exists: '{name}'")
+    dataset_id = ids.canonical_id(dataset_id, "dataset id") if dataset_id else ids.new_id()
+    if repository.exists_elsewhere(dataset_id):
+        raise Conflict(f"Dataset already exists with id '{dataset_id}'")
+    now = utcnow()
+    dataset = Dataset(
+        id=dataset_id,
+        workspace=caller.workspace,
+        name=name,
+        description=description,
+        type=type,
+        visibility=visibility,
+        tags=sorted(set(tags or [])),
+        project_id=project_id,
+        items_count=0,
+        latest_version_sequence=0,
+        created_at=now,
+        created_by=caller.user,
+        last_updated_at=now,
+        last_updated_by=caller.user,
+    )
+    try:
+        with connection.begin_nested():
+            repository.insert(dataset)
+    except IntegrityError:
+        # Lost a race with a concurrent create of the same name or id.
+        raise Conflict(f"Dataset already exists: '{name}'") from None
+    return dataset
+
+
+def get_or_create_by_name(connection: Connection, caller: Caller, name: str) -> Dataset:
+    existing = DatasetRepository(connection).get_by_name(caller.workspace, _check_name(name))
+    if existing is not None:
+        return existing
+    try:
+        return create_dataset(connection, caller, name)
+    except Conflict:
+        return require_dataset_by_name(connection, caller, name)
+
+
+def require_dataset(connection: Connection, caller: Caller, dataset_id: str, lock: bool = False) -> Dataset:
+    dataset_id = ids.canonical_id(dataset_id, "dataset id")
+    dataset = DatasetRepository(connection).get(caller.workspace, dataset_id, lock=lock)
+    if dataset is None:
+        raise NotFound("Dataset not found")
+    return dataset
+
+
+def require_dataset_by_name(connection: Connection, caller: Caller, name: str) -> Dataset:
+    dataset = DatasetRepository(connection).get_by_name(caller.workspace, name)
+    if dataset is None:
+        raise NotFound("Dataset not found")
+    return dataset
+
+
+def view(connection: Connection, dataset: Dataset) -> DatasetView:
+    latest = VersionRepository(connection).latest_for([dataset.id]).get(dataset.id)
+    return DatasetView(dataset, latest)
+
+
+def find_datasets(
+    connection: Connection,
+    caller: Caller,
+    page: int = 1,
+    size: int = 10,
+    name: str | None = None,
+    filters: str | None = None,
+    sorting: str | None = None,
+) -> DatasetPage:
+    parsed_filters = parse_filters(filters, DATASET_FIELDS)
+    sort = parse_sorting(sorting, DATASET_FIELDS)
+    found, total = DatasetRepository(connection).find(
+        caller.workspace, page, size, name, parsed_filters, sort
+    )
+    latest = VersionRepository(connection).latest_for([dataset.id for dataset in found])
+    return DatasetPage([DatasetView(d, latest.get(d.id)) for d in found], page, size, total)
+
+
+def update_dataset(
+    connection: Connection,
+    caller: Caller,
+    dataset_id: str,
+    name: str,
+    description: str | None = None,
+    visibility: str | None = None,
+    tags: list[str] | None = None,
+) -> Dataset:
+    dataset = require_dataset(connection, caller, dataset_id, lock=True)
+    name = _check_name(name)
+    repository = DatasetRepository(connection)
+    clash = repository.get_by_name(caller.workspace, name)
+    if clash is not None and clash.id != dataset.id:
+        raise Conflict(f"Dataset already exists: '{name}'")
+    if visibility is not None and visibility not in VISIBILITIES:
+        raise InvalidInput(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    values = {"name": name, "last_updated_at": utcnow(), "last_updated_by": caller.user}
+    if description is not None:
+        values["description"] = description
+    if visibility is not None:
+        values["visibility"] = visibility
+    if tags is not None:
+        values["tags"] = sorted(set(tags))
+    repository.update(dataset.id, **values)
+    return require_dataset(connection, caller, dataset.id)
+
+
+def delete_dataset(connection: Connection, caller: Caller, dataset_id: str) -> None:
+    """Deleting what is not there is not an error (as in Opik): the result is the same."""
+    DatasetRepository(connection).delete(caller.workspace, [ids.canonical_id(dataset_id, "dataset id")])
+
+
+def delete_dataset_by_name(connection: Connection, caller: Caller, name: str) -> None:
+    dataset = require_dataset_by_name(connection, caller, name)
+    DatasetRepository(connection).delete(caller.workspace, [dataset.id])
+
+
+def delete_datasets(connection: Connection, caller: Caller, dataset_ids: list[str]) -> None:
+    canonical = [ids.canonical_id(dataset_id, "dataset id") for dataset_id in dataset_ids]
+    DatasetRepository(connection).delete(caller.workspace, canonical)

@@ -1,0 +1,204 @@
+"""Dataset items: upsert, read (paged, streamed, by version), patch, delete, import."""
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from sqlalchemy.engine import Connection
+
+from seedbed.domain import ids
+from seedbed.domain.datasets import Dataset
+from seedbed.domain.errors import InvalidInput, NotFound
+from seedbed.domain.filters import parse_filters, parse_sorting
+from seedbed.domain.items import ITEM_FIELDS, Column, Item, ItemDraft
+from seedbed.domain.versions import DatasetVersion
+from seedbed.services.context import Caller
+from seedbed.services.datasets import (
+    get_or_create_by_name,
+    require_dataset,
+    require_dataset_by_name,
+)
+from seedbed.services.version_writer import VersionWriter
+from seedbed.services.versions import resolve_version
+from seedbed.storage.repositories.items import ItemRepository
+
+MAX_STREAM_LIMIT = 2000
+IMPORT_BATCH_SIZE = 1000
+
+
+@dataclass
+class ItemPage:
+    content: list[Item]
+    page: int
+    size: int
+    total: int
+    columns: list[Column]
+
+
+def draft_from_fields(fields: dict[str, Any]) -> ItemDraft:
+    """An item draft from client-supplied fields; a missing id gets a new one."""
+    item_id = fields.get("id")
+    return ItemDraft(
+        id=ids.canonical_id(item_id, "item id") if item_id else ids.new_id(),
+        data=fields.get("data"),
+        source=fields.get("source") or "sdk",
+        trace_id=ids.canonical_id(fields["trace_id"], "trace_id") if fields.get("trace_id") else None,
+        span_id=ids.canonical_id(fields["span_id"], "span_id") if fields.get("span_id") else None,
+        tags=fields.get("tags"),
+        description=fields.get("description"),
+        evaluators=fields.get("evaluators"),
+        execution_policy=fields.get("execution_policy"),
+    )
+
+
+def _target_dataset(
+    connection: Connection, caller: Caller, dataset_id: str | None, dataset_name: str | None
+) -> Dataset:
+    if dataset_id:
+        return require_dataset(connection, caller, dataset_id, lock=True)
+    if dataset_name:
+        found = get_or_create_by_name(connection, caller, dataset_name)
+        return require_dataset(connection, caller, found.id, lock=True)
+    raise InvalidInput("either dataset_id or dataset_name is required")
+
+
+def upsert_items(
+    connection: Connection,
+    caller: Caller,
+    drafts: list[ItemDraft],
+    dataset_id: str | None = None,
+    dataset_name: str | None = None,
+    batch_group_id: str | None = None,
+) -> DatasetVersion | None:
+    """Insert or replace items by id. Returns the version written, or ``None`` if every
+    item was already stored exactly as sent."""
+    dataset = _target_dataset(connection, caller, dataset_id, dataset_name)
+    group = ids.canonical_id(batch_group_id, "batch_group_id") if batch_group_id else None
+    writer = VersionWriter(connection, caller, dataset, batch_group_id=group)
+    writer.upsert(drafts)
+    return writer.finish()
+
+
+def import_rows(
+    connection: Connection, caller: Caller, dataset: Dataset, rows: Iterable[dict[str, Any]]
+) -> DatasetVersion | None:
+    """Add rows read from a file (see ``domain.imports``) as one new version."""
+    writer = VersionWriter(connection, caller, require_dataset(connection, caller, dataset.id, lock=True))
+    batch: list[ItemDraft] = []
+    for row in rows:
+        batch.append(draft_from_fields(row))
+        if len(batch) >= IMPORT_BATCH_SIZE:
+            writer.upsert(batch)
+            batch = []
+    writer.upsert(batch)
+    return writer.finish()
+
+
+def delete_items(
+    connection: Connection,
+    caller: Caller,
+    item_ids: list[str] | None = None,
+    dataset_id: str | None = None,
+    filters: str | list | None = None,
+    batch_group_id: str | None = None,
+) -> None:
+    """Delete by ids, or every item of ``dataset_id`` matching ``filters`` (all when empty)."""
+    group = ids.canonical_id(batch_group_id, "batch_group_id") if batch_group_id else None
+    items = ItemRepository(connection)
+    if item_ids:
+        if filters:
+            raise InvalidInput("give either item_ids or filters, not both")
+        wanted = [ids.canonical_id(item_id, "item id") for item_id in item_ids]
+        targets = [dataset_id] if dataset_id else items.datasets_of(caller.workspace, wanted)
+        for target in targets:
+            dataset = require_dataset(connection, caller, target, lock=True)
+            writer = VersionWriter(connection, caller, dataset, batch_group_id=group)
+            writer.delete(wanted)
+            writer.finish()
+        return
+    if not dataset_id:
+        raise InvalidInput("give item_ids, or dataset_id with filters")
+    dataset = require_dataset(connection, caller, dataset_id, lock=True)
+    matching = items.ids_matching(dataset.id, parse_filters(filters, ITEM_FIELDS))
+    writer = VersionWriter(connection, caller, dataset, batch_group_id=group)
+    writer.delete(matching)
+    writer.finish()
+
+
+def get_item(connection: Connection, caller: Caller, item_id: str) -> Item:
+    item = ItemRepository(connection).get_live(caller.workspace, ids.canonical_id(item_id, "item id"))
+    if item is None:
+        raise NotFound("Dataset item not found")
+    return item
+
+
+def patch_item(connection: Connection, caller: Caller, item_id: str, changes: dict[str, Any]) -> None:
+    """Replace only the fields given; the change is a new version."""
+    current = get_item(connection, caller, item_id)
+    merged = {**current.as_draft().__dict__, **{k: v for k, v in changes.items() if k != "id"}}
+    draft = draft_from_fields(merged)
+    dataset = require_dataset(connection, caller, current.dataset_id, lock=True)
+    writer = VersionWriter(connection, caller, dataset)
+    writer.upsert([draft])
+    writer.finish()
+
+
+def _version_sequence(connection: Connection, dataset: Dataset, version: str | None) -> int | None:
+    if not version:
+        return None
+    return resolve_version(connection, dataset, version).sequence
+
+
+def list_items(
+    connection: Connection,
+    caller: Caller,
+    dataset_id: str,
+    page: int = 1,
+    size: int = 10,
+    version: str | None = None,
+    filters: str | None = None,
+    sorting: str | None = None,
+) -> ItemPage:
+    dataset = require_dataset(connection, caller, dataset_id)
+    parsed = parse_filters(filters, ITEM_FIELDS)
+    sort = parse_sorting(sorting, ITEM_FIELDS)
+    sequence = _version_sequence(connection, dataset, version)
+    repository = ItemRepository(connection)
+    content, total = repository.page(dataset.id, sequence, parsed, sort, page, size)
+    return ItemPage(content, page, size, total, repository.columns(dataset.id))
+
+
+def stream_items(
+    connection: Connection,
+    caller: Caller,
+    dataset_name: str,
+    last_retrieved_id: str | None = None,
+    limit: int | None = None,
+    version: str | None = None,
+    filters: str | None = None,
+) -> list[Item]:
+    """One page of the newest-first stream, continuing below ``last_retrieved_id``."""
+    dataset = require_dataset_by_name(connection, caller, dataset_name)
+    cursor = ids.canonical_id(last_retrieved_id, "last_retrieved_id") if last_retrieved_id else None
+    limit = limit or MAX_STREAM_LIMIT
+    if not 1 <= limit <= MAX_STREAM_LIMIT:
+        raise InvalidInput(f"steam_limit must be between 1 and {MAX_STREAM_LIMIT}")
+    return ItemRepository(connection).stream(
+        dataset.id,
+        _version_sequence(connection, dataset, version),
+        parse_filters(filters, ITEM_FIELDS),
+        cursor,
+        limit,
+    )
+
+
+def export_items(connection: Connection, caller: Caller, dataset: Dataset, version: str | None = None) -> Iterable[Item]:
+    """Every item of a dataset (or of one version), newest first, read in pages."""
+    sequence = _version_sequence(connection, dataset, version)
+    repository = ItemRepository(connection)
+    cursor = None
+    while True:
+        chunk = repository.stream(dataset.id, sequence, [], cursor, MAX_STREAM_LIMIT)
+        yield from chunk
+        if len(chunk) < MAX_STREAM_LIMIT:
+            return
+        cursor = chunk[-1].id

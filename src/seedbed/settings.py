@@ -1,0 +1,45 @@
+"""Settings, from arguments or ``SEEDBED_*`` environment variables. Read once, passed
+explicitly: nothing in seedbed reads the environment at import time."""
+
+import ipaddress
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PORT = 5174
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SEEDBED_", extra="ignore")
+
+    home: Path = Field(default=Path("~/.seedbed"), description="Where local data lives")
+    database_url: str = Field(default="", description="SQLAlchemy URL; SQLite file under home by default")
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    # "auto": keys are required unless the server only listens on a loopback address.
+    auth: Literal["auto", "required", "off"] = "auto"
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, description="Largest request body, after gzip")
+
+    @model_validator(mode="after")
+    def _defaults(self) -> "Settings":
+        self.home = self.home.expanduser()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'seedbed.db'}"
+        return self
+
+    @property
+    def requires_api_key(self) -> bool:
+        if self.auth != "auto":
+            return self.auth == "required"
+        return not _is_loopback(self.host)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

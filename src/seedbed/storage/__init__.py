@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables and repositories, one code path for SQLite and PostgreSQL."""

@@ -1,0 +1,92 @@
+"""Engines and units of work for SQLite and PostgreSQL.
+
+SQLite runs in WAL mode so readers never wait for the writer. Write transactions start
+with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes can fail with
+"database is locked" when another writer got in between, whatever the busy timeout;
+taking the write lock up front makes concurrent writers queue instead.
+"""
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+
+_WRITE = "seedbed_write"
+
+
+def normalize_url(url: str) -> str:
+    """Accept the URLs people paste (``postgresql://``, ``postgres://``) and pick our driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str) -> Engine:
+    url = normalize_url(url)
+    if is_sqlite(url):
+        return _create_sqlite_engine(url)
+    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _create_sqlite_engine(url: str) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(os.path.expanduser(database)).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy's begin event issue BEGIN itself (see module docstring).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """One engine and the two kinds of unit of work the services run in."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalize_url(url)
+        self.engine = create_engine(self.url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A transaction that may write; committed when the block ends without error."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(**{_WRITE: True})
+            with connection.begin():
+                yield connection
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only snapshot; rolled back at the end."""
+        with self.engine.connect() as connection:
+            with connection.begin() as transaction:
+                yield connection
+                transaction.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""All SQL of seedbed lives in these repositories."""

@@ -1,0 +1,247 @@
+"""SQL for dataset items across versions (see ``tables.py`` for the row-validity scheme)."""
+
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from seedbed.domain.filters import Filter, Sort
+from seedbed.domain.items import Column, Item
+from seedbed.storage import dialect as sql_dialect
+from seedbed.storage import filtering
+from seedbed.storage.tables import dataset_columns, dataset_items, datasets
+
+_items = dataset_items.c
+
+
+def _filter_columns(dialect: str) -> dict[str, ColumnElement]:
+    return {
+        "id": _items.item_id,
+        "data": _items.data,
+        "full_data": sql_dialect.json_as_text(dialect, _items.data),
+        "source": _items.source,
+        "trace_id": _items.trace_id,
+        "span_id": _items.span_id,
+        "tags": _items.tags,
+        "description": _items.description,
+        "created_at": _items.created_at,
+        "last_updated_at": _items.last_updated_at,
+        "created_by": _items.created_by,
+        "last_updated_by": _items.last_updated_by,
+    }
+
+
+def visible_in(sequence: int | None) -> ColumnElement:
+    """Rows of the live draft (``None``) or of one version."""
+    if sequence is None:
+        return _items.valid_to.is_(None)
+    return sa.and_(
+        _items.valid_from <= sequence, sa.or_(_items.valid_to.is_(None), _items.valid_to > sequence)
+    )
+
+
+def _to_item(row) -> Item:
+    return Item(
+        id=row.item_id,
+        dataset_id=row.dataset_id,
+        data=row.data,
+        source=row.source,
+        trace_id=row.trace_id,
+        span_id=row.span_id,
+        tags=list(row.tags or []),
+        description=row.description,
+        evaluators=row.evaluators,
+        execution_policy=row.execution_policy,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        last_updated_at=row.last_updated_at,
+        last_updated_by=row.last_updated_by,
+        content_hash=row.content_hash,
+    )
+
+
+class ItemRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.dialect = connection.dialect.name
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def _where(self, dataset_id: str, sequence: int | None, filters: list[Filter]) -> list[ColumnElement]:
+        return [
+            _items.dataset_id == dataset_id,
+            visible_in(sequence),
+            *filtering.conditions(self.dialect, _filter_columns(self.dialect), filters),
+        ]
+
+    def page(
+        self,
+        dataset_id: str,
+        sequence: int | None,
+        filters: list[Filter],
+        sort: Sort | None,
+        page: int,
+        size: int,
+    ) -> tuple[list[Item], int]:
+        where = self._where(dataset_id, sequence, filters)
+        total = self.connection.execute(
+            sa.select(sa.func.count()).select_from(dataset_items).where(*where)
+        ).scalar_one()
+        order = filtering.order_by(self.dialect, _filter_columns(self.dialect), sort, _items.item_id)
+        rows = self.connection.execute(
+            sa.select(dataset_items).where(*where).order_by(*order).limit(size).offset((page - 1) * size)
+        ).all()
+        return [_to_item(row) for row in rows], total
+
+    def stream(
+        self,
+        dataset_id: str,
+        sequence: int | None,
+        filters: list[Filter],
+        before_id: str | None,
+        limit: int,
+    ) -> list[Item]:
+        """Newest id first, continuing below ``before_id`` (a keyset cursor)."""
+        where = self._where(dataset_id, sequence, filters)
+        if before_id:
+            where.append(_items.item_id < before_id)
+        rows = self.connection.execute(
+            sa.select(dataset_items).where(*where).order_by(_items.item_id.desc()).limit(limit)
+        ).all()
+        return [_to_item(row) for row in rows]
+
+    def ids_matching(self, dataset_id: str, filters: list[Filter]) -> list[str]:
+        return list(
+            self.connection.execute(
+                sa.select(_items.item_id).where(*self._where(dataset_id, None, filters))
+            ).scalars()
+        )
+
+    def get_live(self, workspace: str, item_id: str) -> Item | None:
+        row = self.connection.execute(
+            sa.select(dataset_items)
+            .join(datasets, datasets.c.id == _items.dataset_id)
+            .where(datasets.c.workspace == workspace, _items.item_id == item_id, _items.valid_to.is_(None))
+        ).first()
+        return _to_item(row) if row else None
+
+    def datasets_of(self, workspace: str, item_ids: list[str]) -> list[str]:
+        """The datasets (of a workspace) that hold any of the given live items."""
+        return list(
+            self.connection.execute(
+                sa.select(sa.distinct(_items.dataset_id))
+                .join(datasets, datasets.c.id == _items.dataset_id)
+                .where(
+                    datasets.c.workspace == workspace,
+                    _items.item_id.in_(item_ids),
+                    _items.valid_to.is_(None),
+                )
+            ).scalars()
+        )
+
+    def live_rows(self, dataset_id: str, item_ids: Iterable[str]) -> dict[str, sa.Row]:
+        """The live row of each given item: row id, first version, content hash."""
+        ids = list(item_ids)
+        found: dict[str, sa.Row] = {}
+        for start in range(0, len(ids), 500):
+            rows = self.connection.execute(
+                sa.select(
+                    _items.row_id,
+                    _items.item_id,
+                    _items.valid_from,
+                    _items.content_hash,
+                    _items.created_at,
+                    _items.created_by,
+                ).where(
+                    _items.dataset_id == dataset_id,
+                    _items.valid_to.is_(None),
+                    _items.item_id.in_(ids[start : start + 500]),
+                )
+            ).all()
+            found.update({row.item_id: row for row in rows})
+        return found
+
+    def existed_before(self, dataset_id: str, item_id: str, sequence: int) -> bool:
+        """Whether an item was visible in the version before ``sequence``."""
+        return self.connection.execute(
+            sa.select(sa.literal(1)).where(
+                _items.dataset_id == dataset_id,
+                _items.item_id == item_id,
+                visible_in(sequence - 1),
+            )
+        ).first() is not None
+
+    def snapshot_rows(self, dataset_id: str, sequence: int | None) -> dict[str, int]:
+        """item id -> row id for every item of a version (or the draft)."""
+        rows = self.connection.execute(
+            sa.select(_items.item_id, _items.row_id).where(
+                _items.dataset_id == dataset_id, visible_in(sequence)
+            )
+        ).all()
+        return {row.item_id: row.row_id for row in rows}
+
+    # -- writes --------------------------------------------------------------------------
+
+    def insert_rows(self, rows: list[dict]) -> None:
+        if rows:
+            self.connection.execute(dataset_items.insert(), rows)
+
+    def close_rows(self, row_ids: list[int], sequence: int) -> None:
+        for start in range(0, len(row_ids), 500):
+            self.connection.execute(
+                dataset_items.update()
+                .where(_items.row_id.in_(row_ids[start : start + 500]))
+                .values(valid_to=sequence)
+            )
+
+    def delete_rows(self, row_ids: list[int]) -> None:
+        for start in range(0, len(row_ids), 500):
+            self.connection.execute(
+                dataset_items.delete().where(_items.row_id.in_(row_ids[start : start + 500]))
+            )
+
+    def replace_rows(self, rows: list[dict]) -> None:
+        """Rewrite rows created in the version being written (no history to keep)."""
+        if not rows:
+            return
+        statement = (
+            dataset_items.update()
+            .where(_items.row_id == sa.bindparam("target_row_id"))
+            .values({name: sa.bindparam(name) for name in rows[0] if name != "target_row_id"})
+        )
+        self.connection.execute(statement, rows)
+
+    def copy_rows_into(self, row_ids: list[int], sequence: int) -> None:
+        """Reopen old rows as new rows starting at ``sequence`` (restoring a version)."""
+        copied = [c for c in dataset_items.columns if c.name not in ("row_id", "valid_from", "valid_to")]
+        for start in range(0, len(row_ids), 500):
+            self.connection.execute(
+                dataset_items.insert().from_select(
+                    [c.name for c in copied] + ["valid_from"],
+                    sa.select(*copied, sa.literal(sequence)).where(
+                        _items.row_id.in_(row_ids[start : start + 500])
+                    ),
+                )
+            )
+
+    # -- columns -------------------------------------------------------------------------
+
+    def add_columns(self, dataset_id: str, pairs: set[tuple[str, str]]) -> None:
+        if not pairs:
+            return
+        self.connection.execute(
+            sql_dialect.insert_ignoring_conflicts(self.dialect, dataset_columns),
+            [{"dataset_id": dataset_id, "name": name, "type": kind} for name, kind in sorted(pairs)],
+        )
+
+    def columns(self, dataset_id: str) -> list[Column]:
+        rows = self.connection.execute(
+            sa.select(dataset_columns.c.name, dataset_columns.c.type)
+            .where(dataset_columns.c.dataset_id == dataset_id)
+            .order_by(dataset_columns.c.name, dataset_columns.c.type)
+        ).all()
+        grouped: dict[str, list[str]] = {}
+        for row in rows:
+            grouped.setdefault(row.name, []).append(row.type)
+        return [Column(name, tuple(types)) for name, types in grouped.items()]

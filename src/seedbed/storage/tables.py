@@ -1,0 +1,131 @@
+"""The schema. Migrations under ``migrations/`` create exactly this (a test checks it).
+
+Items are versioned without copying rows: an item row is visible in every version
+``v`` with ``valid_from <= v`` and (``valid_to`` is null or ``v < valid_to``). Changing an
+item closes its row and opens a new one; the live draft is the rows with a null
+``valid_to``.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+Id = sa.String(36)
+
+
+def _audit_columns() -> list[sa.Column]:
+    return [
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(255), nullable=False),
+        sa.Column("last_updated_at", sa.DateTime(), nullable=False),
+        sa.Column("last_updated_by", sa.String(255), nullable=False),
+    ]
+
+
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(512), nullable=False),
+    sa.Column("description", sa.Text()),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("visibility", sa.String(16), nullable=False),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("project_id", Id),
+    sa.Column("items_count", sa.BigInteger(), nullable=False),
+    sa.Column("latest_version_sequence", sa.Integer(), nullable=False),
+    *_audit_columns(),
+    sa.UniqueConstraint("workspace", "name"),
+)
+
+dataset_versions = sa.Table(
+    "dataset_versions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("dataset_id", Id, sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("sequence", sa.Integer(), nullable=False),
+    sa.Column("version_hash", sa.String(64), nullable=False),
+    sa.Column("digest", sa.String(32), nullable=False),
+    sa.Column("items_total", sa.BigInteger(), nullable=False),
+    sa.Column("items_added", sa.Integer(), nullable=False),
+    sa.Column("items_modified", sa.Integer(), nullable=False),
+    sa.Column("items_deleted", sa.Integer(), nullable=False),
+    sa.Column("change_description", sa.Text()),
+    sa.Column("metadata", Json, nullable=False),
+    sa.Column("batch_group_id", Id),
+    *_audit_columns(),
+    sa.UniqueConstraint("dataset_id", "sequence"),
+    sa.Index(None, "dataset_id", "version_hash"),
+    sa.Index(None, "dataset_id", "batch_group_id"),
+)
+
+dataset_version_tags = sa.Table(
+    "dataset_version_tags",
+    metadata,
+    sa.Column("dataset_id", Id, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag", sa.String(100), primary_key=True),
+    sa.Column(
+        "version_id", Id, sa.ForeignKey("dataset_versions.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+)
+
+dataset_items = sa.Table(
+    "dataset_items",
+    metadata,
+    sa.Column("row_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("dataset_id", Id, sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("item_id", Id, nullable=False),
+    sa.Column("valid_from", sa.Integer(), nullable=False),
+    sa.Column("valid_to", sa.Integer()),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("trace_id", Id),
+    sa.Column("span_id", Id),
+    sa.Column("data", Json, nullable=False),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("description", sa.Text()),
+    sa.Column("evaluators", Json),
+    sa.Column("execution_policy", Json),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    *_audit_columns(),
+    # Live rows of a dataset, newest id first: the stream, the items page, upserts.
+    sa.Index(None, "dataset_id", "valid_to", "item_id"),
+    # Rows of one item across versions, and version-pinned reads.
+    sa.Index(None, "dataset_id", "item_id", "valid_from"),
+)
+
+dataset_columns = sa.Table(
+    "dataset_columns",
+    metadata,
+    sa.Column("dataset_id", Id, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("name", sa.String(512), primary_key=True),
+    sa.Column("type", sa.String(16), primary_key=True),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("hint", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+    sa.Column("revoked_at", sa.DateTime()),
+)
+
+api_key_workspaces = sa.Table(
+    "api_key_workspaces",
+    metadata,
+    sa.Column("key_id", Id, sa.ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("workspace", sa.String(255), primary_key=True),
+)
