@@ -9,7 +9,9 @@ from seedbed.domain import ids
 from seedbed.domain.datasets import DATASET_FIELDS, DATASET_TYPES, VISIBILITIES, Dataset
 from seedbed.domain.errors import Conflict, InvalidInput, NotFound
 from seedbed.domain.filters import parse_filters, parse_sorting
+from seedbed.domain.projects import DEFAULT_PROJECT
 from seedbed.domain.versions import DatasetVersion
+from seedbed.services import projects
 from seedbed.services.context import Caller, utcnow
 from seedbed.storage.repositories.datasets import DatasetRepository
 from seedbed.storage.repositories.versions import VersionRepository
@@ -47,8 +49,11 @@ def create_dataset(
     visibility: str | None = None,
     tags: list[str] | None = None,
     project_id: str | None = None,
+    project_name: str | None = None,
 ) -> Dataset:
     name = _check_name(name)
+    if project_name and not project_id:
+        project_id = projects.get_or_create_project(connection, caller, project_name).id
     type = type or "dataset"
     visibility = visibility or "private"
     if type not in DATASET_TYPES:
@@ -125,11 +130,18 @@ def find_datasets(
     name: str | None = None,
     filters: str | None = None,
     sorting: str | None = None,
+    project_id: str | None = None,
 ) -> DatasetPage:
+    """Datasets of the workspace; with ``project_id``, of that project (datasets created
+    without a project count as the default project's)."""
     parsed_filters = parse_filters(filters, DATASET_FIELDS)
     sort = parse_sorting(sorting, DATASET_FIELDS)
+    include_unassigned = False
+    if project_id:
+        project = projects.get_project(connection, caller, project_id)
+        project_id, include_unassigned = project.id, project.name == DEFAULT_PROJECT
     found, total = DatasetRepository(connection).find(
-        caller.workspace, page, size, name, parsed_filters, sort
+        caller.workspace, page, size, name, parsed_filters, sort, project_id, include_unassigned
     )
     latest = VersionRepository(connection).latest_for([dataset.id for dataset in found])
     return DatasetPage([DatasetView(d, latest.get(d.id)) for d in found], page, size, total)

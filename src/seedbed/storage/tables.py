@@ -31,6 +31,18 @@ def _audit_columns() -> list[sa.Column]:
     ]
 
 
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(512), nullable=False),
+    sa.Column("description", sa.Text()),
+    sa.Column("visibility", sa.String(16), nullable=False),
+    *_audit_columns(),
+    sa.UniqueConstraint("workspace", "name"),
+)
+
 datasets = sa.Table(
     "datasets",
     metadata,

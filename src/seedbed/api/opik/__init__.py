@@ -3,7 +3,7 @@
 
 from fastapi import APIRouter, FastAPI
 
-from seedbed.api.opik import datasets, health, items, versions
+from seedbed.api.opik import datasets, health, items, projects, versions
 
 
 def install_opik_routes(app: FastAPI) -> None:
@@ -12,6 +12,7 @@ def install_opik_routes(app: FastAPI) -> None:
     private.include_router(items.router)
     private.include_router(versions.router)
     private.include_router(datasets.router)
+    private.include_router(projects.router)
     for root in ("", "/api"):
         app.include_router(private, prefix=f"{root}/v1/private")
         app.include_router(health.router, prefix=root)

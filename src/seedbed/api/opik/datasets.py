@@ -23,8 +23,9 @@ def find_datasets(
     name: str | None = None,
     sorting: str | None = None,
     filters: str | None = None,
+    project_id: str | None = None,
 ) -> dict:
-    found = datasets.find_datasets(connection, caller, page, size, name, filters, sorting)
+    found = datasets.find_datasets(connection, caller, page, size, name, filters, sorting, project_id)
     return {
         "content": [presenters.dataset(view) for view in found.content],
         "page": found.page,
@@ -46,6 +47,7 @@ def create_dataset(body: DatasetWrite, connection: Writing, caller: CallerDep) -
         visibility=body.visibility,
         tags=body.tags,
         project_id=str(body.project_id) if body.project_id else None,
+        project_name=body.project_name,
     )
     return Response(status_code=201, headers={"Location": f"/v1/private/datasets/{created.id}"})
 

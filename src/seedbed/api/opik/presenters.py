@@ -5,6 +5,7 @@ import datetime as dt
 from typing import Any
 
 from seedbed.domain.items import ITEM_SORTABLE, Column, Item, truncate_value
+from seedbed.domain.projects import Project
 from seedbed.domain.versions import DatasetVersion
 from seedbed.services.datasets import DatasetView
 from seedbed.services.versions import VersionDiff
@@ -125,5 +126,20 @@ def diff(found: VersionDiff) -> dict[str, Any]:
                 "itemsDeleted": found.changes.deleted,
                 "itemsUnchanged": found.unchanged,
             },
+        }
+    )
+
+
+def project(found: Project) -> dict[str, Any]:
+    return _compact(
+        {
+            "id": found.id,
+            "name": found.name,
+            "description": found.description,
+            "visibility": found.visibility,
+            "created_at": timestamp(found.created_at),
+            "created_by": found.created_by,
+            "last_updated_at": timestamp(found.last_updated_at),
+            "last_updated_by": found.last_updated_by,
         }
     )

@@ -108,3 +108,13 @@ class DatasetVersionRetrieve(_Body):
 class DatasetVersionUpdate(_Body):
     change_description: str | None = None
     tags_to_add: list[str] | None = Field(default=None, max_length=100)
+
+
+class ProjectWrite(_Body):
+    name: str = Field(min_length=1)
+    description: str | None = Field(default=None, max_length=255)
+    visibility: Literal["private", "public"] | None = None
+
+
+class ProjectRetrieve(_Body):
+    name: str = Field(min_length=1)

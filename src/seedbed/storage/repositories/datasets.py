@@ -96,8 +96,13 @@ class DatasetRepository:
         name: str | None,
         filters: list[Filter],
         sort: Sort | None,
+        project_id: str | None = None,
+        include_unassigned: bool = False,
     ) -> tuple[list[Dataset], int]:
         where = [datasets.c.workspace == workspace]
+        if project_id:
+            in_project = datasets.c.project_id == project_id
+            where.append(sa.or_(in_project, datasets.c.project_id.is_(None)) if include_unassigned else in_project)
         if name:
             where.append(sa.func.lower(datasets.c.name).contains(name.lower(), autoescape=True))
         where += filtering.conditions(self.dialect, _FILTER_COLUMNS, filters)

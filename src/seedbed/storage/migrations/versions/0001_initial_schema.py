@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 00:32:34.708647
+Create Date: 2026-11-24 00:36:38.353207
 """
 from alembic import op
 import sqlalchemy as sa
@@ -42,6 +42,19 @@ def upgrade() -> None:
     sa.Column('last_updated_by', sa.String(length=255), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_datasets')),
     sa.UniqueConstraint('workspace', 'name', name=op.f('uq_datasets_workspace_name'))
+    )
+    op.create_table('projects',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('workspace', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=512), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('visibility', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=255), nullable=False),
+    sa.Column('last_updated_at', sa.DateTime(), nullable=False),
+    sa.Column('last_updated_by', sa.String(length=255), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_projects')),
+    sa.UniqueConstraint('workspace', 'name', name=op.f('uq_projects_workspace_name'))
     )
     op.create_table('api_key_workspaces',
     sa.Column('key_id', sa.String(length=36), nullable=False),
@@ -132,5 +145,6 @@ def downgrade() -> None:
     op.drop_table('dataset_items')
     op.drop_table('dataset_columns')
     op.drop_table('api_key_workspaces')
+    op.drop_table('projects')
     op.drop_table('datasets')
     op.drop_table('api_keys')

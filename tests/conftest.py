@@ -1,0 +1,136 @@
+"""Shared fixtures: every storage-backed test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is the server on 127.0.0.1:5432 (database ``test``), or
+``SEEDBED_TEST_POSTGRES_URL``. Each test process works in a schema of its own, so
+parallel runs do not meet. If PostgreSQL cannot be reached the tests fail: they never
+skip.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from seedbed.api.app import create_app
+from seedbed.settings import Settings
+from seedbed.storage import migrate
+from seedbed.storage.database import Database
+from seedbed.storage.tables import metadata
+
+POSTGRES_URL = os.environ.get(
+    "SEEDBED_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ENGINES = ["sqlite", "postgresql"]
+
+
+def _postgres_schema_url(schema: str) -> str:
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    schema = f"seedbed_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    except sa.exc.OperationalError as error:
+        pytest.fail(f"PostgreSQL is required for the test suite and is not reachable at {POSTGRES_URL}: {error}")
+    yield schema
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_urls(tmp_path_factory, postgres_schema) -> dict[str, str]:
+    urls = {
+        "sqlite": f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'seedbed.db'}",
+        "postgresql": _postgres_schema_url(postgres_schema),
+    }
+    for url in urls.values():
+        database = Database(url)
+        migrate.upgrade(database)
+        database.dispose()
+    return urls
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(migrated_urls, engine_name) -> str:
+    return migrated_urls[engine_name]
+
+
+@pytest.fixture
+def database(database_url) -> Iterator[Database]:
+    """A migrated, empty database on the engine under test; emptied again afterwards."""
+    database = Database(database_url)
+    yield database
+    with database.engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+    database.dispose()
+
+
+@pytest.fixture
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(database_url=database_url, home=tmp_path)
+
+
+@pytest.fixture
+def client(settings, database) -> Iterator[TestClient]:
+    """The app in-process, in local mode (no API key)."""
+    with TestClient(create_app(settings, database)) as test_client:
+        yield test_client
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(database, database_url, tmp_path) -> Iterator[str]:
+    """A real ``seedbed serve`` process on the engine under test; yields its base URL."""
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seedbed", "serve", "--port", str(port), "--database-url", database_url],
+        env={**os.environ, "SEEDBED_HOME": str(tmp_path / "home")},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base_url}/is-alive/ping", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("seedbed serve did not start:\n" + Path(log.name).read_text())
+        time.sleep(0.1)
+    yield base_url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
