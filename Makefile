@@ -1,0 +1,29 @@
+# Two commands on a fresh machine:
+#   make serve   install seedbed and run the server (SQLite in ~/.seedbed, no other set-up)
+#   make test    install seedbed with its test tools and run the whole test suite
+VENV ?= .venv
+PYTHON ?= python3
+BIN = $(VENV)/bin
+
+.PHONY: serve test bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@ $(VENV)/.installed-serve
+
+serve: $(VENV)/.installed-serve
+	$(BIN)/seedbed serve
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n 2
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/datasets.py
