@@ -202,3 +202,62 @@ def export_items(connection: Connection, caller: Caller, dataset: Dataset, versi
         if len(chunk) < MAX_STREAM_LIMIT:
             return
         cursor = chunk[-1].id
+
+
+@dataclass
+class ItemUpdate:
+    """One change applied to many items (Opik's batch update)."""
+
+    data: dict[str, Any] | None = None  # merged into each item's data, key by key
+    tags: list[str] | None = None  # replaces the tags (or adds to them with merge_tags)
+    tags_to_add: list[str] | None = None
+    tags_to_remove: list[str] | None = None
+    evaluators: list[dict[str, Any]] | None = None
+    execution_policy: dict[str, Any] | None = None
+    clear_execution_policy: bool = False
+    merge_tags: bool = False
+
+    def apply(self, item: Item) -> ItemDraft:
+        draft = item.as_draft()
+        if self.data is not None:
+            draft.data = {**draft.data, **self.data}
+        tags = list(draft.tags or [])
+        if self.tags is not None:
+            tags = tags + self.tags if self.merge_tags else list(self.tags)
+        tags += self.tags_to_add or []
+        removed = set(self.tags_to_remove or [])
+        draft.tags = [tag for tag in dict.fromkeys(tags) if tag not in removed]
+        if self.evaluators is not None:
+            draft.evaluators = self.evaluators
+        if self.execution_policy is not None:
+            draft.execution_policy = self.execution_policy
+        if self.clear_execution_policy:
+            draft.execution_policy = None
+        return draft
+
+
+def update_items(
+    connection: Connection,
+    caller: Caller,
+    update: ItemUpdate,
+    item_ids: list[str] | None = None,
+    dataset_id: str | None = None,
+    filters: str | list | None = None,
+) -> None:
+    """Apply one update to the given items, or to a dataset's items matching filters;
+    each dataset touched gets one new version."""
+    repository = ItemRepository(connection)
+    if item_ids:
+        wanted = [ids.canonical_id(item_id, "item id") for item_id in item_ids]
+        targets = {target: wanted for target in repository.datasets_of(caller.workspace, wanted)}
+    elif dataset_id:
+        dataset = require_dataset(connection, caller, dataset_id)
+        targets = {dataset.id: repository.ids_matching(dataset.id, parse_filters(filters, ITEM_FIELDS))}
+    else:
+        raise InvalidInput("give ids, or dataset_id with filters")
+    for target, target_ids in targets.items():
+        dataset = require_dataset(connection, caller, target, lock=True)
+        current = repository.live_items(dataset.id, target_ids)
+        writer = VersionWriter(connection, caller, dataset)
+        writer.upsert([update.apply(item) for item in current])
+        writer.finish()

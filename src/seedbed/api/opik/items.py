@@ -9,6 +9,7 @@ from seedbed.api.dependencies import CallerDep, Reading, Writing
 from seedbed.api.opik import presenters
 from seedbed.api.opik.datasets import PageQuery, SizeQuery
 from seedbed.api.opik.schemas import (
+    DatasetItemBatchUpdate,
     DatasetItemBatchWrite,
     DatasetItemPatch,
     DatasetItemsDelete,
@@ -35,6 +36,34 @@ def upsert_items(body: DatasetItemBatchWrite, connection: Writing, caller: Calle
         dataset_id=_text(body.dataset_id),
         dataset_name=body.dataset_name,
         batch_group_id=_text(body.batch_group_id),
+    )
+
+
+@router.patch("/datasets/items/batch", status_code=204)
+def update_items(body: DatasetItemBatchUpdate, connection: Writing, caller: CallerDep) -> None:
+    change = body.update
+    data = dict(change.data or {})
+    # Opik's older item fields live in data under their own names.
+    for legacy in ("input", "expected_output", "metadata"):
+        if getattr(change, legacy) is not None:
+            data[legacy] = getattr(change, legacy)
+    update = items.ItemUpdate(
+        data=data or None,
+        tags=change.tags,
+        tags_to_add=change.tags_to_add,
+        tags_to_remove=change.tags_to_remove,
+        evaluators=change.evaluators,
+        execution_policy=change.execution_policy,
+        clear_execution_policy=change.clear_execution_policy,
+        merge_tags=body.merge_tags,
+    )
+    items.update_items(
+        connection,
+        caller,
+        update,
+        item_ids=[str(item_id) for item_id in body.ids] if body.ids else None,
+        dataset_id=_text(body.dataset_id),
+        filters=[entry.model_dump() for entry in body.filters] if body.filters else None,
     )
 
 

@@ -93,6 +93,27 @@ class DatasetItemsDelete(_Body):
     batch_group_id: UUID | None = None
 
 
+class DatasetItemUpdate(_Body):
+    input: str | None = None
+    expected_output: str | None = None
+    metadata: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    tags: list[str] | None = Field(default=None, max_length=50)
+    tags_to_add: list[str] | None = Field(default=None, max_length=50)
+    tags_to_remove: list[str] | None = Field(default=None, max_length=50)
+    evaluators: list[dict[str, Any]] | None = None
+    execution_policy: dict[str, Any] | None = None
+    clear_execution_policy: bool = False
+
+
+class DatasetItemBatchUpdate(_Body):
+    ids: list[UUID] | None = Field(default=None, min_length=1, max_length=1000)
+    filters: list[DatasetItemFilter] | None = None
+    dataset_id: UUID | None = None
+    update: DatasetItemUpdate
+    merge_tags: bool = False
+
+
 class DatasetVersionTag(_Body):
     tag: str = Field(max_length=100)
 

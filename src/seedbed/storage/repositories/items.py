@@ -140,6 +140,19 @@ class ItemRepository:
             ).scalars()
         )
 
+    def live_items(self, dataset_id: str, item_ids: list[str]) -> list[Item]:
+        found: list[Item] = []
+        for start in range(0, len(item_ids), 500):
+            rows = self.connection.execute(
+                sa.select(dataset_items).where(
+                    _items.dataset_id == dataset_id,
+                    _items.valid_to.is_(None),
+                    _items.item_id.in_(item_ids[start : start + 500]),
+                )
+            ).all()
+            found += [_to_item(row) for row in rows]
+        return found
+
     def live_rows(self, dataset_id: str, item_ids: Iterable[str]) -> dict[str, sa.Row]:
         """The live row of each given item: row id, first version, content hash."""
         ids = list(item_ids)
