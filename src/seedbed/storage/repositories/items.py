@@ -130,7 +130,8 @@ class ItemRepository:
         """The datasets (of a workspace) that hold any of the given live items."""
         return list(
             self.connection.execute(
-                sa.select(sa.distinct(_items.dataset_id))
+                sa.select(_items.dataset_id)
+                .distinct()
                 .join(datasets, datasets.c.id == _items.dataset_id)
                 .where(
                     datasets.c.workspace == workspace,
