@@ -45,7 +45,7 @@ class VersionWriter:
         self.versions = VersionRepository(connection)
         self.datasets = DatasetRepository(connection)
         self.version: DatasetVersion | None = None
-        self._reopened = False
+        self._items_before = dataset.items_count
 
     # -- the version being written ---------------------------------------------------------
 
@@ -56,7 +56,7 @@ class VersionWriter:
         if self.batch_group_id:
             grouped = self.versions.by_batch_group(self.dataset.id, self.batch_group_id)
             if grouped is not None and grouped.sequence == latest:
-                self.version, self._reopened = grouped, True
+                self.version = grouped
                 return grouped
         previous = self.versions.by_sequence(self.dataset.id, latest) if latest else None
         digest = previous.digest if previous else 0
@@ -94,6 +94,8 @@ class VersionWriter:
             self.dataset, items_count=version.items_total, latest_version_sequence=version.sequence
         )
         version.is_latest = True
+        if _crossed_a_doubling(self._items_before, version.items_total):
+            self.items.refresh_statistics()
         return version
 
     # -- changes ---------------------------------------------------------------------------
@@ -196,3 +198,9 @@ class VersionWriter:
         version.changes, _ = compare_snapshots(current, wanted)
         version.digest = target.digest
         version.items_total = len(wanted)
+
+
+def _crossed_a_doubling(before: int, after: int, smallest: int = 2048) -> bool:
+    """Whether a dataset grew past a power of two (from ``smallest`` on): the moments to
+    refresh planner statistics, a logarithmic number of times however large it grows."""
+    return after >= smallest and after.bit_length() > max(before, 1).bit_length()

@@ -110,8 +110,16 @@ dataset_items = sa.Table(
     sa.Column("execution_policy", Json),
     sa.Column("content_hash", sa.String(64), nullable=False),
     *_audit_columns(),
-    # Live rows of a dataset, newest id first: the stream, the items page, upserts.
-    sa.Index(None, "dataset_id", "valid_to", "item_id"),
+    # Live rows of a dataset, by id: upserts, the stream and the items page. Partial, so
+    # it holds only the current draft however long the history grows.
+    sa.Index(
+        "ix_dataset_items_live",
+        "dataset_id",
+        "item_id",
+        unique=True,
+        postgresql_where=sa.text("valid_to IS NULL"),
+        sqlite_where=sa.text("valid_to IS NULL"),
+    ),
     # Rows of one item across versions, and version-pinned reads.
     sa.Index(None, "dataset_id", "item_id", "valid_from"),
 )

@@ -239,6 +239,11 @@ class ItemRepository:
                 )
             )
 
+    def refresh_statistics(self) -> None:
+        """Let the query planner see how big the items table has become (a planner that
+        still thinks it is empty stops using the live-row index for upserts)."""
+        self.connection.exec_driver_sql("ANALYZE dataset_items")
+
     # -- columns -------------------------------------------------------------------------
 
     def add_columns(self, dataset_id: str, pairs: set[tuple[str, str]]) -> None:
