@@ -6,6 +6,7 @@ parallel runs do not meet. If PostgreSQL cannot be reached the tests fail: they 
 skip.
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -104,33 +105,46 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def server(database, database_url, tmp_path) -> Iterator[str]:
-    """A real ``seedbed serve`` process on the engine under test; yields its base URL."""
+@contextlib.contextmanager
+def running_server(database_url: str, workdir: Path, **env: str) -> Iterator[str]:
+    """Run ``seedbed serve`` as a separate process until the block ends; yields its URL."""
     port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seedbed", "serve", "--port", str(port), "--database-url", database_url],
-        env={**os.environ, "SEEDBED_HOME": str(tmp_path / "home")},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    log_path = workdir / f"server-{port}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "seedbed", "serve", "--port", str(port), "--database-url", database_url],
+            env={**os.environ, "SEEDBED_HOME": str(workdir / "home"), **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_alive(base_url, process, log_path)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_until_alive(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
             if httpx.get(f"{base_url}/is-alive/ping", timeout=1).status_code == 200:
-                break
+                return
         except httpx.HTTPError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail("seedbed serve did not start:\n" + Path(log.name).read_text())
+            pytest.fail("seedbed serve did not start:\n" + log_path.read_text())
         time.sleep(0.1)
-    yield base_url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+
+
+@pytest.fixture
+def server(database, database_url, tmp_path) -> Iterator[str]:
+    """A real ``seedbed serve`` process in local mode on the engine under test."""
+    with running_server(database_url, tmp_path) as base_url:
+        yield base_url
