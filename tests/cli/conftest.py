@@ -17,9 +17,9 @@ def invoke(*args: str) -> Result:
 
 @pytest.fixture(autouse=True)
 def wide_terminal(monkeypatch):
-    """Commands print as in a terminal wide enough that rich abbreviates no table cell
-    and breaks no line. Setting COLUMNS per call is not enough: rich fixes a console's
-    width when the console is made if COLUMNS is set then, as pytest-xdist does (80)."""
+    """Help screens render as in a wide terminal, so each command's line is whole.
+    Setting COLUMNS per call is not enough: rich fixes a console's width when the
+    console is made if COLUMNS is set then, as pytest-xdist does (80)."""
     for console in (common.console, common.errors):
         monkeypatch.setattr(console, "width", 250)
 

@@ -24,9 +24,9 @@ ROWS = [
 
 
 def _table(output: str) -> list[list[str]]:
-    """The body rows of the table a command printed, as lists of cell texts."""
-    lines = [line for line in output.splitlines() if line.startswith("│")]
-    return [[cell.strip() for cell in line.strip("│").split("│")] for line in lines]
+    """The body rows of a listing. Piped (as here) it is tab-separated, one header line."""
+    lines = [line for line in output.splitlines() if "\t" in line]
+    return [line.split("\t") for line in lines[1:]]
 
 
 def _datasets(seedbed, *options) -> dict[str, list[str]]:

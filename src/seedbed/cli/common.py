@@ -4,14 +4,16 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from seedbed.domain.errors import SeedbedError
 from seedbed.settings import Settings
 from seedbed.storage import migrate
 from seedbed.storage.database import Database
 
-console = Console()
-errors = Console(stderr=True)
+# soft_wrap: long paths and ids are never broken by inserted newlines.
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 DatabaseUrlOption = Annotated[
     Optional[str],
@@ -40,3 +42,16 @@ def open_database(database_url: str | None) -> Database:
 def fail(error: SeedbedError) -> None:
     errors.print(f"[red]error:[/red] {error.message}")
     raise typer.Exit(code=1)
+
+
+def print_table(columns: list[str], rows: list[list[str]]) -> None:
+    """A table on a terminal; tab-separated lines when piped, so that ids and names
+    arrive whole whatever the width, ready for ``cut`` or the next command."""
+    if console.is_terminal:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    for row in [columns, *rows]:
+        print("\t".join(row))

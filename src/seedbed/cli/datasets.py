@@ -6,9 +6,14 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
-
-from seedbed.cli.common import DatabaseUrlOption, WorkspaceOption, console, fail, open_database
+from seedbed.cli.common import (
+    DatabaseUrlOption,
+    WorkspaceOption,
+    console,
+    fail,
+    open_database,
+    print_table,
+)
 from seedbed.domain import imports
 from seedbed.domain.errors import SeedbedError
 from seedbed.services import datasets, items
@@ -25,24 +30,26 @@ def list_datasets(
 ) -> None:
     """List the datasets of a workspace, newest first."""
     database = open_database(database_url)
-    table = Table("name", "items", "latest version", "last updated", "id")
+    rows: list[list[str]] = []
     with database.reading() as connection:
         page_number = 1
         while True:
             page = datasets.find_datasets(connection, Caller(workspace), page_number, 100, name)
             for view in page.content:
                 latest = view.latest_version
-                table.add_row(
-                    view.dataset.name,
-                    str(view.dataset.items_count),
-                    latest.name if latest else "-",
-                    view.dataset.last_updated_at.strftime("%Y-%m-%d %H:%M"),
-                    view.dataset.id,
+                rows.append(
+                    [
+                        view.dataset.name,
+                        str(view.dataset.items_count),
+                        latest.name if latest else "-",
+                        view.dataset.last_updated_at.strftime("%Y-%m-%d %H:%M"),
+                        view.dataset.id,
+                    ]
                 )
             if page_number * 100 >= page.total:
                 break
             page_number += 1
-    console.print(table)
+    print_table(["name", "items", "latest version", "last updated", "id"], rows)
 
 
 @app.command("create")

@@ -3,9 +3,7 @@
 from typing import Annotated
 
 import typer
-from rich.table import Table
-
-from seedbed.cli.common import DatabaseUrlOption, console, fail, open_database
+from seedbed.cli.common import DatabaseUrlOption, console, fail, open_database, print_table
 from seedbed.domain.errors import SeedbedError
 from seedbed.services import keys
 
@@ -39,17 +37,20 @@ def list_keys(database_url: DatabaseUrlOption = None) -> None:
     database = open_database(database_url)
     with database.reading() as connection:
         found = keys.list_keys(connection)
-    table = Table("id", "name", "workspaces", "starts with", "created", "revoked")
-    for key in found:
-        table.add_row(
-            key.id,
-            key.name,
-            ", ".join(key.workspaces),
-            key.hint + "…",
-            key.created_at.strftime("%Y-%m-%d %H:%M"),
-            key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else "",
-        )
-    console.print(table)
+    print_table(
+        ["id", "name", "workspaces", "starts with", "created", "revoked"],
+        [
+            [
+                key.id,
+                key.name,
+                ", ".join(key.workspaces),
+                key.hint + "…",
+                key.created_at.strftime("%Y-%m-%d %H:%M"),
+                key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else "",
+            ]
+            for key in found
+        ],
+    )
 
 
 @app.command("revoke")
