@@ -119,11 +119,12 @@ class Sort:
 def parse_datetime(value: str, field: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.timezone.utc)
+        # Converting can leave the calendar's range (year 9999 at UTC-5).
+        return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         raise InvalidInput(f"filter on '{field}' needs an ISO-8601 date-time, got {value!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _load_json_array(raw: str | list | None, what: str) -> list[Any]:

@@ -5,19 +5,42 @@ cursor paging (``id < last_retrieved_id``) rely on.
 """
 
 import os
+import threading
 import time
 import uuid
 
 from seedbed.domain.errors import InvalidInput
 
+_RANDOM_BITS = 74  # 12 bits after the version, 62 after the variant
+_lock = threading.Lock()
+_last_ms = 0
+_last_random = 0
+
+
+def _next_timestamp_and_random() -> tuple[int, int]:
+    """Within one millisecond (or if the clock steps back) the random part counts up,
+    as RFC 9562 allows, so ids made one after another always sort in that order."""
+    global _last_ms, _last_random
+    with _lock:
+        unix_ms = time.time_ns() // 1_000_000
+        if unix_ms > _last_ms:
+            # Start low in the range so the counter has room to count up.
+            _last_ms, _last_random = unix_ms, int.from_bytes(os.urandom(10), "big") >> 8
+        else:
+            _last_random += 1
+            if _last_random >> _RANDOM_BITS:
+                _last_ms, _last_random = _last_ms + 1, int.from_bytes(os.urandom(10), "big") >> 8
+        return _last_ms, _last_random
+
 
 def new_id() -> str:
-    """A new UUIDv7 as canonical lowercase text."""
-    unix_ms = time.time_ns() // 1_000_000
+    """A new UUIDv7 as canonical lowercase text, later than any made before it here."""
+    unix_ms, random = _next_timestamp_and_random()
     value = (unix_ms & ((1 << 48) - 1)) << 80
-    value |= int.from_bytes(os.urandom(10), "big") & ((1 << 80) - 1)
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    value |= 0x7 << 76  # version 7
+    value |= (random >> 62) << 64
+    value |= 0x2 << 62  # RFC 4122 variant
+    value |= random & ((1 << 62) - 1)
     return str(uuid.UUID(int=value))
 
 

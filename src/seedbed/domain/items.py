@@ -27,6 +27,35 @@ ITEM_FIELDS: dict[str, FieldKind] = {
     "last_updated_by": FieldKind.STRING,
 }
 ITEM_SORTABLE = ("id", "created_at", "last_updated_at", "created_by", "last_updated_by", "source")
+# Far deeper than real items nest; it keeps every layer (parsing, validation, JSON
+# functions of both engines) well inside its own recursion limits.
+MAX_NESTING = 100
+
+
+def storage_problem(value: Any, depth: int = 0) -> str | None:
+    """Why a JSON value cannot be stored as sent, or ``None``. Both engines must keep the
+    same values: PostgreSQL cannot hold a NUL character, and no engine can hold text that
+    is not valid Unicode (a lone surrogate such as ``"\\ud800"``)."""
+    if depth > MAX_NESTING:
+        return f"values may nest at most {MAX_NESTING} levels deep"
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "text must not contain NUL (\\u0000) characters"
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return "text must be valid Unicode (it holds a lone surrogate)"
+        return None
+    if isinstance(value, dict):
+        parts = (*value.keys(), *value.values())
+    elif isinstance(value, list):
+        parts = value
+    else:
+        return None
+    for part in parts:
+        if (problem := storage_problem(part, depth + 1)) is not None:
+            return problem
+    return None
 
 
 @dataclass
@@ -46,6 +75,9 @@ class ItemDraft:
     def __post_init__(self) -> None:
         if not isinstance(self.data, dict):
             raise InvalidInput(f"item {self.id}: 'data' must be a JSON object")
+        for value in (self.data, self.tags, self.description, self.evaluators, self.execution_policy):
+            if (problem := storage_problem(value)) is not None:
+                raise InvalidInput(f"item {self.id}: {problem}")
         if self.source not in ITEM_SOURCES:
             raise InvalidInput(
                 f"item {self.id}: source must be one of {', '.join(ITEM_SOURCES)}, got {self.source!r}"

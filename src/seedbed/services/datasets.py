@@ -36,6 +36,8 @@ class DatasetPage:
 def _check_name(name: str | None) -> str:
     if name is None or not name.strip():
         raise InvalidInput("dataset name must not be blank")
+    if "\x00" in name:
+        raise InvalidInput("dataset name must not contain NUL (\\u0000) characters")
     return name.strip()
 
 
@@ -111,7 +113,8 @@ def require_dataset(connection: Connection, caller: Caller, dataset_id: str, loc
 
 
 def require_dataset_by_name(connection: Connection, caller: Caller, name: str) -> Dataset:
-    dataset = DatasetRepository(connection).get_by_name(caller.workspace, name)
+    # Names are stored trimmed (see _check_name), so they are looked up trimmed too.
+    dataset = DatasetRepository(connection).get_by_name(caller.workspace, name.strip())
     if dataset is None:
         raise NotFound("Dataset not found")
     return dataset

@@ -14,6 +14,8 @@ from typing import Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from seedbed.domain.errors import InvalidInput
+
 _WRITE = "seedbed_write"
 
 
@@ -61,6 +63,18 @@ def _create_sqlite_engine(url: str) -> Engine:
     return engine
 
 
+@contextlib.contextmanager
+def _refused_values_are_bad_input() -> Iterator[None]:
+    """A value the engine cannot hold (text longer than its column, a NUL character on
+    PostgreSQL) is a mistake in the request, not in the server: a 400, and the unit of
+    work rolls back."""
+    try:
+        yield
+    except sa.exc.DataError as error:
+        reason = str(error.orig).splitlines()[0] if error.orig else "invalid value"
+        raise InvalidInput(f"a value in the request cannot be stored: {reason}") from None
+
+
 class Database:
     """One engine and the two kinds of unit of work the services run in."""
 
@@ -75,7 +89,7 @@ class Database:
     @contextlib.contextmanager
     def writing(self) -> Iterator[Connection]:
         """A transaction that may write; committed when the block ends without error."""
-        with self.engine.connect() as connection:
+        with _refused_values_are_bad_input(), self.engine.connect() as connection:
             connection = connection.execution_options(**{_WRITE: True})
             with connection.begin():
                 yield connection
@@ -83,7 +97,7 @@ class Database:
     @contextlib.contextmanager
     def reading(self) -> Iterator[Connection]:
         """A read-only snapshot; rolled back at the end."""
-        with self.engine.connect() as connection:
+        with _refused_values_are_bad_input(), self.engine.connect() as connection:
             with connection.begin() as transaction:
                 yield connection
                 transaction.rollback()

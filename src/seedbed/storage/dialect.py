@@ -53,7 +53,8 @@ def json_as_text(dialect: str, column) -> ColumnElement:
 def list_contains(dialect: str, column, value: str) -> ColumnElement:
     """Whether a JSON array of strings holds ``value``."""
     if dialect == "postgresql":
-        return column.op("?")(sa.literal(value, sa.Text))
+        # A comparison, so the result is a boolean that can be negated (not_contains).
+        return column.op("?", is_comparison=True)(sa.literal(value, sa.Text))
     each = sa.func.json_each(column).table_valued("value")
     return sa.exists(sa.select(sa.literal(1)).select_from(each).where(each.c.value == value))
 

@@ -10,7 +10,8 @@ from seedbed.services import datasets
 
 router = APIRouter(tags=["Datasets"])
 
-PageQuery = Query(1, ge=1)
+# Opik's page is a 32-bit int; the bound also keeps offsets within both engines' range.
+PageQuery = Query(1, ge=1, le=2**31 - 1)
 SizeQuery = Query(10, ge=1, le=10_000)
 
 

@@ -1,18 +1,31 @@
 """Request bodies of Opik's dataset API (``opik-openapi.yaml``). Unknown fields are
 ignored, as the Opik server does, so newer clients keep working."""
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from seedbed.domain.items import storage_problem
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+def _storable(value: Any) -> Any:
+    if (problem := storage_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
+
+
+# Free-form JSON, checked while validating: too deep a value would otherwise fail later,
+# when the route reads it back out of the model.
+JsonObject = Annotated[dict[str, Any], AfterValidator(_storable)]
+
+
 class DatasetWrite(_Body):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=512)
     id: UUID | None = None
     description: str | None = None
     project_id: UUID | None = None
@@ -23,7 +36,7 @@ class DatasetWrite(_Body):
 
 
 class DatasetUpdate(_Body):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=512)
     description: str | None = None
     visibility: Literal["private", "public"] | None = None
     tags: list[str] | None = None
@@ -43,11 +56,11 @@ class DatasetItemWrite(_Body):
     trace_id: UUID | None = None
     span_id: UUID | None = None
     source: Literal["manual", "trace", "span", "sdk"] = "sdk"
-    data: dict[str, Any]
+    data: JsonObject
     tags: list[str] | None = None
     description: str | None = None
-    evaluators: list[dict[str, Any]] | None = None
-    execution_policy: dict[str, Any] | None = None
+    evaluators: list[JsonObject] | None = None
+    execution_policy: JsonObject | None = None
 
 
 class DatasetItemBatchWrite(_Body):
@@ -63,11 +76,11 @@ class DatasetItemPatch(_Body):
     trace_id: UUID | None = None
     span_id: UUID | None = None
     source: Literal["manual", "trace", "span", "sdk"] | None = None
-    data: dict[str, Any] | None = None
+    data: JsonObject | None = None
     tags: list[str] | None = None
     description: str | None = None
-    evaluators: list[dict[str, Any]] | None = None
-    execution_policy: dict[str, Any] | None = None
+    evaluators: list[JsonObject] | None = None
+    execution_policy: JsonObject | None = None
 
 
 class DatasetItemStreamRequest(_Body):
@@ -96,13 +109,13 @@ class DatasetItemsDelete(_Body):
 class DatasetItemUpdate(_Body):
     input: str | None = None
     expected_output: str | None = None
-    metadata: dict[str, Any] | None = None
-    data: dict[str, Any] | None = None
+    metadata: JsonObject | None = None
+    data: JsonObject | None = None
     tags: list[str] | None = Field(default=None, max_length=50)
     tags_to_add: list[str] | None = Field(default=None, max_length=50)
     tags_to_remove: list[str] | None = Field(default=None, max_length=50)
-    evaluators: list[dict[str, Any]] | None = None
-    execution_policy: dict[str, Any] | None = None
+    evaluators: list[JsonObject] | None = None
+    execution_policy: JsonObject | None = None
     clear_execution_policy: bool = False
 
 
