@@ -45,7 +45,7 @@ def test_create_answers_201_with_a_location_that_can_be_read(client, prefix):
     assert response.status_code == 201
     assert response.content == b""
     location = response.headers["location"]
-    assert location.endswith(f"/v1/private/datasets/{location.rsplit('/', 1)[1]}")
+    assert location == f"{prefix}/datasets/{location.rsplit('/', 1)[1]}"
     dataset = client.get(f"{prefix}/datasets/{location.rsplit('/', 1)[1]}").json()
     assert dataset["name"] == "support questions"
     assert dataset["description"] == "from the help desk"

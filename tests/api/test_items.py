@@ -412,3 +412,19 @@ def test_a_gzip_compressed_body_is_accepted(client):
     page = list_items(client, dataset_id, size=100)
     assert page["total"] == 20
     assert page["content"][0]["data"]["text"] == "é" * 300
+
+
+def test_a_body_of_several_gzip_members_is_read_whole(client):
+    dataset_id = create_dataset(client)
+    raw = json.dumps({"dataset_id": dataset_id, "items": [{"data": {"n": n}} for n in range(50)]}).encode()
+    middle = len(raw) // 2
+    body = gzip.compress(raw[:middle]) + gzip.compress(raw[middle:])
+
+    response = client.put(
+        f"{API}/datasets/items",
+        content=body,
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+
+    assert response.status_code == 204
+    assert list_items(client, dataset_id, size=100)["total"] == 50

@@ -189,6 +189,19 @@ def test_importing_the_same_file_twice_adds_nothing(seedbed, tmp_path):
     assert _datasets(seedbed)["support-faq"][:2] == ["3", "v1"]
 
 
+def test_reimporting_rows_without_ids_skips_content_already_there(seedbed, tmp_path):
+    path = tmp_path / "faq.csv"
+    path.write_text("input,expected_output\nq1,a1\nq2,a2\nq1,a1\n")
+    first = _import(seedbed, path, "support-faq")
+    assert "2 added" in first.output  # the repeated row inside the file counts once
+
+    path.write_text("input,expected_output\nq1,a1\nq2,a2\nq3,a3\n")
+    second = _import(seedbed, path, "support-faq")
+
+    assert "is now at v2: 1 added, 0 modified, 3 items in all" in second.output
+    assert sorted(row["input"] for row in _exported(seedbed, "support-faq")) == ["q1", "q2", "q3"]
+
+
 def test_import_replaces_items_whose_id_is_already_there(seedbed, tmp_path):
     rows = [{"id": str(uuid.uuid4()), **row} for row in ROWS]
     _import(seedbed, _write_jsonl(tmp_path / "v1.jsonl", rows), "support-faq")

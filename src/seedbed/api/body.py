@@ -81,13 +81,23 @@ class RequestBodyMiddleware:
         await self.app(scope, replay, send)
 
     def _gunzip(self, body: bytes) -> bytes:
-        decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        try:
-            data = decompressor.decompress(body, self.max_body_bytes + 1)
-        except zlib.error as error:
-            raise ValueError(f"Request body is not valid gzip: {error}") from None
-        if len(data) > self.max_body_bytes or decompressor.unconsumed_tail:
-            raise ValueError(f"Decompressed request body is larger than the limit of {self.max_body_bytes} bytes")
-        if not decompressor.eof:
-            raise ValueError("Request body is not valid gzip: the stream is truncated")
-        return data
+        """Decompress every gzip member (a body may be several, concatenated)."""
+        parts: list[bytes] = []
+        size = 0
+        remaining = body
+        while remaining:
+            decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            try:
+                part = decompressor.decompress(remaining, self.max_body_bytes + 1 - size)
+            except zlib.error as error:
+                raise ValueError(f"Request body is not valid gzip: {error}") from None
+            size += len(part)
+            if size > self.max_body_bytes or decompressor.unconsumed_tail:
+                raise ValueError(
+                    f"Decompressed request body is larger than the limit of {self.max_body_bytes} bytes"
+                )
+            if not decompressor.eof:
+                raise ValueError("Request body is not valid gzip: the stream is truncated")
+            parts.append(part)
+            remaining = decompressor.unused_data
+        return b"".join(parts)

@@ -81,11 +81,24 @@ def upsert_items(
 def import_rows(
     connection: Connection, caller: Caller, dataset: Dataset, rows: Iterable[dict[str, Any]]
 ) -> DatasetVersion | None:
-    """Add rows read from a file (see ``domain.imports``) as one new version."""
-    writer = VersionWriter(connection, caller, require_dataset(connection, caller, dataset.id, lock=True))
+    """Add rows read from a file (see ``domain.imports``) as one new version.
+
+    A row with an id replaces that item. A row without one is skipped when an item with
+    the same content is already in the dataset (or earlier in the file), as the Opik
+    client does on insert: importing the same file twice adds nothing.
+    """
+    dataset = require_dataset(connection, caller, dataset.id, lock=True)
+    writer = VersionWriter(connection, caller, dataset)
+    seen = ItemRepository(connection).live_content_hashes(dataset.id)
     batch: list[ItemDraft] = []
     for row in rows:
-        batch.append(draft_from_fields(row))
+        draft = draft_from_fields(row)
+        if not row.get("id"):
+            content = draft.content_hash()
+            if content in seen:
+                continue
+            seen.add(content)
+        batch.append(draft)
         if len(batch) >= IMPORT_BATCH_SIZE:
             writer.upsert(batch)
             batch = []

@@ -1,6 +1,6 @@
 """Opik routes for datasets."""
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from seedbed.api.dependencies import CallerDep, Reading, Writing
 from seedbed.api.opik import presenters
@@ -37,7 +37,7 @@ def find_datasets(
 
 
 @router.post("/datasets", status_code=201, response_class=Response)
-def create_dataset(body: DatasetWrite, connection: Writing, caller: CallerDep) -> Response:
+def create_dataset(body: DatasetWrite, connection: Writing, caller: CallerDep, request: Request) -> Response:
     created = datasets.create_dataset(
         connection,
         caller,
@@ -50,7 +50,7 @@ def create_dataset(body: DatasetWrite, connection: Writing, caller: CallerDep) -
         project_id=str(body.project_id) if body.project_id else None,
         project_name=body.project_name,
     )
-    return Response(status_code=201, headers={"Location": f"/v1/private/datasets/{created.id}"})
+    return Response(status_code=201, headers={"Location": f"{request.url.path}/{created.id}"})
 
 
 @router.post("/datasets/retrieve")

@@ -1,7 +1,7 @@
 """Opik routes for projects, as far as datasets need them (the client resolves its
 project by name before listing datasets)."""
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from seedbed.api.dependencies import CallerDep, Reading, Writing
 from seedbed.api.opik.datasets import PageQuery, SizeQuery
@@ -21,9 +21,9 @@ def find_projects(
 
 
 @router.post("/projects", status_code=201, response_class=Response)
-def create_project(body: ProjectWrite, connection: Writing, caller: CallerDep) -> Response:
+def create_project(body: ProjectWrite, connection: Writing, caller: CallerDep, request: Request) -> Response:
     created = projects.create_project(connection, caller, body.name, body.description, body.visibility)
-    return Response(status_code=201, headers={"Location": f"/v1/private/projects/{created.id}"})
+    return Response(status_code=201, headers={"Location": f"{request.url.path}/{created.id}"})
 
 
 @router.post("/projects/retrieve")

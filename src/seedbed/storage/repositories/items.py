@@ -183,6 +183,13 @@ class ItemRepository:
             found.update({row.item_id: row for row in rows})
         return found
 
+    def live_content_hashes(self, dataset_id: str) -> set[str]:
+        return set(
+            self.connection.execute(
+                sa.select(_items.content_hash).where(_items.dataset_id == dataset_id, visible_in(None))
+            ).scalars()
+        )
+
     def existed_before(self, dataset_id: str, item_id: str, sequence: int) -> bool:
         """Whether an item was visible in the version before ``sequence``."""
         return self.connection.execute(
