@@ -428,3 +428,29 @@ def test_a_body_of_several_gzip_members_is_read_whole(client):
 
     assert response.status_code == 204
     assert list_items(client, dataset_id, size=100)["total"] == 50
+
+
+def _columns(client, dataset_id: str, **params) -> dict[str, list[str]]:
+    page = list_items(client, dataset_id, **params)
+    return {column["name"]: sorted(column["types"]) for column in page["columns"]}
+
+
+def test_columns_follow_the_live_items(client):
+    dataset_id = create_dataset(client)
+    only_here, other = str(uuid.uuid4()), str(uuid.uuid4())
+    put_items(
+        client,
+        dataset_id,
+        [{"id": only_here, "data": {"q": "a", "rare": 1}}, {"id": other, "data": {"q": "b", "score": 1}}],
+    )
+    assert _columns(client, dataset_id) == {"q": ["string"], "rare": ["number"], "score": ["number"]}
+
+    put_items(client, dataset_id, [{"id": other, "data": {"q": "b", "score": "high"}}])
+    assert _columns(client, dataset_id)["score"] == ["string"]
+
+    client.post(f"{API}/datasets/items/delete", json={"item_ids": [only_here]}).raise_for_status()
+    assert _columns(client, dataset_id) == {"q": ["string"], "score": ["string"]}
+    assert "data.rare" not in list_items(client, dataset_id)["sortableBy"]
+
+    client.post(f"{API}/datasets/{dataset_id}/versions/restore", json={"version_ref": "v1"}).raise_for_status()
+    assert _columns(client, dataset_id) == {"q": ["string"], "rare": ["number"], "score": ["number"]}

@@ -6,6 +6,7 @@ batches, in parallel, under one group id). Nothing is copied per version: a chan
 closes its old row at the new version and opens a new one.
 """
 
+from collections import Counter
 from dataclasses import replace
 
 from sqlalchemy.engine import Connection
@@ -46,6 +47,8 @@ class VersionWriter:
         self.datasets = DatasetRepository(connection)
         self.version: DatasetVersion | None = None
         self._items_before = dataset.items_count
+        self.column_changes: Counter = Counter()  # (key, type) -> change in live items having it
+        self._recount_columns = False
 
     # -- the version being written ---------------------------------------------------------
 
@@ -85,6 +88,10 @@ class VersionWriter:
         version = self.version
         if version is None:
             return None
+        if self._recount_columns:
+            self.items.recount_columns(self.dataset.id)
+        else:
+            self.items.adjust_columns(self.dataset.id, self.column_changes)
         version.version_hash = version_hash(self.dataset.id, version.sequence, version.digest)
         version.last_updated_at = self.now
         version.last_updated_by = self.caller.user
@@ -128,7 +135,6 @@ class VersionWriter:
         new_rows: list[dict] = []
         replaced_rows: list[dict] = []
         closed: list[int] = []
-        columns: set[tuple[str, str]] = set()
         for draft in latest_by_id.values():
             content_hash = draft.content_hash()
             old = live.get(draft.id)
@@ -138,13 +144,14 @@ class VersionWriter:
             created_at, created_by = (old.created_at, old.created_by) if old else (self.now, self.caller.user)
             row = self._row(draft, content_hash, version.sequence, created_at, created_by)
             new_digest = item_digest(draft.id, content_hash)
-            columns |= data_columns(draft.data)
+            self.column_changes.update(data_columns(draft.data))
             if old is None:
                 new_rows.append(row)
                 version.changes.added += 1
                 version.items_total += 1
                 version.digest = combine_digest(version.digest, added=new_digest)
                 continue
+            self.column_changes.subtract(data_columns(old.data))
             old_digest = item_digest(draft.id, old.content_hash)
             version.digest = combine_digest(version.digest, added=new_digest, removed=old_digest)
             if old.valid_from == version.sequence:
@@ -159,7 +166,6 @@ class VersionWriter:
         self.items.close_rows(closed, self.version.sequence)
         self.items.replace_rows(replaced_rows)
         self.items.insert_rows(new_rows)
-        self.items.add_columns(self.dataset.id, columns)
 
     def delete(self, item_ids: list[str]) -> None:
         live = self.items.live_rows(self.dataset.id, item_ids)
@@ -169,6 +175,7 @@ class VersionWriter:
         closed: list[int] = []
         removed: list[int] = []
         for item_id, old in live.items():
+            self.column_changes.subtract(data_columns(old.data))
             version.digest = combine_digest(version.digest, removed=item_digest(item_id, old.content_hash))
             version.items_total -= 1
             if old.valid_from == version.sequence:
@@ -196,6 +203,7 @@ class VersionWriter:
             [row for item_id, row in wanted.items() if current.get(item_id) != row], version.sequence
         )
         version.changes, _ = compare_snapshots(current, wanted)
+        self._recount_columns = True
         version.digest = target.digest
         version.items_total = len(wanted)
 

@@ -70,3 +70,12 @@ def insert_ignoring_conflicts(dialect: str, table: sa.Table):
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def insert_adding(dialect: str, table: sa.Table, counter: str):
+    """INSERT that, for a row whose primary key exists, adds to its ``counter`` instead."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    keys = [column.name for column in table.primary_key.columns]
+    return insert.on_conflict_do_update(
+        index_elements=keys, set_={counter: table.c[counter] + insert.excluded[counter]}
+    )

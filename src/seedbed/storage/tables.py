@@ -130,6 +130,8 @@ dataset_columns = sa.Table(
     sa.Column("dataset_id", Id, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("name", sa.String(512), primary_key=True),
     sa.Column("type", sa.String(16), primary_key=True),
+    # How many live items have this key with this type; a column goes when it reaches 0.
+    sa.Column("item_count", sa.BigInteger(), nullable=False),
 )
 
 api_keys = sa.Table(

@@ -1,5 +1,6 @@
 """SQL for dataset items across versions (see ``tables.py`` for the row-validity scheme)."""
 
+from collections import Counter
 from typing import Iterable
 
 import sqlalchemy as sa
@@ -7,7 +8,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from seedbed.domain.filters import Filter, Sort
-from seedbed.domain.items import Column, Item
+from seedbed.domain.items import Column, Item, data_columns
 from seedbed.storage import dialect as sql_dialect
 from seedbed.storage import filtering
 from seedbed.storage.tables import dataset_columns, dataset_items, datasets
@@ -162,7 +163,7 @@ class ItemRepository:
         return found
 
     def live_rows(self, dataset_id: str, item_ids: Iterable[str]) -> dict[str, sa.Row]:
-        """The live row of each given item: row id, first version, content hash."""
+        """The live row of each given item: row id, first version, content hash, data."""
         ids = list(item_ids)
         found: dict[str, sa.Row] = {}
         for start in range(0, len(ids), 500):
@@ -174,6 +175,7 @@ class ItemRepository:
                     _items.content_hash,
                     _items.created_at,
                     _items.created_by,
+                    _items.data,
                 ).where(
                     _items.dataset_id == dataset_id,
                     _items.valid_to.is_(None),
@@ -260,13 +262,32 @@ class ItemRepository:
 
     # -- columns -------------------------------------------------------------------------
 
-    def add_columns(self, dataset_id: str, pairs: set[tuple[str, str]]) -> None:
-        if not pairs:
+    def adjust_columns(self, dataset_id: str, changes: Counter) -> None:
+        """Add to (or take from) the count of live items having each (key, type)."""
+        deltas = [
+            {"dataset_id": dataset_id, "name": name, "type": kind, "item_count": delta}
+            for (name, kind), delta in sorted(changes.items())
+            if delta
+        ]
+        if not deltas:
             return
+        self.connection.execute(sql_dialect.insert_adding(self.dialect, dataset_columns, "item_count"), deltas)
         self.connection.execute(
-            sql_dialect.insert_ignoring_conflicts(self.dialect, dataset_columns),
-            [{"dataset_id": dataset_id, "name": name, "type": kind} for name, kind in sorted(pairs)],
+            dataset_columns.delete().where(
+                dataset_columns.c.dataset_id == dataset_id, dataset_columns.c.item_count <= 0
+            )
         )
+
+    def recount_columns(self, dataset_id: str) -> None:
+        """Count the columns of the live items afresh (after a restore)."""
+        self.connection.execute(dataset_columns.delete().where(dataset_columns.c.dataset_id == dataset_id))
+        tally: Counter = Counter()
+        rows = self.connection.execute(
+            sa.select(_items.data).where(_items.dataset_id == dataset_id, visible_in(None))
+        )
+        for (data,) in rows:
+            tally.update(data_columns(data))
+        self.adjust_columns(dataset_id, tally)
 
     def columns(self, dataset_id: str) -> list[Column]:
         rows = self.connection.execute(

@@ -66,6 +66,7 @@ def upgrade() -> None:
     sa.Column('dataset_id', sa.String(length=36), nullable=False),
     sa.Column('name', sa.String(length=512), nullable=False),
     sa.Column('type', sa.String(length=16), nullable=False),
+    sa.Column('item_count', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['dataset_id'], ['datasets.id'], name=op.f('fk_dataset_columns_dataset_id_datasets'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('dataset_id', 'name', 'type', name=op.f('pk_dataset_columns'))
     )
