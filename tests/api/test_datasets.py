@@ -1,34 +1,20 @@
 """Datasets over HTTP: create, read, find, rename, delete, on both path prefixes."""
 
-import json
 import uuid
 
 import pytest
 
-API = "/v1/private"
+from tests.api.opik_http import API, create_dataset, get_json, put_items
+
 PREFIXES = ["/v1/private", "/api/v1/private"]
 
 
-def create_dataset(client, name: str, prefix: str = API, **fields) -> str:
-    response = client.post(f"{prefix}/datasets", json={"name": name, **fields})
-    assert response.status_code == 201, response.text
-    return response.headers["location"].rsplit("/", 1)[1]
-
-
 def add_items(client, dataset_id: str, count: int) -> None:
-    items = [{"data": {"n": n}} for n in range(count)]
-    response = client.put(f"{API}/datasets/items", json={"dataset_id": dataset_id, "items": items})
-    assert response.status_code == 204, response.text
+    put_items(client, dataset_id, [{"data": {"n": n}} for n in range(count)])
 
 
 def find(client, prefix: str = API, **params) -> dict:
-    query = {
-        key: json.dumps(value) if isinstance(value, list) else value
-        for key, value in params.items()
-    }
-    response = client.get(f"{prefix}/datasets", params=query)
-    assert response.status_code == 200, response.text
-    return response.json()
+    return get_json(client, f"{prefix}/datasets", **params)
 
 
 def names(page: dict) -> list[str]:

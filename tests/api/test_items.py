@@ -6,30 +6,11 @@ import uuid
 
 import pytest
 
-API = "/v1/private"
-
-
-def create_dataset(client, name: str = "items") -> str:
-    response = client.post(f"{API}/datasets", json={"name": name})
-    assert response.status_code == 201, response.text
-    return response.headers["location"].rsplit("/", 1)[1]
-
-
-def put_items(client, dataset_id: str, items: list[dict], **extra) -> None:
-    response = client.put(
-        f"{API}/datasets/items", json={"dataset_id": dataset_id, "items": items, **extra}
-    )
-    assert response.status_code == 204, response.text
+from tests.api.opik_http import API, create_dataset, get_json, put_items
 
 
 def list_items(client, dataset_id: str, **params) -> dict:
-    query = {
-        key: json.dumps(value) if isinstance(value, list) else value
-        for key, value in params.items()
-    }
-    response = client.get(f"{API}/datasets/{dataset_id}/items", params=query)
-    assert response.status_code == 200, response.text
-    return response.json()
+    return get_json(client, f"{API}/datasets/{dataset_id}/items", **params)
 
 
 def versions(client, dataset_id: str) -> list[dict]:

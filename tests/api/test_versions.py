@@ -6,18 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-API = "/v1/private"
-
-
-def create_dataset(client, name: str = "versioned") -> str:
-    response = client.post(f"{API}/datasets", json={"name": name})
-    assert response.status_code == 201, response.text
-    return response.headers["location"].rsplit("/", 1)[1]
-
-
-def put_items(client, dataset_id: str, items: list[dict]) -> None:
-    response = client.put(f"{API}/datasets/items", json={"dataset_id": dataset_id, "items": items})
-    assert response.status_code == 204, response.text
+from tests.api.opik_http import API, create_dataset, put_items
 
 
 def delete_items(client, item_ids: list[str]) -> None:
@@ -42,7 +31,7 @@ def snapshot(client, dataset_id: str, version: str | None = None) -> dict[str, d
 @pytest.fixture
 def history(client) -> dict:
     """A dataset with three versions: v1 adds a, b; v2 changes a and adds c; v3 deletes b."""
-    dataset_id = create_dataset(client)
+    dataset_id = create_dataset(client, "versioned")
     a, b, c = (str(uuid.uuid4()) for _ in range(3))
     put_items(
         client, dataset_id, [{"id": a, "data": {"text": "a1"}}, {"id": b, "data": {"text": "b1"}}]

@@ -22,7 +22,7 @@ from seedbed.api.app import create_app
 from seedbed.services import keys
 from seedbed.settings import Settings
 
-API = "/v1/private"
+from tests.api.opik_http import API, create_dataset, put_items
 
 
 def in_workspace(workspace: str, key: str | None = None) -> dict:
@@ -32,17 +32,9 @@ def in_workspace(workspace: str, key: str | None = None) -> dict:
     return headers
 
 
-def create_dataset(client, name: str, headers: dict) -> str:
-    response = client.post(f"{API}/datasets", json={"name": name}, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.headers["location"].rsplit("/", 1)[1]
-
-
 def add_item(client, dataset_id: str, headers: dict, data: dict) -> str:
     item_id = str(uuid.uuid4())
-    body = {"dataset_id": dataset_id, "items": [{"id": item_id, "data": data}]}
-    response = client.put(f"{API}/datasets/items", json=body, headers=headers)
-    assert response.status_code == 204, response.text
+    put_items(client, dataset_id, [{"id": item_id, "data": data}], headers=headers)
     return item_id
 
 
@@ -57,8 +49,8 @@ def dataset_names(client, headers: dict) -> list[str]:
 
 def test_the_same_name_lives_separately_in_two_workspaces(client):
     team_a, team_b = in_workspace("team-a"), in_workspace("team-b")
-    a = create_dataset(client, "golden", team_a)
-    b = create_dataset(client, "golden", team_b)
+    a = create_dataset(client, "golden", headers=team_a)
+    b = create_dataset(client, "golden", headers=team_b)
     add_item(client, a, team_a, {"owner": "a"})
 
     assert a != b
@@ -81,7 +73,7 @@ def test_the_same_name_lives_separately_in_two_workspaces(client):
 
 def test_another_workspaces_dataset_cannot_be_seen_changed_or_deleted(client):
     team_a, team_b = in_workspace("team-a"), in_workspace("team-b")
-    theirs = create_dataset(client, "private to a", team_a)
+    theirs = create_dataset(client, "private to a", headers=team_a)
     item_id = add_item(client, theirs, team_a, {"secret": 1})
 
     refused = [
@@ -188,7 +180,7 @@ def test_a_key_works_raw_as_opik_sends_it_and_as_a_bearer_token(secured, databas
     created = make_key(database, "team-a")
     headers = in_workspace("team-a", scheme + created.secret)
 
-    dataset_id = create_dataset(secured, "with a key", headers)
+    dataset_id = create_dataset(secured, "with a key", headers=headers)
 
     assert secured.get(f"{API}/datasets/{dataset_id}", headers=headers).json()["created_by"] == "ci"
     assert dataset_names(secured, headers) == ["with a key"]
@@ -196,7 +188,7 @@ def test_a_key_works_raw_as_opik_sends_it_and_as_a_bearer_token(secured, databas
 
 def test_a_key_bound_to_one_workspace_uses_it_when_none_is_named(secured, database):
     created = make_key(database, "team-a")
-    create_dataset(secured, "a's", in_workspace("team-a", created.secret))
+    create_dataset(secured, "a's", headers=in_workspace("team-a", created.secret))
 
     assert dataset_names(secured, {"Authorization": created.secret}) == ["a's"]
 
@@ -204,7 +196,7 @@ def test_a_key_bound_to_one_workspace_uses_it_when_none_is_named(secured, databa
 def test_a_key_is_refused_for_a_workspace_it_is_not_bound_to(secured, database):
     key_a = make_key(database, "team-a")
     key_b = make_key(database, "team-b")
-    theirs = create_dataset(secured, "b's", in_workspace("team-b", key_b.secret))
+    theirs = create_dataset(secured, "b's", headers=in_workspace("team-b", key_b.secret))
 
     listing = secured.get(f"{API}/datasets", headers=in_workspace("team-b", key_a.secret))
     reading = secured.get(f"{API}/datasets/{theirs}", headers=in_workspace("team-b", key_a.secret))
@@ -220,7 +212,7 @@ def test_a_key_is_refused_for_a_workspace_it_is_not_bound_to(secured, database):
 def test_inside_its_own_workspace_a_key_gets_404_for_another_workspaces_ids(secured, database):
     key_a = make_key(database, "team-a")
     key_b = make_key(database, "team-b")
-    theirs = create_dataset(secured, "b's", in_workspace("team-b", key_b.secret))
+    theirs = create_dataset(secured, "b's", headers=in_workspace("team-b", key_b.secret))
     item_id = add_item(secured, theirs, in_workspace("team-b", key_b.secret), {"q": 1})
 
     as_a = in_workspace("team-a", key_a.secret)
@@ -234,8 +226,8 @@ def test_inside_its_own_workspace_a_key_gets_404_for_another_workspaces_ids(secu
 
 def test_a_key_bound_to_two_workspaces_opens_both_but_keeps_them_apart(secured, database):
     both = make_key(database, "team-a", "team-b")
-    a = create_dataset(secured, "shared name", in_workspace("team-a", both.secret))
-    create_dataset(secured, "shared name", in_workspace("team-b", both.secret))
+    a = create_dataset(secured, "shared name", headers=in_workspace("team-a", both.secret))
+    create_dataset(secured, "shared name", headers=in_workspace("team-b", both.secret))
 
     from_b = secured.get(f"{API}/datasets/{a}", headers=in_workspace("team-b", both.secret))
     unnamed = secured.get(f"{API}/datasets", headers={"Authorization": both.secret})
