@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
 from seedbed.cli.common import (
     DatabaseUrlOption,
     WorkspaceOption,

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 import typer
+
 from seedbed.cli.common import DatabaseUrlOption, console, fail, open_database, print_table
 from seedbed.domain.errors import SeedbedError
 from seedbed.services import keys

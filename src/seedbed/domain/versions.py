@@ -6,10 +6,10 @@ order-independent sum of item hashes, so it can be kept up to date as items come
 dataset, and two versions with the same content have the same digest.
 """
 
+import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
-import datetime as dt
 
 _DIGEST_MODULUS = 1 << 128
 _VERSION_NAME = re.compile(r"^v(\d+)$")
@@ -74,21 +74,24 @@ class DatasetVersion:
     last_updated_by: str
     tags: list[str] = field(default_factory=list)
     is_latest: bool = False
+    evaluators: list[dict] | None = None
+    execution_policy: dict | None = None
 
     @property
     def name(self) -> str:
         return version_name(self.sequence)
 
 
-def compare_snapshots(before: dict[str, int], after: dict[str, int]) -> tuple[ChangeCounts, int]:
-    """What changed between two snapshots (item id -> row id); also how many stayed the same."""
+def compare_snapshots(before: dict[str, str], after: dict[str, str]) -> tuple[ChangeCounts, int]:
+    """What changed between two snapshots (item id -> content hash); also how many stayed
+    the same."""
     counts = ChangeCounts()
     unchanged = 0
-    for item_id, row_id in after.items():
+    for item_id, content in after.items():
         previous = before.get(item_id)
         if previous is None:
             counts.added += 1
-        elif previous == row_id:
+        elif previous == content:
             unchanged += 1
         else:
             counts.modified += 1

@@ -50,6 +50,11 @@ def draft_from_fields(fields: dict[str, Any]) -> ItemDraft:
     )
 
 
+def edited_draft(current: Item, changes: dict[str, Any]) -> ItemDraft:
+    """``current`` with the fields present in ``changes`` replaced (its id stays)."""
+    return draft_from_fields({**current.as_draft().__dict__, **{k: v for k, v in changes.items() if k != "id"}})
+
+
 def _target_dataset(
     connection: Connection, caller: Caller, dataset_id: str | None, dataset_name: str | None
 ) -> Dataset:
@@ -147,8 +152,7 @@ def get_item(connection: Connection, caller: Caller, item_id: str) -> Item:
 def patch_item(connection: Connection, caller: Caller, item_id: str, changes: dict[str, Any]) -> None:
     """Replace only the fields given; the change is a new version."""
     current = get_item(connection, caller, item_id)
-    merged = {**current.as_draft().__dict__, **{k: v for k, v in changes.items() if k != "id"}}
-    draft = draft_from_fields(merged)
+    draft = edited_draft(current, changes)
     dataset = require_dataset(connection, caller, current.dataset_id, lock=True)
     writer = VersionWriter(connection, caller, dataset)
     writer.upsert([draft])

@@ -52,6 +52,10 @@ class VersionWriter:
 
     # -- the version being written ---------------------------------------------------------
 
+    def open(self) -> DatasetVersion:
+        """The version being written, created now if no change has created it yet."""
+        return self._open()
+
     def _open(self) -> DatasetVersion:
         if self.version is not None:
             return self.version
@@ -79,6 +83,8 @@ class VersionWriter:
             created_by=self.caller.user,
             last_updated_at=self.now,
             last_updated_by=self.caller.user,
+            evaluators=previous.evaluators if previous else None,
+            execution_policy=previous.execution_policy if previous else None,
         )
         self.versions.insert(self.version)
         return self.version
@@ -191,22 +197,27 @@ class VersionWriter:
         self.items.close_rows(closed, version.sequence)
         self.items.delete_rows(removed)
 
-    def restore(self, target: DatasetVersion) -> None:
-        """Make the new version's snapshot equal to ``target``'s."""
-        wanted = self.items.snapshot_rows(self.dataset.id, target.sequence)
-        current = self.items.snapshot_rows(self.dataset.id, None)
+    def reset_to(self, source_dataset_id: str, source: DatasetVersion) -> None:
+        """Make the new version's items those of ``source``, a version of this dataset
+        (a restore) or of another one (carrying its rows forward)."""
+        wanted = self.items.snapshot(source_dataset_id, source.sequence)
+        current = self.items.snapshot(self.dataset.id, None)
+        wanted_content = {item_id: content for item_id, (_, content) in wanted.items()}
+        current_content = {item_id: content for item_id, (_, content) in current.items()}
         version = self._open()
         self.items.close_rows(
-            [row for item_id, row in current.items() if wanted.get(item_id) != row], version.sequence
+            [row for item_id, (row, content) in current.items() if wanted_content.get(item_id) != content],
+            version.sequence,
         )
         self.items.copy_rows_into(
-            [row for item_id, row in wanted.items() if current.get(item_id) != row], version.sequence
+            [row for item_id, (row, content) in wanted.items() if current_content.get(item_id) != content],
+            self.dataset.id,
+            version.sequence,
         )
-        version.changes, _ = compare_snapshots(current, wanted)
-        self._recount_columns = True
-        version.digest = target.digest
+        version.changes, _ = compare_snapshots(current_content, wanted_content)
+        version.digest = source.digest
         version.items_total = len(wanted)
-
+        self._recount_columns = True
 
 def _crossed_a_doubling(before: int, after: int, smallest: int = 2048) -> bool:
     """Whether a dataset grew past a power of two (from ``smallest`` on): the moments to

@@ -87,10 +87,10 @@ def _by_hash(connection: Connection, dataset_id: str, version_hash: str) -> Data
 def tag_version(connection: Connection, caller: Caller, dataset_id: str, version_hash: str, tag: str) -> None:
     dataset = require_dataset(connection, caller, dataset_id, lock=True)
     version = _by_hash(connection, dataset.id, version_hash)
-    _add_tags(connection, dataset.id, version, [tag])
+    add_tags(connection, dataset.id, version, [tag])
 
 
-def _add_tags(connection: Connection, dataset_id: str, version: DatasetVersion, tags: list[str]) -> None:
+def add_tags(connection: Connection, dataset_id: str, version: DatasetVersion, tags: list[str]) -> None:
     versions = VersionRepository(connection)
     for tag in dict.fromkeys(_check_tag(tag) for tag in tags):
         owner = versions.tag_owner(dataset_id, tag)
@@ -119,7 +119,7 @@ def update_version(
     version = _by_hash(connection, dataset.id, version_hash)
     if change_description is not None:
         VersionRepository(connection).update_description(version.id, change_description, utcnow(), caller.user)
-    _add_tags(connection, dataset.id, version, tags_to_add or [])
+    add_tags(connection, dataset.id, version, tags_to_add or [])
     return _by_hash(connection, dataset.id, version_hash)
 
 
@@ -132,7 +132,7 @@ def restore_version(connection: Connection, caller: Caller, dataset_id: str, ref
     writer = VersionWriter(
         connection, caller, dataset, change_description=f"Restored from version {target.name}"
     )
-    writer.restore(target)
+    writer.reset_to(dataset.id, target)
     return writer.finish()
 
 
@@ -145,6 +145,10 @@ def diff_with_draft(connection: Connection, caller: Caller, dataset_id: str) -> 
     dataset = require_dataset(connection, caller, dataset_id)
     items = ItemRepository(connection)
     latest = VersionRepository(connection).by_sequence(dataset.id, dataset.latest_version_sequence)
-    before = items.snapshot_rows(dataset.id, latest.sequence) if latest else {}
-    changes, unchanged = compare_snapshots(before, items.snapshot_rows(dataset.id, None))
+    before = items.snapshot(dataset.id, latest.sequence) if latest else {}
+    after = items.snapshot(dataset.id, None)
+    changes, unchanged = compare_snapshots(
+        {item_id: content for item_id, (_, content) in before.items()},
+        {item_id: content for item_id, (_, content) in after.items()},
+    )
     return VersionDiff(latest.version_hash if latest else None, "draft", changes, unchanged)

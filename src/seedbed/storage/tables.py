@@ -75,6 +75,9 @@ dataset_versions = sa.Table(
     sa.Column("change_description", sa.Text()),
     sa.Column("metadata", Json, nullable=False),
     sa.Column("batch_group_id", Id),
+    # Evaluation-suite settings of the version, carried forward to the next one.
+    sa.Column("evaluators", Json),
+    sa.Column("execution_policy", Json),
     *_audit_columns(),
     sa.UniqueConstraint("dataset_id", "sequence"),
     sa.Index(None, "dataset_id", "version_hash"),

@@ -14,6 +14,7 @@ from seedbed.api.opik.schemas import (
     DatasetItemPatch,
     DatasetItemsDelete,
     DatasetItemStreamRequest,
+    text_or_none,
 )
 from seedbed.domain import imports
 from seedbed.domain.errors import InvalidInput
@@ -21,9 +22,6 @@ from seedbed.services import datasets, items
 
 router = APIRouter(tags=["Datasets"])
 
-
-def _text(value) -> str | None:
-    return str(value) if value is not None else None
 
 
 @router.put("/datasets/items", status_code=204)
@@ -33,9 +31,9 @@ def upsert_items(body: DatasetItemBatchWrite, connection: Writing, caller: Calle
         connection,
         caller,
         drafts,
-        dataset_id=_text(body.dataset_id),
+        dataset_id=text_or_none(body.dataset_id),
         dataset_name=body.dataset_name,
-        batch_group_id=_text(body.batch_group_id),
+        batch_group_id=text_or_none(body.batch_group_id),
     )
 
 
@@ -62,7 +60,7 @@ def update_items(body: DatasetItemBatchUpdate, connection: Writing, caller: Call
         caller,
         update,
         item_ids=[str(item_id) for item_id in body.ids] if body.ids else None,
-        dataset_id=_text(body.dataset_id),
+        dataset_id=text_or_none(body.dataset_id),
         filters=[entry.model_dump() for entry in body.filters] if body.filters else None,
     )
 
@@ -73,7 +71,7 @@ def stream_items(body: DatasetItemStreamRequest, connection: Reading, caller: Ca
         connection,
         caller,
         body.dataset_name,
-        last_retrieved_id=_text(body.last_retrieved_id),
+        last_retrieved_id=text_or_none(body.last_retrieved_id),
         limit=body.steam_limit,
         version=body.dataset_version,
         filters=body.filters,
@@ -88,9 +86,9 @@ def delete_items(body: DatasetItemsDelete, connection: Writing, caller: CallerDe
         connection,
         caller,
         item_ids=[str(item_id) for item_id in body.item_ids] if body.item_ids else None,
-        dataset_id=_text(body.dataset_id),
+        dataset_id=text_or_none(body.dataset_id),
         filters=[entry.model_dump() for entry in body.filters] if body.filters else None,
-        batch_group_id=_text(body.batch_group_id),
+        batch_group_id=text_or_none(body.batch_group_id),
     )
 
 

@@ -107,6 +107,8 @@ def version(found: DatasetVersion) -> dict[str, Any]:
             "items_deleted": found.changes.deleted,
             "change_description": found.change_description,
             "metadata": found.metadata,
+            "evaluators": found.evaluators,
+            "execution_policy": found.execution_policy,
             "created_at": timestamp(found.created_at),
             "created_by": found.created_by,
             "last_updated_at": timestamp(found.last_updated_at),

@@ -9,6 +9,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from seedbed.domain.items import storage_problem
 
 
+def text_or_none(value: Any) -> str | None:
+    """An optional id (or other value) as the text the services take."""
+    return str(value) if value is not None else None
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -125,6 +130,25 @@ class DatasetItemBatchUpdate(_Body):
     dataset_id: UUID | None = None
     update: DatasetItemUpdate
     merge_tags: bool = False
+
+
+class DatasetItemEdit(DatasetItemPatch):
+    id: UUID
+
+
+class DatasetItemChanges(_Body):
+    base_version: UUID | None = None
+    added_items: list[DatasetItemWrite] = Field(default_factory=list)
+    edited_items: list[DatasetItemEdit] = Field(default_factory=list)
+    deleted_ids: list[UUID] = Field(default_factory=list)
+    change_description: str | None = None
+    evaluators: list[JsonObject] | None = None
+    execution_policy: JsonObject | None = None
+    clear_execution_policy: bool = False
+    tags: list[str] | None = Field(default=None, max_length=100)
+    metadata: dict[str, str] | None = None
+    copy_from_dataset_id: UUID | None = None
+    copy_from_version_id: UUID | None = None
 
 
 class DatasetVersionTag(_Body):

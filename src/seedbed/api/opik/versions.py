@@ -6,14 +6,17 @@ from seedbed.api.dependencies import CallerDep, Reading, Writing
 from seedbed.api.opik import presenters
 from seedbed.api.opik.datasets import PageQuery, SizeQuery
 from seedbed.api.opik.schemas import (
+    DatasetItemChanges,
     DatasetVersionRestore,
     DatasetVersionRetrieve,
     DatasetVersionTag,
     DatasetVersionUpdate,
+    text_or_none,
 )
-from seedbed.services import versions
+from seedbed.services import item_changes, items, versions
 
 router = APIRouter(tags=["Datasets"])
+
 
 
 @router.get("/datasets/{dataset_id}/versions")
@@ -27,6 +30,27 @@ def list_versions(
         "size": len(found.content),
         "total": found.total,
     }
+
+
+@router.post("/datasets/{dataset_id}/items/changes", status_code=201)
+def apply_changes(
+    dataset_id: str, body: DatasetItemChanges, connection: Writing, caller: CallerDep, override: bool = False
+) -> dict:
+    changes = item_changes.VersionChanges(
+        base_version=text_or_none(body.base_version),
+        added=[items.draft_from_fields(item.model_dump(mode="json")) for item in body.added_items],
+        edited=[item.model_dump(mode="json", exclude_unset=True) for item in body.edited_items],
+        deleted=[str(item_id) for item_id in body.deleted_ids],
+        change_description=body.change_description,
+        evaluators=body.evaluators,
+        execution_policy=body.execution_policy,
+        clear_execution_policy=body.clear_execution_policy,
+        tags=body.tags,
+        metadata=body.metadata,
+        copy_from_dataset_id=text_or_none(body.copy_from_dataset_id),
+        copy_from_version_id=text_or_none(body.copy_from_version_id),
+    )
+    return presenters.version(item_changes.apply_changes(connection, caller, dataset_id, changes, override))
 
 
 @router.post("/datasets/{dataset_id}/versions/retrieve")

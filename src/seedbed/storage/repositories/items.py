@@ -202,14 +202,14 @@ class ItemRepository:
             )
         ).first() is not None
 
-    def snapshot_rows(self, dataset_id: str, sequence: int | None) -> dict[str, int]:
-        """item id -> row id for every item of a version (or the draft)."""
+    def snapshot(self, dataset_id: str, sequence: int | None) -> dict[str, tuple[int, str]]:
+        """item id -> (row id, content hash) for every item of a version (or the draft)."""
         rows = self.connection.execute(
-            sa.select(_items.item_id, _items.row_id).where(
+            sa.select(_items.item_id, _items.row_id, _items.content_hash).where(
                 _items.dataset_id == dataset_id, visible_in(sequence)
             )
         ).all()
-        return {row.item_id: row.row_id for row in rows}
+        return {row.item_id: (row.row_id, row.content_hash) for row in rows}
 
     # -- writes --------------------------------------------------------------------------
 
@@ -242,14 +242,15 @@ class ItemRepository:
         )
         self.connection.execute(statement, rows)
 
-    def copy_rows_into(self, row_ids: list[int], sequence: int) -> None:
-        """Reopen old rows as new rows starting at ``sequence`` (restoring a version)."""
-        copied = [c for c in dataset_items.columns if c.name not in ("row_id", "valid_from", "valid_to")]
+    def copy_rows_into(self, row_ids: list[int], dataset_id: str, sequence: int) -> None:
+        """Copy rows (of this or another dataset) as live rows of ``dataset_id`` from
+        ``sequence`` on: restoring a version, or carrying one forward."""
+        copied = [c for c in dataset_items.columns if c.name not in ("row_id", "dataset_id", "valid_from", "valid_to")]
         for start in range(0, len(row_ids), 500):
             self.connection.execute(
                 dataset_items.insert().from_select(
-                    [c.name for c in copied] + ["valid_from"],
-                    sa.select(*copied, sa.literal(sequence)).where(
+                    [c.name for c in copied] + ["dataset_id", "valid_from"],
+                    sa.select(*copied, sa.literal(dataset_id), sa.literal(sequence)).where(
                         _items.row_id.in_(row_ids[start : start + 500])
                     ),
                 )

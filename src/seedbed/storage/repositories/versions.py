@@ -27,6 +27,8 @@ def _to_version(row, tags: list[str], latest_sequence: int | None) -> DatasetVer
         last_updated_by=row.last_updated_by,
         tags=tags,
         is_latest=latest_sequence is not None and row.sequence == latest_sequence,
+        evaluators=row.evaluators,
+        execution_policy=row.execution_policy,
     )
 
 
@@ -140,6 +142,8 @@ class VersionRepository:
                 change_description=version.change_description,
                 metadata=version.metadata,
                 batch_group_id=version.batch_group_id,
+                evaluators=version.evaluators,
+                execution_policy=version.execution_policy,
                 created_at=version.created_at,
                 created_by=version.created_by,
                 last_updated_at=version.last_updated_at,
@@ -148,7 +152,7 @@ class VersionRepository:
         )
 
     def save_contents(self, version: DatasetVersion) -> None:
-        """Store what a write changed in a version: counts, digest, hash."""
+        """Store what a write changed in a version: counts, digest, hash, settings."""
         self.connection.execute(
             dataset_versions.update()
             .where(dataset_versions.c.id == version.id)
@@ -159,6 +163,10 @@ class VersionRepository:
                 items_added=version.changes.added,
                 items_modified=version.changes.modified,
                 items_deleted=version.changes.deleted,
+                change_description=version.change_description,
+                metadata=version.metadata,
+                evaluators=version.evaluators,
+                execution_policy=version.execution_policy,
                 last_updated_at=version.last_updated_at,
                 last_updated_by=version.last_updated_by,
             )
