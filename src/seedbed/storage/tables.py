@@ -137,6 +137,21 @@ dataset_columns = sa.Table(
     sa.Column("item_count", sa.BigInteger(), nullable=False),
 )
 
+dataset_export_jobs = sa.Table(
+    "dataset_export_jobs",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace", sa.String(255), nullable=False),
+    sa.Column("dataset_id", Id, sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("dataset_name", sa.String(512), nullable=False),
+    # The export is the dataset as of this version; its file is written on download.
+    sa.Column("version_sequence", sa.Integer(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("viewed_at", sa.DateTime()),
+    *_audit_columns(),
+    sa.Index(None, "workspace", "created_at"),
+)
+
 api_keys = sa.Table(
     "api_keys",
     metadata,

@@ -3,13 +3,15 @@
 
 from fastapi import APIRouter, FastAPI
 
-from seedbed.api.opik import datasets, health, items, projects, versions
+from seedbed.api.opik import datasets, exports, health, items, projects, versions
 
 
 def install_opik_routes(app: FastAPI) -> None:
     private = APIRouter()
     # Item routes first: ``PUT /datasets/items`` must not be read as ``PUT /datasets/{id}``.
     private.include_router(items.router)
+    # Before the dataset routes, so that "export-jobs" is not read as a dataset id.
+    private.include_router(exports.router)
     private.include_router(versions.router)
     private.include_router(datasets.router)
     private.include_router(projects.router)

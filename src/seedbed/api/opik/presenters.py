@@ -4,6 +4,7 @@ as Opik does."""
 import datetime as dt
 from typing import Any
 
+from seedbed.domain.exports import ExportJob
 from seedbed.domain.items import ITEM_SORTABLE, Column, Item, truncate_value
 from seedbed.domain.projects import Project
 from seedbed.domain.versions import DatasetVersion
@@ -143,5 +144,22 @@ def project(found: Project) -> dict[str, Any]:
             "created_by": found.created_by,
             "last_updated_at": timestamp(found.last_updated_at),
             "last_updated_by": found.last_updated_by,
+        }
+    )
+
+
+def export_job(found: ExportJob) -> dict[str, Any]:
+    return _compact(
+        {
+            "id": found.id,
+            "dataset_id": found.dataset_id,
+            "dataset_name": found.dataset_name,
+            "status": found.status,
+            "file_path": found.file_name,
+            "created_at": timestamp(found.created_at),
+            "created_by": found.created_by,
+            "last_updated_at": timestamp(found.last_updated_at),
+            "last_updated_by": found.last_updated_by,
+            "viewed_at": timestamp(found.viewed_at),
         }
     )

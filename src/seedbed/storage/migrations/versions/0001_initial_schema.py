@@ -70,6 +70,22 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['dataset_id'], ['datasets.id'], name=op.f('fk_dataset_columns_dataset_id_datasets'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('dataset_id', 'name', 'type', name=op.f('pk_dataset_columns'))
     )
+    op.create_table('dataset_export_jobs',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('workspace', sa.String(length=255), nullable=False),
+    sa.Column('dataset_id', sa.String(length=36), nullable=False),
+    sa.Column('dataset_name', sa.String(length=512), nullable=False),
+    sa.Column('version_sequence', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('viewed_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=255), nullable=False),
+    sa.Column('last_updated_at', sa.DateTime(), nullable=False),
+    sa.Column('last_updated_by', sa.String(length=255), nullable=False),
+    sa.ForeignKeyConstraint(['dataset_id'], ['datasets.id'], name=op.f('fk_dataset_export_jobs_dataset_id_datasets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dataset_export_jobs'))
+    )
+    op.create_index(op.f('ix_dataset_export_jobs_workspace_created_at'), 'dataset_export_jobs', ['workspace', 'created_at'], unique=False)
     op.create_table('dataset_items',
     sa.Column('row_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('dataset_id', sa.String(length=36), nullable=False),
@@ -146,6 +162,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_dataset_items_dataset_id_item_id_valid_from'))
 
     op.drop_table('dataset_items')
+    op.drop_index(op.f('ix_dataset_export_jobs_workspace_created_at'), table_name='dataset_export_jobs')
+    op.drop_table('dataset_export_jobs')
     op.drop_table('dataset_columns')
     op.drop_table('api_key_workspaces')
     op.drop_table('projects')
