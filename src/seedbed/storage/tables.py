@@ -123,6 +123,13 @@ dataset_items = sa.Table(
         postgresql_where=sa.text("valid_to IS NULL"),
         sqlite_where=sa.text("valid_to IS NULL"),
     ),
+    # Live rows by id alone: reading, patching or deleting an item without its dataset.
+    sa.Index(
+        "ix_dataset_items_live_item_id",
+        "item_id",
+        postgresql_where=sa.text("valid_to IS NULL"),
+        sqlite_where=sa.text("valid_to IS NULL"),
+    ),
     # Rows of one item across versions, and version-pinned reads.
     sa.Index(None, "dataset_id", "item_id", "valid_from"),
 )

@@ -131,6 +131,9 @@ class ItemRepository:
             sa.select(dataset_items)
             .join(datasets, datasets.c.id == _items.dataset_id)
             .where(datasets.c.workspace == workspace, _items.item_id == item_id, _items.valid_to.is_(None))
+            # One id may live in several datasets (a version carried forward keeps its
+            # ids): the most recently written one answers.
+            .order_by(_items.last_updated_at.desc(), _items.row_id.desc())
         ).first()
         return _to_item(row) if row else None
 

@@ -111,6 +111,7 @@ def upgrade() -> None:
     with op.batch_alter_table('dataset_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dataset_items_dataset_id_item_id_valid_from'), ['dataset_id', 'item_id', 'valid_from'], unique=False)
         batch_op.create_index('ix_dataset_items_live', ['dataset_id', 'item_id'], unique=True, postgresql_where=sa.text('valid_to IS NULL'), sqlite_where=sa.text('valid_to IS NULL'))
+        batch_op.create_index('ix_dataset_items_live_item_id', ['item_id'], unique=False, postgresql_where=sa.text('valid_to IS NULL'), sqlite_where=sa.text('valid_to IS NULL'))
 
     op.create_table('dataset_versions',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -158,6 +159,7 @@ def downgrade() -> None:
 
     op.drop_table('dataset_versions')
     with op.batch_alter_table('dataset_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_dataset_items_live_item_id', postgresql_where=sa.text('valid_to IS NULL'), sqlite_where=sa.text('valid_to IS NULL'))
         batch_op.drop_index('ix_dataset_items_live', postgresql_where=sa.text('valid_to IS NULL'), sqlite_where=sa.text('valid_to IS NULL'))
         batch_op.drop_index(batch_op.f('ix_dataset_items_dataset_id_item_id_valid_from'))
 
