@@ -20,6 +20,16 @@ def _compact(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def _audit(found: Any) -> dict[str, Any]:
+    """Who made a resource and who last changed it, and when."""
+    return {
+        "created_at": timestamp(found.created_at),
+        "created_by": found.created_by,
+        "last_updated_at": timestamp(found.last_updated_at),
+        "last_updated_by": found.last_updated_by,
+    }
+
+
 def version_summary(version: DatasetVersion | None) -> dict[str, Any] | None:
     if version is None:
         return None
@@ -45,10 +55,7 @@ def dataset(view: DatasetView) -> dict[str, Any]:
             "type": found.type,
             "visibility": found.visibility,
             "tags": found.tags,
-            "created_at": timestamp(found.created_at),
-            "created_by": found.created_by,
-            "last_updated_at": timestamp(found.last_updated_at),
-            "last_updated_by": found.last_updated_by,
+            **_audit(found),
             "experiment_count": 0,
             "dataset_items_count": found.items_count,
             "optimization_count": 0,
@@ -72,10 +79,7 @@ def item(found: Item, truncate: bool = False) -> dict[str, Any]:
             "description": found.description,
             "evaluators": found.evaluators,
             "execution_policy": found.execution_policy,
-            "created_at": timestamp(found.created_at),
-            "created_by": found.created_by,
-            "last_updated_at": timestamp(found.last_updated_at),
-            "last_updated_by": found.last_updated_by,
+            **_audit(found),
         }
     )
 
@@ -110,10 +114,7 @@ def version(found: DatasetVersion) -> dict[str, Any]:
             "metadata": found.metadata,
             "evaluators": found.evaluators,
             "execution_policy": found.execution_policy,
-            "created_at": timestamp(found.created_at),
-            "created_by": found.created_by,
-            "last_updated_at": timestamp(found.last_updated_at),
-            "last_updated_by": found.last_updated_by,
+            **_audit(found),
         }
     )
 
@@ -140,10 +141,7 @@ def project(found: Project) -> dict[str, Any]:
             "name": found.name,
             "description": found.description,
             "visibility": found.visibility,
-            "created_at": timestamp(found.created_at),
-            "created_by": found.created_by,
-            "last_updated_at": timestamp(found.last_updated_at),
-            "last_updated_by": found.last_updated_by,
+            **_audit(found),
         }
     )
 
@@ -156,10 +154,7 @@ def export_job(found: ExportJob) -> dict[str, Any]:
             "dataset_name": found.dataset_name,
             "status": found.status,
             "file_path": found.file_name,
-            "created_at": timestamp(found.created_at),
-            "created_by": found.created_by,
-            "last_updated_at": timestamp(found.last_updated_at),
-            "last_updated_by": found.last_updated_by,
+            **_audit(found),
             "viewed_at": timestamp(found.viewed_at),
         }
     )
