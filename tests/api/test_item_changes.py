@@ -143,3 +143,15 @@ def test_copy_from_carries_another_datasets_version_forward(client, suite):
     assert {item["data"]["q"] for item in copied.values()} == {"a", "b", "extra"}
     assert {suite["a"], suite["b"]} <= set(copied)
     assert response.json()["items_total"] == 3
+
+
+def test_an_upload_can_start_from_another_datasets_version_once_per_batch_group(client, suite):
+    target = create_dataset(client, "carried")
+    group = str(uuid.uuid4())
+    copy_from = {"copy_from_dataset_id": suite["dataset_id"], "copy_from_version_id": suite["v1"]["id"]}
+
+    for batch in ("first", "second"):
+        put_items(client, target, [{"data": {"q": batch}}], batch_group_id=group, **copy_from)
+
+    assert {item["data"]["q"] for item in items(client, target).values()} == {"a", "b", "first", "second"}
+    assert [v["version_name"] for v in versions(client, target)] == ["v1"]

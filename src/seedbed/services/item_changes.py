@@ -7,14 +7,14 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from seedbed.domain import ids
-from seedbed.domain.errors import Conflict, InvalidInput, NotFound
+from seedbed.domain.errors import Conflict, NotFound
 from seedbed.domain.items import ItemDraft
 from seedbed.domain.versions import DatasetVersion
 from seedbed.services.context import Caller
 from seedbed.services.datasets import require_dataset
 from seedbed.services.items import edited_draft
 from seedbed.services.version_writer import VersionWriter
-from seedbed.services.versions import add_tags
+from seedbed.services.versions import add_tags, carry_forward_source
 from seedbed.storage.repositories.items import ItemRepository
 from seedbed.storage.repositories.versions import VersionRepository
 
@@ -46,19 +46,6 @@ def _check_base(versions: VersionRepository, dataset_id: str, latest: DatasetVer
         )
 
 
-def _carry_forward_source(connection: Connection, caller: Caller, changes: VersionChanges):
-    if (changes.copy_from_dataset_id is None) != (changes.copy_from_version_id is None):
-        raise InvalidInput("copy_from_dataset_id and copy_from_version_id go together")
-    if changes.copy_from_dataset_id is None:
-        return None
-    source_dataset = require_dataset(connection, caller, changes.copy_from_dataset_id)
-    version_id = ids.canonical_id(changes.copy_from_version_id, "copy_from_version_id")
-    source = VersionRepository(connection).by_id(source_dataset.id, version_id)
-    if source is None:
-        raise NotFound(f"Dataset version not found: '{version_id}'")
-    return source_dataset.id, source
-
-
 def apply_changes(
     connection: Connection, caller: Caller, dataset_id: str, changes: VersionChanges, override: bool = False
 ) -> DatasetVersion:
@@ -67,7 +54,9 @@ def apply_changes(
     versions = VersionRepository(connection)
     latest = versions.by_sequence(dataset.id, dataset.latest_version_sequence) if dataset.latest_version_sequence else None
     _check_base(versions, dataset.id, latest, changes, override)
-    carry_forward = _carry_forward_source(connection, caller, changes)
+    carry_forward = carry_forward_source(
+        connection, caller, changes.copy_from_dataset_id, changes.copy_from_version_id
+    )
 
     writer = VersionWriter(connection, caller, dataset, change_description=changes.change_description)
     version = writer.open()

@@ -18,7 +18,7 @@ from seedbed.services.datasets import (
     require_dataset_by_name,
 )
 from seedbed.services.version_writer import VersionWriter
-from seedbed.services.versions import resolve_version
+from seedbed.services.versions import carry_forward_source, resolve_version
 from seedbed.storage.repositories.items import ItemRepository
 
 MAX_STREAM_LIMIT = 2000
@@ -73,12 +73,23 @@ def upsert_items(
     dataset_id: str | None = None,
     dataset_name: str | None = None,
     batch_group_id: str | None = None,
+    copy_from_dataset_id: str | None = None,
+    copy_from_version_id: str | None = None,
 ) -> DatasetVersion | None:
     """Insert or replace items by id. Returns the version written, or ``None`` if every
-    item was already stored exactly as sent."""
+    item was already stored exactly as sent.
+
+    With ``copy_from_*`` the new version starts from that dataset version's items rather
+    than from this dataset's previous version (once per batch group).
+    """
     dataset = _target_dataset(connection, caller, dataset_id, dataset_name)
     group = ids.canonical_id(batch_group_id, "batch_group_id") if batch_group_id else None
+    carry_forward = carry_forward_source(connection, caller, copy_from_dataset_id, copy_from_version_id)
     writer = VersionWriter(connection, caller, dataset, batch_group_id=group)
+    if carry_forward is not None:
+        writer.open()
+        if not writer.continues_group:
+            writer.reset_to(*carry_forward)
     writer.upsert(drafts)
     return writer.finish()
 

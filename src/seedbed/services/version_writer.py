@@ -46,6 +46,7 @@ class VersionWriter:
         self.versions = VersionRepository(connection)
         self.datasets = DatasetRepository(connection)
         self.version: DatasetVersion | None = None
+        self.continues_group = False  # writing into the version an earlier batch of the group made
         self._items_before = dataset.items_count
         self.column_changes: Counter = Counter()  # (key, type) -> change in live items having it
         self._recount_columns = False
@@ -63,7 +64,7 @@ class VersionWriter:
         if self.batch_group_id:
             grouped = self.versions.by_batch_group(self.dataset.id, self.batch_group_id)
             if grouped is not None and grouped.sequence == latest:
-                self.version = grouped
+                self.version, self.continues_group = grouped, True
                 return grouped
         previous = self.versions.by_sequence(self.dataset.id, latest) if latest else None
         digest = previous.digest if previous else 0

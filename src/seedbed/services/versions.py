@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from seedbed.domain import ids
 from seedbed.domain.datasets import Dataset
 from seedbed.domain.errors import Conflict, InvalidInput, NotFound
 from seedbed.domain.versions import (
@@ -152,3 +153,20 @@ def diff_with_draft(connection: Connection, caller: Caller, dataset_id: str) -> 
         {item_id: content for item_id, (_, content) in after.items()},
     )
     return VersionDiff(latest.version_hash if latest else None, "draft", changes, unchanged)
+
+
+def carry_forward_source(
+    connection: Connection, caller: Caller, dataset_id: str | None, version_id: str | None
+) -> tuple[str, DatasetVersion] | None:
+    """The (dataset, version) whose items a write starts from instead of the target's
+    previous version (Opik's ``copy_from_dataset_id`` / ``copy_from_version_id``)."""
+    if (dataset_id is None) != (version_id is None):
+        raise InvalidInput("copy_from_dataset_id and copy_from_version_id go together")
+    if dataset_id is None:
+        return None
+    source_dataset = require_dataset(connection, caller, dataset_id)
+    version_id = ids.canonical_id(version_id, "copy_from_version_id")
+    source = VersionRepository(connection).by_id(source_dataset.id, version_id)
+    if source is None:
+        raise NotFound(f"Dataset version not found: '{version_id}'")
+    return source_dataset.id, source

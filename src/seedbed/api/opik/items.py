@@ -34,6 +34,8 @@ def upsert_items(body: DatasetItemBatchWrite, connection: Writing, caller: Calle
         dataset_id=text_or_none(body.dataset_id),
         dataset_name=body.dataset_name,
         batch_group_id=text_or_none(body.batch_group_id),
+        copy_from_dataset_id=text_or_none(body.copy_from_dataset_id),
+        copy_from_version_id=text_or_none(body.copy_from_version_id),
     )
 
 

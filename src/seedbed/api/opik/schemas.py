@@ -75,6 +75,8 @@ class DatasetItemBatchWrite(_Body):
     project_id: UUID | None = None
     items: list[DatasetItemWrite] = Field(min_length=1, max_length=1000)
     batch_group_id: UUID | None = None
+    copy_from_dataset_id: UUID | None = None
+    copy_from_version_id: UUID | None = None
 
 
 class DatasetItemPatch(_Body):
