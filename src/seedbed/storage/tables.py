@@ -176,3 +176,119 @@ api_key_workspaces = sa.Table(
     sa.Column("key_id", Id, sa.ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("workspace", sa.String(255), primary_key=True),
 )
+
+
+# -- experiments: traces, spans and feedback scores --------------------------------------
+#
+# Clients send traces, spans, feedback scores and experiment items in background batches,
+# in no fixed order: a score may arrive before its trace, a span before its trace, an
+# experiment item before both. So these tables reference each other by id only (no
+# foreign keys) and reads join them as they are.
+
+traces = sa.Table(
+    "traces",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace", sa.String(255), nullable=False),
+    sa.Column("project_id", Id, nullable=False),
+    sa.Column("name", sa.Text()),
+    sa.Column("start_time", sa.DateTime()),
+    sa.Column("end_time", sa.DateTime()),
+    # end_time - start_time in milliseconds, kept with them so aggregates stay in SQL.
+    sa.Column("duration_ms", sa.Float()),
+    sa.Column("input", Json),
+    sa.Column("output", Json),
+    sa.Column("metadata", Json),
+    sa.Column("tags", Json),
+    sa.Column("error_info", Json),
+    sa.Column("thread_id", sa.String(255)),
+    sa.Column("source", sa.String(32)),
+    *_audit_columns(),
+    sa.Index(None, "workspace", "project_id", "id"),
+)
+
+spans = sa.Table(
+    "spans",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace", sa.String(255), nullable=False),
+    sa.Column("project_id", Id, nullable=False),
+    sa.Column("trace_id", Id, nullable=False),
+    sa.Column("parent_span_id", Id),
+    sa.Column("name", sa.Text()),
+    sa.Column("type", sa.String(16)),
+    sa.Column("start_time", sa.DateTime()),
+    sa.Column("end_time", sa.DateTime()),
+    sa.Column("duration_ms", sa.Float()),
+    sa.Column("input", Json),
+    sa.Column("output", Json),
+    sa.Column("metadata", Json),
+    sa.Column("model", sa.String(255)),
+    sa.Column("provider", sa.String(255)),
+    sa.Column("tags", Json),
+    sa.Column("usage", Json),  # {"prompt_tokens": 12, ...}
+    sa.Column("total_estimated_cost", sa.Float()),
+    sa.Column("error_info", Json),
+    sa.Column("source", sa.String(32)),
+    *_audit_columns(),
+    sa.Index(None, "trace_id"),
+)
+
+feedback_scores = sa.Table(
+    "feedback_scores",
+    metadata,
+    sa.Column("entity_type", sa.String(8), primary_key=True),  # "trace" or "span"
+    sa.Column("entity_id", Id, primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    # One score per author: a new score by the same author replaces the old one, and
+    # aggregates average the authors' latest scores.
+    sa.Column("author", sa.String(255), primary_key=True),
+    sa.Column("workspace", sa.String(255), nullable=False),
+    sa.Column("project_id", Id),
+    sa.Column("value", sa.Float(), nullable=False),
+    sa.Column("reason", sa.Text()),
+    sa.Column("category_name", sa.String(255)),
+    sa.Column("source", sa.String(32), nullable=False),
+    *_audit_columns(),
+    sa.Index(None, "entity_id", "name"),
+)
+
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace", sa.String(255), nullable=False),
+    # No foreign key: an experiment outlives its dataset (Opik's dataset_deleted filter).
+    sa.Column("dataset_id", Id, nullable=False),
+    sa.Column("dataset_name", sa.String(512), nullable=False),
+    # The dataset version the experiment ran on (0: the dataset had no version yet).
+    sa.Column("dataset_version_sequence", sa.Integer(), nullable=False),
+    sa.Column("project_id", Id),
+    sa.Column("name", sa.String(512), nullable=False),
+    sa.Column("metadata", Json),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("evaluation_method", sa.String(32), nullable=False),
+    sa.Column("optimization_id", Id),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("experiment_scores", Json),
+    sa.Column("prompt_versions", Json),
+    *_audit_columns(),
+    sa.Index(None, "workspace", "dataset_id"),
+    sa.Index(None, "workspace", "name"),
+)
+
+experiment_items = sa.Table(
+    "experiment_items",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace", sa.String(255), nullable=False),
+    sa.Column("experiment_id", Id, nullable=False),
+    sa.Column("dataset_item_id", Id, nullable=False),
+    sa.Column("trace_id", Id, nullable=False),
+    sa.Column("project_id", Id),
+    sa.Column("execution_policy", Json),
+    *_audit_columns(),
+    sa.Index(None, "experiment_id", "dataset_item_id"),
+    sa.Index(None, "trace_id"),
+)

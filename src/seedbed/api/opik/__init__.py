@@ -3,7 +3,7 @@
 
 from fastapi import APIRouter, FastAPI
 
-from seedbed.api.opik import datasets, exports, health, items, projects, versions
+from seedbed.api.opik import datasets, experiments, exports, health, items, projects, traces, versions
 
 
 def install_opik_routes(app: FastAPI) -> None:
@@ -15,6 +15,8 @@ def install_opik_routes(app: FastAPI) -> None:
     private.include_router(versions.router)
     private.include_router(datasets.router)
     private.include_router(projects.router)
+    private.include_router(traces.router)
+    private.include_router(experiments.router)
     for root in ("", "/api"):
         app.include_router(private, prefix=f"{root}/v1/private")
         app.include_router(health.router, prefix=root)

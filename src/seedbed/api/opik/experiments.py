@@ -1,0 +1,5 @@
+"""Opik routes for experiments, experiment items and the compare view."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["Experiments"])
