@@ -19,19 +19,14 @@ import concurrent.futures
 import datetime as dt
 import gzip
 import json
-import os
 import random
-import socket
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 
 import httpx
 import sqlalchemy as sa
 
+from harness import engine_database, median_ms, running_server
 from seedbed.domain import ids
 from seedbed.domain.filters import parse_filters, parse_sorting
 from seedbed.domain.items import ITEM_FIELDS
@@ -40,7 +35,6 @@ from seedbed.storage.database import Database
 from seedbed.storage.repositories.items import ItemRepository
 from seedbed.storage.tables import dataset_items
 
-POSTGRES_URL = os.environ.get("SEEDBED_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BATCH = 1000
 CATEGORIES = ["billing", "shipping", "returns", "account", "other"]
 FILTERS = json.dumps(
@@ -63,31 +57,6 @@ def make_item(number: int) -> dict:
             "score": random.randint(0, 100),
         },
     }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(url: str, home: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seedbed", "serve", "--port", str(port), "--database-url", url],
-        env={**os.environ, "SEEDBED_HOME": home},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/is-alive/ping", timeout=1).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("server did not start")
 
 
 def insert_over_http(base: str, dataset: str, items: list[dict]) -> float:
@@ -143,43 +112,32 @@ def insert_directly(database: Database, items: list[dict]) -> float:
         scratch.drop(database.engine)
 
 
-def timed(call, repeat: int = 15) -> float:
-    call()  # warm up
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
-
-
 def bench_engine(name: str, url: str, count: int) -> dict:
     database = Database(url)
     migrate.upgrade(database)
     items = [make_item(number) for number in range(count)]
-    home = tempfile.mkdtemp()
-    process, base = start_server(url, home)
     try:
-        api_seconds = insert_over_http(base, "bench", items)
-        direct_seconds = insert_directly(database, items)
-        with httpx.Client(base_url=f"{base}/api/v1/private", timeout=60) as client:
-            dataset_id = client.post("/datasets/retrieve", json={"dataset_name": "bench"}).json()["id"]
-            listing = f"/datasets/{dataset_id}/items"
-            total = client.get(listing, params={"size": 1}).json()["total"]
-            filtered_ms = timed(
-                lambda: client.get(listing, params={"size": 100, "filters": FILTERS, "sorting": SORTING}).raise_for_status()
-            )
-            first_page_ms = timed(lambda: client.get(listing, params={"size": 100}).raise_for_status())
+        with running_server(url) as base:
+            api_seconds = insert_over_http(base, "bench", items)
+            direct_seconds = insert_directly(database, items)
+            with httpx.Client(base_url=f"{base}/api/v1/private", timeout=60) as client:
+                dataset_id = client.post("/datasets/retrieve", json={"dataset_name": "bench"}).json()["id"]
+                listing = f"/datasets/{dataset_id}/items"
+                total = client.get(listing, params={"size": 1}).json()["total"]
+                filtered_ms = median_ms(
+                    lambda: client.get(
+                        listing, params={"size": 100, "filters": FILTERS, "sorting": SORTING}
+                    ).raise_for_status()
+                )
+                first_page_ms = median_ms(lambda: client.get(listing, params={"size": 100}).raise_for_status())
         filters, sort = parse_filters(FILTERS, ITEM_FIELDS), parse_sorting(SORTING, ITEM_FIELDS)
 
         def direct_page() -> None:
             with database.reading() as connection:
                 ItemRepository(connection).page(dataset_id, None, filters, sort, 1, 100)
 
-        direct_filtered_ms = timed(direct_page)
+        direct_filtered_ms = median_ms(direct_page)
     finally:
-        process.terminate()
-        process.wait(10)
         database.dispose()
     assert total == count, f"{name}: expected {count} items, found {total}"
     return {
@@ -193,21 +151,6 @@ def bench_engine(name: str, url: str, count: int) -> dict:
     }
 
 
-def engine_url(name: str, workdir: str) -> tuple[str, callable]:
-    if name == "sqlite":
-        return f"sqlite:///{workdir}/bench.db", lambda: None
-    schema = f"seedbed_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-
-    def drop() -> None:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-
-    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}", drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=100_000)
@@ -215,12 +158,8 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     for name in args.engines.split(","):
-        workdir = tempfile.mkdtemp()
-        url, cleanup = engine_url(name, workdir)
-        try:
+        with engine_database(name) as url:
             results.append(bench_engine(name, url, args.items))
-        finally:
-            cleanup()
     print(f"{'engine':<11} {'items':>7} {'API items/s':>12} {'engine items/s':>15} {'ratio':>6} "
           f"{'filtered page ms':>17} {'in-process ms':>14} {'ratio':>6} {'first page ms':>14}")
     for r in results:
