@@ -435,3 +435,15 @@ def test_columns_follow_the_live_items(client):
 
     client.post(f"{API}/datasets/{dataset_id}/versions/restore", json={"version_ref": "v1"}).raise_for_status()
     assert _columns(client, dataset_id) == {"q": ["string"], "rare": ["number"], "score": ["number"]}
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_refused_not_turned_into_null(client, number):
+    dataset_id = create_dataset(client)
+    body = '{"dataset_id": "%s", "items": [{"data": {"score": %s}}]}' % (dataset_id, number)
+
+    response = client.put(f"{API}/datasets/items", content=body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 422, response.text
+    assert "finite" in response.json()["errors"][0]
+    assert list_items(client, dataset_id)["total"] == 0

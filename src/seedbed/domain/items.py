@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,10 +35,13 @@ MAX_NESTING = 100
 
 def storage_problem(value: Any, depth: int = 0) -> str | None:
     """Why a JSON value cannot be stored as sent, or ``None``. Both engines must keep the
-    same values: PostgreSQL cannot hold a NUL character, and no engine can hold text that
-    is not valid Unicode (a lone surrogate such as ``"\\ud800"``)."""
+    same values: PostgreSQL cannot hold a NUL character, no engine can hold text that is
+    not valid Unicode (a lone surrogate such as ``"\\ud800"``), and numbers must be finite
+    (Python's parser reads ``NaN``; PostgreSQL refuses it, SQLite would keep a null)."""
     if depth > MAX_NESTING:
         return f"values may nest at most {MAX_NESTING} levels deep"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "numbers must be finite (no NaN or Infinity)"
     if isinstance(value, str):
         if "\x00" in value:
             return "text must not contain NUL (\\u0000) characters"

@@ -3,6 +3,9 @@
 Everything else in storage is one SQLAlchemy code path for both engines.
 """
 
+import json
+from typing import Callable
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
@@ -79,3 +82,55 @@ def insert_adding(dialect: str, table: sa.Table, counter: str):
     return insert.on_conflict_do_update(
         index_elements=keys, set_={counter: table.c[counter] + insert.excluded[counter]}
     )
+
+
+def insert_or_update(dialect: str, table: sa.Table, changes: Callable, when: Callable | None = None):
+    """INSERT that, for a row whose primary key exists, applies ``changes(new)`` instead,
+    and only where ``when(new)`` holds; ``new`` is the row the INSERT carried."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    keys = [column.name for column in table.primary_key.columns]
+    return insert.on_conflict_do_update(
+        index_elements=keys,
+        set_=changes(insert.excluded),
+        where=when(insert.excluded) if when is not None else None,
+    )
+
+
+def json_object_entries(dialect: str, column):
+    """The top-level entries of a JSON object column as a table to join (``ON true``),
+    with columns ``key``, ``number`` (the value when it is a JSON number, else NULL) and
+    ``kind`` (``string``, ``number``, ``boolean``, ``null``, ``object`` or ``array``).
+    A value that is not an object (a string, a list, NULL) has no entries."""
+    if dialect == "postgresql":
+        only_objects = sa.case(
+            (sa.func.jsonb_typeof(column) == "object", column), else_=sa.literal_column("'{}'::jsonb")
+        )
+        entries = sa.func.jsonb_each(only_objects).table_valued("key", "value").render_derived()
+        kind = sa.func.jsonb_typeof(entries.c.value)
+        number = sa.case((kind == "number", sa.cast(sa.cast(entries.c.value, sa.Text), sa.Float)))
+        return entries, entries.c.key, number, kind
+    only_objects = sa.case((sa.func.json_type(column) == "object", column), else_=sa.literal("{}"))
+    entries = sa.func.json_each(only_objects).table_valued("key", "value", "type")
+    kind = sa.case(
+        (entries.c.type.in_(("integer", "real")), sa.literal("number")),
+        (entries.c.type == "text", sa.literal("string")),
+        (entries.c.type.in_(("true", "false")), sa.literal("boolean")),
+        else_=entries.c.type,
+    )
+    number = sa.case((entries.c.type.in_(("integer", "real")), entries.c.value))
+    return entries, entries.c.key, number, kind
+
+
+def json_text_contains(dialect: str, column, term: str) -> ColumnElement:
+    """Whether the text of a JSON column holds ``term``, ignoring (ASCII) case.
+
+    Both engines escape quotes and backslashes inside JSON strings, and SQLite also keeps
+    non-ASCII characters as ``\\u`` escapes; the term matches as typed or as JSON
+    escapes it."""
+    lowered = sa.func.lower(json_as_text(dialect, column))
+    variants = dict.fromkeys((term.lower(), json.dumps(term.lower())[1:-1]))
+
+    def pattern(text: str) -> str:
+        return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+    return sa.or_(*(lowered.like(pattern(variant), escape="\\") for variant in variants))

@@ -1,0 +1,95 @@
+"""Traces, spans and feedback scores in the JSON shapes Opik's clients read (Trace_Public,
+Span_Public, FeedbackScore_Public). Absent values are left out, as Opik does."""
+
+from typing import Any
+
+from seedbed.api.opik.presenters import _audit, _compact, timestamp
+from seedbed.domain.feedback_scores import ScoreSummary
+from seedbed.domain.traces import Span, Trace
+from seedbed.services.spans import SpanView
+from seedbed.services.traces import TraceView
+
+
+def feedback_score(summary: ScoreSummary) -> dict[str, Any]:
+    latest = summary.latest
+    return _compact(
+        {
+            "name": summary.name,
+            "category_name": latest.category_name,
+            "value": summary.value,
+            "reason": latest.reason,
+            "source": latest.source,
+            "created_at": timestamp(summary.created_at),
+            "last_updated_at": timestamp(latest.last_updated_at),
+            "created_by": latest.created_by,
+            "last_updated_by": latest.last_updated_by,
+            "value_by_author": {
+                score.author: _compact(
+                    {
+                        "value": score.value,
+                        "reason": score.reason,
+                        "category_name": score.category_name,
+                        "source": score.source,
+                        "last_updated_at": timestamp(score.last_updated_at),
+                    }
+                )
+                for score in summary.by_author
+            },
+        }
+    )
+
+
+def score_names(names: list[str]) -> dict[str, Any]:
+    return {"scores": [{"name": name} for name in names]}
+
+
+def _timed(found: Trace | Span) -> dict[str, Any]:
+    """What traces and spans share."""
+    return {
+        "id": found.id,
+        "project_id": found.project_id,
+        "name": found.name,
+        "start_time": timestamp(found.start_time),
+        "end_time": timestamp(found.end_time),
+        "duration": found.duration_ms,
+        "input": found.input,
+        "output": found.output,
+        "metadata": found.metadata,
+        "tags": found.tags,
+        "error_info": found.error_info,
+        "source": found.source,
+        **_audit(found),
+    }
+
+
+def trace(view: TraceView) -> dict[str, Any]:
+    totals = view.totals
+    return _compact(
+        {
+            **_timed(view.trace),
+            "thread_id": view.trace.thread_id,
+            "usage": totals.usage or None,
+            "total_estimated_cost": totals.total_estimated_cost,
+            "span_count": totals.span_count,
+            "llm_span_count": totals.llm_span_count,
+            "providers": sorted(totals.providers),
+            "feedback_scores": [feedback_score(summary) for summary in view.feedback_scores],
+        }
+    )
+
+
+def span(view: SpanView) -> dict[str, Any]:
+    found = view.span
+    return _compact(
+        {
+            **_timed(found),
+            "trace_id": found.trace_id,
+            "parent_span_id": found.parent_span_id,
+            "type": found.type,
+            "model": found.model,
+            "provider": found.provider,
+            "usage": found.usage,
+            "total_estimated_cost": found.total_estimated_cost,
+            "feedback_scores": [feedback_score(summary) for summary in view.feedback_scores],
+        }
+    )

@@ -1,0 +1,100 @@
+"""Traces: written in pieces and in any order by the clients' background batches, read
+back with what their spans add up to and their feedback scores."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+
+from seedbed.domain import ids
+from seedbed.domain.errors import InvalidInput, NotFound
+from seedbed.domain.feedback_scores import ScoreSummary, summarize_scores
+from seedbed.domain.traces import SpanTotals, Trace, Write
+from seedbed.services import projects
+from seedbed.services.context import Caller
+from seedbed.services.tracing import patch_row, store_writes
+from seedbed.storage.repositories.feedback_scores import FeedbackScoreRepository
+from seedbed.storage.repositories.projects import ProjectRepository
+from seedbed.storage.repositories.spans import SpanRepository
+from seedbed.storage.repositories.traces import TraceRepository
+
+
+@dataclass
+class TraceView:
+    trace: Trace
+    totals: SpanTotals
+    feedback_scores: list[ScoreSummary]
+
+
+@dataclass
+class TracePage:
+    content: list[TraceView]
+    page: int
+    size: int
+    total: int
+
+
+def write_traces(connection: Connection, caller: Caller, writes: list[Write]) -> list[str]:
+    """Create or merge traces (a batch, or one); returns their ids."""
+    return store_writes(connection, caller, TraceRepository(connection), "trace", writes)
+
+
+def patch_trace(
+    connection: Connection,
+    caller: Caller,
+    write: Write,
+    tags_to_add: list[str] | None = None,
+    tags_to_remove: list[str] | None = None,
+) -> None:
+    """Merge an update into a trace; one that comes before the create is kept for it."""
+    patch_row(
+        connection, caller, TraceRepository(connection), "trace", write, tags_to_add, tags_to_remove
+    )
+
+
+def _views(connection: Connection, caller: Caller, found: list[Trace]) -> list[TraceView]:
+    trace_ids = [trace.id for trace in found]
+    totals = SpanRepository(connection).totals(caller.workspace, trace_ids)
+    scores = FeedbackScoreRepository(connection).of_entities(caller.workspace, "trace", trace_ids)
+    return [
+        TraceView(trace, totals[trace.id], summarize_scores(scores[trace.id])) for trace in found
+    ]
+
+
+def get_trace(connection: Connection, caller: Caller, trace_id: str) -> TraceView:
+    found = TraceRepository(connection).get(
+        caller.workspace, ids.canonical_id(trace_id, "trace id")
+    )
+    if found is None:
+        raise NotFound("Trace not found")
+    return _views(connection, caller, [found])[0]
+
+
+def find_traces(
+    connection: Connection,
+    caller: Caller,
+    project_name: str | None,
+    project_id: str | None,
+    page: int,
+    size: int,
+) -> TracePage:
+    """A project's traces, newest first. A project name that does not exist has none."""
+    if project_id is not None:
+        project_id = projects.get_project(connection, caller, project_id).id
+    elif project_name is not None and project_name.strip():
+        found = ProjectRepository(connection).get_by_name(caller.workspace, project_name.strip())
+        if found is None:
+            return TracePage([], page, size, 0)
+        project_id = found.id
+    else:
+        raise InvalidInput("project_name or project_id is required")
+    found, total = TraceRepository(connection).find(caller.workspace, project_id, page, size)
+    return TracePage(_views(connection, caller, found), page, size, total)
+
+
+def delete_traces(connection: Connection, caller: Caller, trace_ids: list[str]) -> None:
+    """Traces with their spans and every score of both. Deleting what is not there is not
+    an error; spans and scores that came without their trace go too."""
+    trace_ids = [ids.canonical_id(trace_id, "trace id") for trace_id in trace_ids]
+    FeedbackScoreRepository(connection).delete_in_traces(caller.workspace, trace_ids)
+    SpanRepository(connection).delete_in_traces(caller.workspace, trace_ids)
+    TraceRepository(connection).delete(caller.workspace, trace_ids)

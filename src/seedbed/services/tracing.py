@@ -1,0 +1,100 @@
+"""What writing traces, spans and feedback scores have in common: the projects they name,
+and merging writes that arrive in any order."""
+
+from dataclasses import replace
+
+from sqlalchemy.engine import Connection
+
+from seedbed.domain import ids
+from seedbed.domain.errors import Conflict
+from seedbed.domain.projects import DEFAULT_PROJECT
+from seedbed.domain.traces import Write, apply_tag_changes, duration_ms, fold_writes
+from seedbed.services import projects
+from seedbed.services.context import Caller, utcnow
+from seedbed.storage.repositories.tracing import MergedRowRepository
+
+
+class ProjectResolver:
+    """Project ids for the names and ids that one request's writes carry, each looked up
+    once. A name is created on first use; an id must name a project of the workspace."""
+
+    def __init__(self, connection: Connection, caller: Caller) -> None:
+        self.connection = connection
+        self.caller = caller
+        self._by_name: dict[str, str] = {}
+        self._known_ids: set[str] = set()
+
+    def resolve(self, project_name: str | None, project_id: str | None) -> str | None:
+        """The project a write names (by id first, as Opik), or ``None`` if it names none."""
+        if project_id is not None:
+            project_id = ids.canonical_id(project_id, "project id")
+            if project_id not in self._known_ids:
+                self._known_ids.add(
+                    projects.get_project(self.connection, self.caller, project_id).id
+                )
+            return project_id
+        if project_name is None:
+            return None
+        name = project_name.strip()
+        if name not in self._by_name:
+            self._by_name[name] = projects.get_or_create_project(
+                self.connection, self.caller, name
+            ).id
+        return self._by_name[name]
+
+    def default(self) -> str:
+        return self.resolve(DEFAULT_PROJECT, None)
+
+
+def store_writes(
+    connection: Connection,
+    caller: Caller,
+    repository: MergedRowRepository,
+    kind: str,
+    writes: list[Write],
+) -> list[str]:
+    """Merge traces or spans into what is stored, whatever came before; returns their ids.
+
+    A write that names a project moves the row there; one that names none leaves it where
+    it is (a new row goes to the default project). ``duration_ms`` follows the stored
+    times, so it is right whichever of start and end came last.
+    """
+    writes = fold_writes(writes)
+    resolver = ProjectResolver(connection, caller)
+    resolved = []
+    for write in writes:
+        project_id = resolver.resolve(write.project_name, write.project_id)
+        resolved.append(replace(write, fields={**write.fields, "project_id": project_id}))
+    written = [write.id for write in resolved]
+    taken = repository.owned_elsewhere(caller.workspace, written)
+    if taken:
+        raise Conflict(f"{kind} id already exists in another workspace: {taken[0]}")
+    # The default project is made only when a write needs it (it names no project).
+    unplaced = any("project_id" not in write.fields for write in resolved)
+    default_project_id = resolver.default() if unplaced else None
+    repository.merge(caller.workspace, resolved, default_project_id, caller.user, utcnow())
+    durations = {}
+    for row in repository.times(caller.workspace, written):
+        ms = duration_ms(row.start_time, row.end_time)
+        if ms != row.duration_ms:
+            durations[row.id] = ms
+    repository.set_durations(durations)
+    return written
+
+
+def patch_row(
+    connection: Connection,
+    caller: Caller,
+    repository: MergedRowRepository,
+    kind: str,
+    write: Write,
+    tags_to_add: list[str] | None,
+    tags_to_remove: list[str] | None,
+) -> None:
+    """Merge one update into a trace or span, which need not exist yet."""
+    store_writes(connection, caller, repository, kind, [write])
+    if tags_to_add or tags_to_remove:
+        stored = repository.tags_for_update(caller.workspace, write.id)
+        changed = apply_tag_changes(stored, tags_to_add, tags_to_remove)
+        if changed != (stored or []):
+            repository.set_tags(write.id, changed, caller.user, utcnow())
