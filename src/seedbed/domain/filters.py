@@ -37,6 +37,13 @@ class FieldKind(str, Enum):
     LIST = "list"  # a JSON array of strings, e.g. tags
     DATE_TIME = "date_time"
     NUMBER = "number"
+    # A number per name, e.g. a feedback score: the filter names it by key
+    # (``{"field": "feedback_scores", "key": "accuracy"}``), sorting as ``feedback_scores.accuracy``.
+    NAMED_NUMBER = "named_number"
+
+
+# Kinds whose filters and sorts name something inside the field.
+_KEYED = frozenset({FieldKind.JSON, FieldKind.NAMED_NUMBER})
 
 
 _OPERATORS_BY_KIND: dict[FieldKind, frozenset[Operator]] = {
@@ -82,6 +89,18 @@ _OPERATORS_BY_KIND: dict[FieldKind, frozenset[Operator]] = {
             Operator.LESS_OR_EQUAL,
         }
     ),
+    FieldKind.NAMED_NUMBER: frozenset(
+        {
+            Operator.EQUAL,
+            Operator.NOT_EQUAL,
+            Operator.GREATER,
+            Operator.GREATER_OR_EQUAL,
+            Operator.LESS,
+            Operator.LESS_OR_EQUAL,
+            Operator.IS_EMPTY,
+            Operator.IS_NOT_EMPTY,
+        }
+    ),
 }
 
 _VALUELESS = frozenset({Operator.IS_EMPTY, Operator.IS_NOT_EMPTY})
@@ -93,7 +112,12 @@ class Filter:
     kind: FieldKind
     operator: Operator
     value: str
-    key_path: tuple[str, ...] = ()  # for JSON fields: the path inside the object
+    key_path: tuple[str, ...] = ()  # for keyed fields: the path inside the object
+
+    @property
+    def key(self) -> str:
+        """The name a keyed field was given (``key_path`` joined again)."""
+        return ".".join(self.key_path)
 
     @property
     def number(self) -> float | None:
@@ -114,6 +138,10 @@ class Sort:
     kind: FieldKind
     descending: bool
     key_path: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return ".".join(self.key_path)
 
 
 def parse_datetime(value: str, field: str) -> dt.datetime:
@@ -146,8 +174,8 @@ def _split_field(name: str, fields: Mapping[str, FieldKind]) -> tuple[str, Field
     if name in fields:
         return name, fields[name], ()
     head, _, rest = name.partition(".")
-    if rest and fields.get(head) is FieldKind.JSON:
-        return head, FieldKind.JSON, tuple(rest.split("."))
+    if rest and fields.get(head) in _KEYED:
+        return head, fields[head], tuple(rest.split("."))
     raise InvalidInput(
         f"unknown field '{name}'; expected one of: {', '.join(sorted(fields))}"
     )
@@ -164,7 +192,7 @@ def parse_filters(raw: str | list | None, fields: Mapping[str, FieldKind]) -> li
             raise InvalidInput("each filter needs a 'field'")
         field, kind, key_path = _split_field(name, fields)
         key = entry.get("key")
-        if kind is FieldKind.JSON and not key_path:
+        if kind in _KEYED and not key_path:
             if not isinstance(key, str) or not key:
                 raise InvalidInput(f"a filter on '{field}' needs a 'key'")
             key_path = tuple(key.split("."))
@@ -186,7 +214,8 @@ def parse_filters(raw: str | list | None, fields: Mapping[str, FieldKind]) -> li
         found = Filter(field=field, kind=kind, operator=operator, value=text, key_path=key_path)
         if kind is FieldKind.DATE_TIME and operator not in _VALUELESS:
             found.moment  # validates now, so a bad date is a 400 before any query runs
-        if kind is FieldKind.NUMBER and operator not in _VALUELESS and found.number is None:
+        numeric = kind in (FieldKind.NUMBER, FieldKind.NAMED_NUMBER)
+        if numeric and operator not in _VALUELESS and found.number is None:
             raise InvalidInput(f"filter on '{field}' needs a number, got {text!r}")
         parsed.append(found)
     return parsed
@@ -201,7 +230,7 @@ def parse_sorting(raw: str | list | None, fields: Mapping[str, FieldKind]) -> So
     if not isinstance(entry, dict) or not isinstance(entry.get("field"), str):
         raise InvalidInput("sorting entries must be objects with a 'field'")
     field, kind, key_path = _split_field(entry["field"], fields)
-    if kind is FieldKind.JSON and not key_path:
+    if kind in _KEYED and not key_path:
         raise InvalidInput(f"sorting on '{field}' needs a key, e.g. '{field}.name'")
     direction = str(entry.get("direction") or "ASC").upper()
     if direction not in ("ASC", "DESC"):

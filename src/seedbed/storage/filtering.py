@@ -1,12 +1,19 @@
-"""Opik filters and sorting, as SQL over a table's columns — never in Python."""
+"""Opik filters and sorting, as SQL over a table's columns — never in Python.
 
-from typing import Mapping
+A resource maps each field to a column, or, for a ``NAMED_NUMBER`` field (feedback scores
+and the like), to a function from the name in the filter to a numeric SQL expression
+that is NULL where that name has no value.
+"""
+
+from typing import Callable, Mapping, Union
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from seedbed.domain.filters import FieldKind, Filter, Operator, Sort
 from seedbed.storage import dialect as sql_dialect
+
+Columns = Mapping[str, Union[ColumnElement, Callable[[str], ColumnElement]]]
 
 
 def _like_pattern(value: str, prefix: bool, suffix: bool) -> str:
@@ -78,8 +85,18 @@ def _list_condition(dialect: str, column, flt: Filter) -> ColumnElement:
     return length > 0
 
 
-def condition(dialect: str, columns: Mapping[str, ColumnElement], flt: Filter) -> ColumnElement:
+def _named_number_condition(value: ColumnElement, flt: Filter) -> ColumnElement:
+    if flt.operator is Operator.IS_EMPTY:
+        return value.is_(None)
+    if flt.operator is Operator.IS_NOT_EMPTY:
+        return value.is_not(None)
+    return _ordered(value, flt.operator, flt.number)
+
+
+def condition(dialect: str, columns: Columns, flt: Filter) -> ColumnElement:
     column = columns[flt.field]
+    if flt.kind is FieldKind.NAMED_NUMBER:
+        return _named_number_condition(column(flt.key), flt)
     if flt.kind is FieldKind.JSON:
         return _json_condition(dialect, column, flt)
     if flt.kind is FieldKind.LIST:
@@ -95,12 +112,12 @@ def condition(dialect: str, columns: Mapping[str, ColumnElement], flt: Filter) -
     return _text_condition(sa.cast(column, sa.Text), flt.operator, flt.value)
 
 
-def conditions(dialect: str, columns: Mapping[str, ColumnElement], filters: list[Filter]) -> list[ColumnElement]:
+def conditions(dialect: str, columns: Columns, filters: list[Filter]) -> list[ColumnElement]:
     return [condition(dialect, columns, flt) for flt in filters]
 
 
 def order_by(
-    dialect: str, columns: Mapping[str, ColumnElement], sort: Sort | None, tiebreak: ColumnElement
+    dialect: str, columns: Columns, sort: Sort | None, tiebreak: ColumnElement
 ) -> list[ColumnElement]:
     """ORDER BY for one sort, with a unique tiebreak so pages never overlap."""
     if sort is None:
@@ -111,6 +128,8 @@ def order_by(
         number = sql_dialect.json_number(dialect, column, sort.key_path)
         text = sql_dialect.json_text(dialect, column, sort.key_path)
         keys = [number, text]
+    elif sort.kind is FieldKind.NAMED_NUMBER:
+        keys = [column(sort.key)]
     else:
         keys = [column]
     direction = (lambda key: key.desc().nulls_last()) if sort.descending else (lambda key: key.asc().nulls_last())

@@ -16,7 +16,8 @@ from seedbed.storage.tables import dataset_columns, dataset_items, datasets
 _items = dataset_items.c
 
 
-def _filter_columns(dialect: str) -> dict[str, ColumnElement]:
+def filter_columns(dialect: str) -> dict[str, ColumnElement]:
+    """The columns item filters and sorting name (the compare view's too)."""
     return {
         "id": _items.item_id,
         "data": _items.data,
@@ -42,7 +43,7 @@ def visible_in(sequence: int | None) -> ColumnElement:
     )
 
 
-def _to_item(row) -> Item:
+def to_item(row) -> Item:
     return Item(
         id=row.item_id,
         dataset_id=row.dataset_id,
@@ -73,7 +74,7 @@ class ItemRepository:
         return [
             _items.dataset_id == dataset_id,
             visible_in(sequence),
-            *filtering.conditions(self.dialect, _filter_columns(self.dialect), filters),
+            *filtering.conditions(self.dialect, filter_columns(self.dialect), filters),
         ]
 
     def page(
@@ -86,21 +87,21 @@ class ItemRepository:
         size: int,
     ) -> tuple[list[Item], int]:
         where = self._where(dataset_id, sequence, filters)
-        order = filtering.order_by(self.dialect, _filter_columns(self.dialect), sort, _items.item_id)
+        order = filtering.order_by(self.dialect, filter_columns(self.dialect), sort, _items.item_id)
         query = sa.select(dataset_items).where(*where).order_by(*order).limit(size).offset((page - 1) * size)
         if filters or sort:
             # Filtering or sorting on data reads every matching row anyway: let the total
             # ride along with the page, one pass instead of two.
             rows = self.connection.execute(query.add_columns(sa.func.count().over().label("_total"))).all()
             if rows:
-                return [_to_item(row) for row in rows], rows[0]._total
+                return [to_item(row) for row in rows], rows[0]._total
         else:
             # Unfiltered, newest first: the live-row index serves the page without a scan.
             rows = self.connection.execute(query).all()
         total = self.connection.execute(
             sa.select(sa.func.count()).select_from(dataset_items).where(*where)
         ).scalar_one()
-        return [_to_item(row) for row in rows], total
+        return [to_item(row) for row in rows], total
 
     def stream(
         self,
@@ -117,7 +118,7 @@ class ItemRepository:
         rows = self.connection.execute(
             sa.select(dataset_items).where(*where).order_by(_items.item_id.desc()).limit(limit)
         ).all()
-        return [_to_item(row) for row in rows]
+        return [to_item(row) for row in rows]
 
     def ids_matching(self, dataset_id: str, filters: list[Filter]) -> list[str]:
         return list(
@@ -135,7 +136,7 @@ class ItemRepository:
             # ids): the most recently written one answers.
             .order_by(_items.last_updated_at.desc(), _items.row_id.desc())
         ).first()
-        return _to_item(row) if row else None
+        return to_item(row) if row else None
 
     def datasets_of(self, workspace: str, item_ids: list[str]) -> list[str]:
         """The datasets (of a workspace) that hold any of the given live items."""
@@ -162,7 +163,7 @@ class ItemRepository:
                     _items.item_id.in_(item_ids[start : start + 500]),
                 )
             ).all()
-            found += [_to_item(row) for row in rows]
+            found += [to_item(row) for row in rows]
         return found
 
     def live_rows(self, dataset_id: str, item_ids: Iterable[str]) -> dict[str, sa.Row]:

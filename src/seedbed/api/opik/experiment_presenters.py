@@ -1,0 +1,196 @@
+"""Experiments, experiment items and the compare view in the JSON shapes Opik's clients
+read. Absent values are left out, as Opik does."""
+
+from typing import Any
+
+from seedbed.api.opik.presenters import _audit, _compact, item, timestamp, version_summary
+from seedbed.domain.experiments import (
+    Aggregates,
+    ExperimentItem,
+    Percentiles,
+    Run,
+    ScoreValue,
+    average,
+    runs_passed,
+)
+from seedbed.domain.items import Column, truncate_value
+from seedbed.services.compare import CompareRow, CompareStats
+from seedbed.services.experiments import ExperimentView
+
+
+def _named(values: dict[str, float]) -> list[dict[str, Any]]:
+    return [{"name": name, "value": value} for name, value in sorted(values.items())]
+
+
+def _percentiles(found: Percentiles | None) -> dict[str, float] | None:
+    return {"p50": found.p50, "p90": found.p90, "p99": found.p99} if found else None
+
+
+def experiment(view: ExperimentView) -> dict[str, Any]:
+    found, totals = view.experiment, view.aggregates
+    suite = totals.suite if found.is_suite else None
+    return _compact(
+        {
+            "id": found.id,
+            "dataset_name": found.dataset_name,
+            "dataset_id": found.dataset_id,
+            "project_id": found.project_id,
+            "project_name": found.project_name,
+            "name": found.name,
+            "metadata": found.metadata,
+            "tags": found.tags,
+            "type": found.type,
+            "evaluation_method": found.evaluation_method,
+            "optimization_id": found.optimization_id,
+            "feedback_scores": _named(totals.feedback_scores),
+            "trace_count": totals.trace_count,
+            "dataset_item_count": totals.dataset_item_count,
+            **_audit(found),
+            "duration": _percentiles(totals.duration),
+            "total_estimated_cost": totals.total_estimated_cost,
+            "total_estimated_cost_avg": totals.total_estimated_cost_avg,
+            "usage": totals.usage or None,
+            "status": found.status,
+            "experiment_scores": _named(found.experiment_scores),
+            "prompt_versions": [{"prompt_version_id": link["id"]} for link in found.prompt_versions or []] or None,
+            "dataset_version_id": view.version.id if view.version else None,
+            "dataset_version_summary": version_summary(view.version),
+            "pass_rate": suite.pass_rate if suite else None,
+            "passed_count": suite.passed_count if suite else None,
+            "total_count": suite.total_count if suite else None,
+            "assertion_scores": _named(totals.assertion_scores) if suite else None,
+        }
+    )
+
+
+def experiment_item(found: ExperimentItem) -> dict[str, Any]:
+    return _compact(
+        {
+            "id": found.id,
+            "experiment_id": found.experiment_id,
+            "dataset_item_id": found.dataset_item_id,
+            "trace_id": found.trace_id,
+            "project_id": found.project_id,
+            **_audit(found),
+        }
+    )
+
+
+def feedback_score(name: str, values: list[ScoreValue]) -> dict[str, Any]:
+    """One score of a trace: the average of its authors' latest values, the details of
+    the latest, and each author's value."""
+    latest = max(values, key=lambda value: value.last_updated_at)
+    return _compact(
+        {
+            "name": name,
+            "value": average(values),
+            "category_name": latest.category_name,
+            "reason": latest.reason,
+            "source": latest.source,
+            **_audit(latest),
+            "value_by_author": {
+                value.author: _compact(
+                    {
+                        "value": value.value,
+                        "reason": value.reason,
+                        "category_name": value.category_name,
+                        "source": value.source,
+                        "last_updated_at": timestamp(value.last_updated_at),
+                        "author": value.author,
+                    }
+                )
+                for value in values
+            },
+        }
+    )
+
+
+def run(found: Run, truncate: bool = False) -> dict[str, Any]:
+    """An experiment item with its trace, as the compare view and item stream show it."""
+    shown = truncate_value if truncate else (lambda value: value)
+    assertions = found.assertions
+    return _compact(
+        {
+            "id": found.item.id,
+            "experiment_id": found.item.experiment_id,
+            "dataset_item_id": found.item.dataset_item_id,
+            "trace_id": found.item.trace_id,
+            "project_id": found.item.project_id,
+            "input": shown(found.input),
+            "output": shown(found.output),
+            "feedback_scores": [feedback_score(name, values) for name, values in found.feedback_scores.items()],
+            "total_estimated_cost": found.total_estimated_cost,
+            "duration": found.duration,
+            "usage": found.usage or None,
+            **_audit(found.item),
+            "execution_policy": found.item.execution_policy,
+            "assertion_results": [
+                _compact(
+                    {
+                        "value": name,
+                        "passed": all(value.value == 1 for value in values),
+                        "reason": max(values, key=lambda value: value.last_updated_at).reason,
+                    }
+                )
+                for name, values in assertions.items()
+            ]
+            or None,
+            "status": ("passed" if found.passed else "failed") if assertions else None,
+        }
+    )
+
+
+def _run_summaries(runs: list[Run]) -> dict[str, Any] | None:
+    """For evaluation suites: per experiment, how many of the item's runs passed."""
+    if not any(found.assertions or found.item.execution_policy for found in runs):
+        return None
+    by_experiment: dict[str, list[Run]] = {}
+    for found in runs:
+        by_experiment.setdefault(found.item.experiment_id, []).append(found)
+    summaries = {}
+    for experiment_id, experiment_runs in by_experiment.items():
+        passed, total, item_passed = runs_passed(experiment_runs)
+        summaries[experiment_id] = {
+            "passed_runs": passed,
+            "total_runs": total,
+            "status": "passed" if item_passed else "failed",
+        }
+    return summaries
+
+
+def compare_row(row: CompareRow, truncate: bool = False) -> dict[str, Any]:
+    return _compact(
+        {
+            **item(row.item, truncate),
+            "experiment_items": [run(found, truncate) for found in row.runs],
+            "run_summaries_by_experiment": _run_summaries(row.runs),
+        }
+    )
+
+
+def output_column(found: Column) -> dict[str, Any]:
+    return {
+        "name": found.name,
+        "types": list(found.types),
+        "filter_field_prefix": "output",
+        "filterField": f"output.{found.name}",
+    }
+
+
+def stats(found: CompareStats) -> dict[str, Any]:
+    totals: Aggregates = found.aggregates
+    entries: list[dict[str, Any]] = [
+        {"name": "experiment_items_count", "type": "COUNT", "value": found.experiment_items_count},
+        {"name": "trace_count", "type": "COUNT", "value": totals.trace_count},
+    ]
+    if totals.total_estimated_cost is not None:
+        entries.append({"name": "total_estimated_cost", "type": "AVG", "value": totals.total_estimated_cost_avg})
+        entries.append({"name": "total_estimated_cost_sum", "type": "AVG", "value": totals.total_estimated_cost})
+    if totals.duration is not None:
+        entries.append({"name": "duration", "type": "PERCENTAGE", "value": _percentiles(totals.duration)})
+    entries += [{"name": f"usage.{key}", "type": "AVG", "value": value} for key, value in sorted(totals.usage.items())]
+    entries += [
+        {"name": f"feedback_scores.{name}", "type": "AVG", "value": value}
+        for name, value in sorted(totals.feedback_scores.items())
+    ]
+    return {"stats": entries}
