@@ -75,12 +75,13 @@ WRITERS = {"jsonl": _write_jsonl, "json": _write_json, "csv": _write_csv}
 # -- help ---------------------------------------------------------------------------------
 
 GROUPS = {
-    (): ["serve", "keys", "datasets"],
+    (): ["serve", "keys", "datasets", "experiments"],
     ("keys",): ["create", "list", "revoke"],
     ("datasets",): ["list", "create", "import", "export"],
+    ("experiments",): ["list", "show", "compare"],
 }
 COMMANDS = [("serve",)] + [
-    group + (name,) for group in [("keys",), ("datasets",)] for name in GROUPS[group]
+    group + (name,) for group in [("keys",), ("datasets",), ("experiments",)] for name in GROUPS[group]
 ]
 
 

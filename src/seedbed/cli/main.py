@@ -2,7 +2,7 @@
 
 import typer
 
-from seedbed.cli import datasets, keys
+from seedbed.cli import datasets, experiments, keys
 from seedbed.cli.serve import serve
 
 app = typer.Typer(
@@ -15,3 +15,4 @@ app = typer.Typer(
 app.command("serve")(serve)
 app.add_typer(keys.app, name="keys")
 app.add_typer(datasets.app, name="datasets")
+app.add_typer(experiments.app, name="experiments")
