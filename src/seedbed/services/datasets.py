@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from seedbed.domain import ids
 from seedbed.domain.datasets import DATASET_FIELDS, DATASET_TYPES, VISIBILITIES, Dataset
@@ -13,6 +12,7 @@ from seedbed.domain.projects import DEFAULT_PROJECT
 from seedbed.domain.versions import DatasetVersion
 from seedbed.services import projects
 from seedbed.services.context import Caller, utcnow
+from seedbed.storage.database import duplicate_is_conflict
 from seedbed.storage.repositories.datasets import DatasetRepository
 from seedbed.storage.repositories.versions import VersionRepository
 
@@ -85,12 +85,8 @@ def create_dataset(
         last_updated_at=now,
         last_updated_by=caller.user,
     )
-    try:
-        with connection.begin_nested():
-            repository.insert(dataset)
-    except IntegrityError:
-        # Lost a race with a concurrent create of the same name or id.
-        raise Conflict(f"Dataset already exists: '{name}'") from None
+    with duplicate_is_conflict(connection, f"Dataset already exists: '{name}'"):
+        repository.insert(dataset)
     return dataset
 
 

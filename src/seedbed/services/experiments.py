@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from seedbed.domain import ids
 from seedbed.domain.errors import Conflict, InvalidInput, NotFound
@@ -24,6 +23,7 @@ from seedbed.domain.versions import DatasetVersion
 from seedbed.services import projects
 from seedbed.services.context import Caller, utcnow
 from seedbed.services.datasets import require_dataset_by_name
+from seedbed.storage.database import duplicate_is_conflict
 from seedbed.storage.repositories.experiment_aggregates import AggregateRepository
 from seedbed.storage.repositories.experiments import ExperimentCriteria, ExperimentRepository
 from seedbed.storage.repositories.projects import ProjectRepository
@@ -113,11 +113,8 @@ def create_experiment(
         last_updated_at=now,
         last_updated_by=caller.user,
     )
-    try:
-        with connection.begin_nested():
-            repository.insert(experiment)
-    except IntegrityError:
-        raise Conflict(f"Experiment already exists with id '{experiment_id}'") from None
+    with duplicate_is_conflict(connection, f"Experiment already exists with id '{experiment_id}'"):
+        repository.insert(experiment)
     return experiment
 
 

@@ -1,12 +1,12 @@
 """Projects: found by name, created on first use."""
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from seedbed.domain import ids
 from seedbed.domain.errors import Conflict, InvalidInput, NotFound
 from seedbed.domain.projects import DEFAULT_PROJECT, Project
 from seedbed.services.context import Caller, utcnow
+from seedbed.storage.database import duplicate_is_conflict
 from seedbed.storage.repositories.projects import ProjectRepository
 
 
@@ -31,11 +31,8 @@ def create_project(
         last_updated_at=now,
         last_updated_by=caller.user,
     )
-    try:
-        with connection.begin_nested():
-            repository.insert(project)
-    except IntegrityError:
-        raise Conflict(f"Project already exists: '{name}'") from None
+    with duplicate_is_conflict(connection, f"Project already exists: '{name}'"):
+        repository.insert(project)
     return project
 
 

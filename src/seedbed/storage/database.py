@@ -14,7 +14,7 @@ from typing import Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from seedbed.domain.errors import InvalidInput
+from seedbed.domain.errors import Conflict, InvalidInput
 
 _WRITE = "seedbed_write"
 
@@ -73,6 +73,17 @@ def _refused_values_are_bad_input() -> Iterator[None]:
     except sa.exc.DataError as error:
         reason = str(error.orig).splitlines()[0] if error.orig else "invalid value"
         raise InvalidInput(f"a value in the request cannot be stored: {reason}") from None
+
+
+@contextlib.contextmanager
+def duplicate_is_conflict(connection: Connection, message: str) -> Iterator[None]:
+    """Run inserts in a savepoint; a unique-key clash (a concurrent create that won the
+    race) becomes a Conflict, and the rest of the unit of work goes on."""
+    try:
+        with connection.begin_nested():
+            yield
+    except sa.exc.IntegrityError:
+        raise Conflict(message) from None
 
 
 class Database:
