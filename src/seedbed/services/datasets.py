@@ -14,15 +14,17 @@ from seedbed.services import projects
 from seedbed.services.context import Caller, utcnow
 from seedbed.storage.database import duplicate_is_conflict
 from seedbed.storage.repositories.datasets import DatasetRepository
+from seedbed.storage.repositories.experiments import DatasetExperiments, ExperimentRepository
 from seedbed.storage.repositories.versions import VersionRepository
 
 
 @dataclass
 class DatasetView:
-    """A dataset with its newest version, as listings show it."""
+    """A dataset with its newest version and its experiments, as listings show it."""
 
     dataset: Dataset
     latest_version: DatasetVersion | None
+    experiments: DatasetExperiments | None = None
 
 
 @dataclass
@@ -117,8 +119,14 @@ def require_dataset_by_name(connection: Connection, caller: Caller, name: str) -
 
 
 def view(connection: Connection, dataset: Dataset) -> DatasetView:
-    latest = VersionRepository(connection).latest_for([dataset.id]).get(dataset.id)
-    return DatasetView(dataset, latest)
+    return _views(connection, dataset.workspace, [dataset])[0]
+
+
+def _views(connection: Connection, workspace: str, found: list[Dataset]) -> list[DatasetView]:
+    dataset_ids = [dataset.id for dataset in found]
+    latest = VersionRepository(connection).latest_for(dataset_ids)
+    runs = ExperimentRepository(connection).per_dataset(workspace, dataset_ids)
+    return [DatasetView(dataset, latest.get(dataset.id), runs.get(dataset.id)) for dataset in found]
 
 
 def find_datasets(
@@ -130,9 +138,11 @@ def find_datasets(
     filters: str | None = None,
     sorting: str | None = None,
     project_id: str | None = None,
+    with_experiments_only: bool = False,
 ) -> DatasetPage:
     """Datasets of the workspace; with ``project_id``, of that project (datasets created
-    without a project count as the default project's)."""
+    without a project count as the default project's); optionally only those that
+    experiments ran on."""
     parsed_filters = parse_filters(filters, DATASET_FIELDS)
     sort = parse_sorting(sorting, DATASET_FIELDS)
     include_unassigned = False
@@ -140,10 +150,9 @@ def find_datasets(
         project = projects.get_project(connection, caller, project_id)
         project_id, include_unassigned = project.id, project.name == DEFAULT_PROJECT
     found, total = DatasetRepository(connection).find(
-        caller.workspace, page, size, name, parsed_filters, sort, project_id, include_unassigned
+        caller.workspace, page, size, name, parsed_filters, sort, project_id, include_unassigned, with_experiments_only
     )
-    latest = VersionRepository(connection).latest_for([dataset.id for dataset in found])
-    return DatasetPage([DatasetView(d, latest.get(d.id)) for d in found], page, size, total)
+    return DatasetPage(_views(connection, caller.workspace, found), page, size, total)
 
 
 def update_dataset(

@@ -3,7 +3,16 @@
 
 from fastapi import APIRouter, FastAPI
 
-from seedbed.api.opik import datasets, experiments, exports, health, items, projects, traces, versions
+from seedbed.api.opik import (
+    datasets,
+    experiments,
+    exports,
+    health,
+    items,
+    projects,
+    traces,
+    versions,
+)
 
 
 def install_opik_routes(app: FastAPI) -> None:

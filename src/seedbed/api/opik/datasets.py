@@ -25,8 +25,11 @@ def find_datasets(
     sorting: str | None = None,
     filters: str | None = None,
     project_id: str | None = None,
+    with_experiments_only: bool = False,
 ) -> dict:
-    found = datasets.find_datasets(connection, caller, page, size, name, filters, sorting, project_id)
+    found = datasets.find_datasets(
+        connection, caller, page, size, name, filters, sorting, project_id, with_experiments_only
+    )
     return {
         "content": [presenters.dataset(view) for view in found.content],
         "page": found.page,

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 from seedbed.domain.datasets import Dataset
 from seedbed.domain.filters import Filter, Sort
 from seedbed.storage import filtering
-from seedbed.storage.tables import datasets
+from seedbed.storage.tables import datasets, experiments
 
 _FILTER_COLUMNS = {
     "id": datasets.c.id,
@@ -98,8 +98,13 @@ class DatasetRepository:
         sort: Sort | None,
         project_id: str | None = None,
         include_unassigned: bool = False,
+        with_experiments_only: bool = False,
     ) -> tuple[list[Dataset], int]:
         where = [datasets.c.workspace == workspace]
+        if with_experiments_only:
+            where.append(
+                sa.exists().where(experiments.c.workspace == workspace, experiments.c.dataset_id == datasets.c.id)
+            )
         if project_id:
             in_project = datasets.c.project_id == project_id
             where.append(sa.or_(in_project, datasets.c.project_id.is_(None)) if include_unassigned else in_project)

@@ -1,5 +1,6 @@
 """SQL for experiments and experiment items."""
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
@@ -105,6 +106,12 @@ class _AggregateColumns:
             "total_estimated_cost": lambda: self.costs().c.total,
             "total_estimated_cost_avg": lambda: self.costs().c.average,
         }
+
+
+@dataclass
+class DatasetExperiments:
+    count: int
+    last_created_at: dt.datetime
 
 
 class ExperimentRepository:
@@ -336,3 +343,14 @@ class ExperimentRepository:
             sa.select(experiment_items).where(*where).order_by(_items.id.desc()).limit(limit)
         ).all()
         return [_to_item(row) for row in rows]
+
+    def per_dataset(self, workspace: str, dataset_ids: list[str]) -> dict[str, DatasetExperiments]:
+        """How many experiments ran on each dataset, and when the newest was created."""
+        if not dataset_ids:
+            return {}
+        rows = self.connection.execute(
+            sa.select(experiments.c.dataset_id, sa.func.count(), sa.func.max(experiments.c.created_at))
+            .where(experiments.c.workspace == workspace, experiments.c.dataset_id.in_(dataset_ids))
+            .group_by(experiments.c.dataset_id)
+        ).all()
+        return {dataset_id: DatasetExperiments(count, last) for dataset_id, count, last in rows}
