@@ -46,64 +46,29 @@ class FieldKind(str, Enum):
 _KEYED = frozenset({FieldKind.JSON, FieldKind.NAMED_NUMBER})
 
 
-_OPERATORS_BY_KIND: dict[FieldKind, frozenset[Operator]] = {
-    FieldKind.STRING: frozenset(
-        {
-            Operator.CONTAINS,
-            Operator.NOT_CONTAINS,
-            Operator.STARTS_WITH,
-            Operator.ENDS_WITH,
-            Operator.EQUAL,
-            Operator.NOT_EQUAL,
-            Operator.GREATER,
-            Operator.GREATER_OR_EQUAL,
-            Operator.LESS,
-            Operator.LESS_OR_EQUAL,
-            Operator.IS_EMPTY,
-            Operator.IS_NOT_EMPTY,
-        }
-    ),
-    FieldKind.JSON: frozenset(Operator),
-    FieldKind.LIST: frozenset(
-        {Operator.CONTAINS, Operator.NOT_CONTAINS, Operator.IS_EMPTY, Operator.IS_NOT_EMPTY}
-    ),
-    FieldKind.DATE_TIME: frozenset(
-        {
-            Operator.EQUAL,
-            Operator.NOT_EQUAL,
-            Operator.GREATER,
-            Operator.GREATER_OR_EQUAL,
-            Operator.LESS,
-            Operator.LESS_OR_EQUAL,
-            Operator.IS_EMPTY,
-            Operator.IS_NOT_EMPTY,
-        }
-    ),
-    FieldKind.NUMBER: frozenset(
-        {
-            Operator.EQUAL,
-            Operator.NOT_EQUAL,
-            Operator.GREATER,
-            Operator.GREATER_OR_EQUAL,
-            Operator.LESS,
-            Operator.LESS_OR_EQUAL,
-        }
-    ),
-    FieldKind.NAMED_NUMBER: frozenset(
-        {
-            Operator.EQUAL,
-            Operator.NOT_EQUAL,
-            Operator.GREATER,
-            Operator.GREATER_OR_EQUAL,
-            Operator.LESS,
-            Operator.LESS_OR_EQUAL,
-            Operator.IS_EMPTY,
-            Operator.IS_NOT_EMPTY,
-        }
-    ),
-}
-
 _VALUELESS = frozenset({Operator.IS_EMPTY, Operator.IS_NOT_EMPTY})
+_COMPARISONS = frozenset(
+    {
+        Operator.EQUAL,
+        Operator.NOT_EQUAL,
+        Operator.GREATER,
+        Operator.GREATER_OR_EQUAL,
+        Operator.LESS,
+        Operator.LESS_OR_EQUAL,
+    }
+)
+_TEXT_MATCHES = frozenset(
+    {Operator.CONTAINS, Operator.NOT_CONTAINS, Operator.STARTS_WITH, Operator.ENDS_WITH}
+)
+
+_OPERATORS_BY_KIND: dict[FieldKind, frozenset[Operator]] = {
+    FieldKind.STRING: _TEXT_MATCHES | _COMPARISONS | _VALUELESS,
+    FieldKind.JSON: frozenset(Operator),
+    FieldKind.LIST: frozenset({Operator.CONTAINS, Operator.NOT_CONTAINS}) | _VALUELESS,
+    FieldKind.DATE_TIME: _COMPARISONS | _VALUELESS,
+    FieldKind.NUMBER: _COMPARISONS,
+    FieldKind.NAMED_NUMBER: _COMPARISONS | _VALUELESS,
+}
 
 
 @dataclass(frozen=True)
