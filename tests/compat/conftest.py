@@ -6,6 +6,7 @@ variables. Any ``OPIK_*`` variable of the person running the tests is removed an
 ``~/.opik.config`` can change what is tested.
 """
 
+import importlib
 import os
 import subprocess
 import sys
@@ -86,3 +87,12 @@ def create_key(database, database_url) -> Callable[..., str]:
         return finished.stdout.strip().splitlines()[-1]
 
     return create
+
+
+@pytest.fixture
+def offline_llm_judge_library(monkeypatch) -> None:
+    """The client's evaluation code imports litellm. Keep litellm offline (its bundled
+    price table instead of a download) and import it once up front: imported lazily from
+    two of the client's threads at once, it fails half-way."""
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    importlib.import_module("litellm")

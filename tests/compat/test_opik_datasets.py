@@ -5,7 +5,6 @@ and API keys. The server runs on SQLite and on PostgreSQL.
 """
 
 import httpx
-import opik
 import pytest
 from opik import id_helpers
 from opik.exceptions import DatasetVersionNotFound

@@ -4,7 +4,6 @@ dataset's experiments, its aggregates and the compare view. Every expected numbe
 computed here from what the task and metrics did and from the traces read back."""
 
 import datetime as dt
-import importlib
 import json
 import time
 
@@ -22,18 +21,12 @@ from opik.evaluation.metrics import Equals, base_metric, score_result
 
 pytestmark = [
     pytest.mark.compat,
+    pytest.mark.usefixtures("offline_llm_judge_library"),
     pytest.mark.filterwarnings("ignore:`verify=<str>` is deprecated:DeprecationWarning"),
 ]
 
 ITEMS = 50
 
-
-@pytest.fixture(autouse=True)
-def offline_llm_judge_library(monkeypatch):
-    """evaluate() imports litellm; keep it offline (its bundled price table) and import
-    it once up front rather than lazily from several of the client's threads."""
-    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    importlib.import_module("litellm")
 
 
 @pytest.fixture(autouse=True)

@@ -1,24 +1,16 @@
 """The Opik client's test suites (evaluation-suite datasets whose versions carry the
 suite's assertions and execution policy) against a running seedbed."""
 
-import importlib
 
 import pytest
 
 pytestmark = [
     pytest.mark.compat,
+    pytest.mark.usefixtures("offline_llm_judge_library"),
     pytest.mark.filterwarnings("ignore:`verify=<str>` is deprecated:DeprecationWarning"),
 ]
 
 
-
-@pytest.fixture(autouse=True)
-def offline_llm_judge_library(monkeypatch):
-    """The client reads suite assertions through litellm. Keep litellm offline (its
-    bundled price table instead of a download) and import it once up front: imported
-    lazily from two of the client's threads at once, it fails half-way."""
-    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    importlib.import_module("litellm")
 
 
 POLICY = {"runs_per_item": 3, "pass_threshold": 2}
