@@ -185,3 +185,22 @@ def test_experiments_sort_and_filter_on_their_aggregates(client):
     many_traces = [{"field": "trace_count", "operator": ">", "value": "1"}]
     assert listed(filters=json.dumps(many_traces)) == ["middling", "fast-bad"]
     assert "feedback_scores.acc" in get_json(client, f"{API}/experiments")["sortableBy"]
+
+
+def test_usage_and_cost_averages_keep_their_fractions(client):
+    _, item_ids = dataset_with_items(client, "fractions", [{"q": "a"}, {"q": "b"}])
+    experiment_id = create_experiment(client, "fractions")
+    record_runs(
+        client,
+        experiment_id,
+        [
+            RunSpec(item_ids[0], spans=[{"cost": 0.25, "usage": {"prompt_tokens": 10}}]),
+            RunSpec(item_ids[1], spans=[{"cost": 0.5, "usage": {"prompt_tokens": 5}}, {"usage": {"prompt_tokens": 0}}]),
+        ],
+    )
+
+    found = get_experiment(client, experiment_id)
+
+    assert found["usage"] == pytest.approx({"prompt_tokens": 7.5})
+    assert found["total_estimated_cost"] == pytest.approx(0.75)
+    assert found["total_estimated_cost_avg"] == pytest.approx(0.375)

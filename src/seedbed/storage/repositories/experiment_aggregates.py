@@ -123,34 +123,36 @@ def duration_percentiles(runs, workspace: str) -> Select:
 
 
 def costs(runs, workspace: str) -> Select:
-    """(group_id, total, average): the sum of trace costs and their average per trace."""
-    per_trace = (
-        sa.select(runs.c.group_id, sa.func.sum(spans.c.total_estimated_cost).label("cost"))
+    """(group_id, total, average): the sum of trace costs and their average per trace
+    (over the traces with a cost): one pass over the spans, no per-trace grouping."""
+    total = sa.func.sum(spans.c.total_estimated_cost)
+    return (
+        sa.select(
+            runs.c.group_id,
+            total.label("total"),
+            (total / sa.func.count(sa.distinct(runs.c.trace_id))).label("average"),
+        )
         .select_from(runs.join(spans, spans.c.trace_id == runs.c.trace_id))
         .where(spans.c.workspace == workspace, spans.c.total_estimated_cost.is_not(None))
-        .group_by(runs.c.group_id, runs.c.trace_id)
-        .subquery("trace_costs")
+        .group_by(runs.c.group_id)
     )
-    return sa.select(
-        per_trace.c.group_id,
-        sa.func.sum(per_trace.c.cost).label("total"),
-        sa.func.avg(per_trace.c.cost).label("average"),
-    ).group_by(per_trace.c.group_id)
 
 
 def usage_averages(runs, workspace: str, dialect: str) -> Select:
-    """(group_id, key, value): per usage key, the average over traces of their spans' sum."""
+    """(group_id, key, value): per usage key, the average over traces (those that have
+    the key) of their spans' sum, i.e. the key's total over the number of such traces."""
     entries, key, number, _ = sql_dialect.json_object_entries(dialect, spans.c.usage)
-    per_trace = (
-        sa.select(runs.c.group_id, key.label("key"), sa.func.sum(number).label("total"))
+    return (
+        sa.select(
+            runs.c.group_id,
+            key.label("key"),
+            # SQLAlchemy's "/" is true division on both engines, integers included.
+            (sa.func.sum(number) / sa.func.count(sa.distinct(runs.c.trace_id))).label("value"),
+        )
         .select_from(runs.join(spans, spans.c.trace_id == runs.c.trace_id).join(entries, sa.true()))
         .where(spans.c.workspace == workspace, number.is_not(None))
-        .group_by(runs.c.group_id, runs.c.trace_id, key)
-        .subquery("trace_usage")
+        .group_by(runs.c.group_id, key)
     )
-    return sa.select(
-        per_trace.c.group_id, per_trace.c.key, sa.func.avg(per_trace.c.total).label("value")
-    ).group_by(per_trace.c.group_id, per_trace.c.key)
 
 
 def suite_results(workspace: str, experiment_ids: list[str], dialect: str) -> Select:
