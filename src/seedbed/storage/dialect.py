@@ -47,9 +47,7 @@ def json_number(dialect: str, column, key_path: tuple[str, ...]) -> ColumnElemen
 
 
 def json_as_text(dialect: str, column) -> ColumnElement:
-    """A whole JSON column as text (Opik's ``full_data``)."""
-    if dialect == "postgresql":
-        return sa.cast(column, sa.Text)
+    """A whole JSON column as text (Opik's ``full_data``); the same cast on both engines."""
     return sa.cast(column, sa.Text)
 
 
