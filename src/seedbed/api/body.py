@@ -10,6 +10,8 @@ import zlib
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from seedbed.domain.errors import InvalidInput, PayloadTooLarge
+
 
 async def _reply(send: Send, status: int, message: str) -> None:
     body = json.dumps({"code": status, "message": message}).encode()
@@ -56,8 +58,8 @@ class RequestBodyMiddleware:
         if encoding == b"gzip":
             try:
                 body = self._gunzip(body)
-            except ValueError as error:
-                await _reply(send, 413 if "limit" in str(error) else 400, str(error))
+            except (InvalidInput, PayloadTooLarge) as error:
+                await _reply(send, error.status_code, error.message)
                 return
             scope = dict(scope)
             scope["headers"] = [
@@ -90,14 +92,14 @@ class RequestBodyMiddleware:
             try:
                 part = decompressor.decompress(remaining, self.max_body_bytes + 1 - size)
             except zlib.error as error:
-                raise ValueError(f"Request body is not valid gzip: {error}") from None
+                raise InvalidInput(f"Request body is not valid gzip: {error}") from None
             size += len(part)
             if size > self.max_body_bytes or decompressor.unconsumed_tail:
-                raise ValueError(
+                raise PayloadTooLarge(
                     f"Decompressed request body is larger than the limit of {self.max_body_bytes} bytes"
                 )
             if not decompressor.eof:
-                raise ValueError("Request body is not valid gzip: the stream is truncated")
+                raise InvalidInput("Request body is not valid gzip: the stream is truncated")
             parts.append(part)
             remaining = decompressor.unused_data
         return b"".join(parts)
