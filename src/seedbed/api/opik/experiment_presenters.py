@@ -3,7 +3,7 @@ read. Absent values are left out, as Opik does."""
 
 from typing import Any
 
-from seedbed.api.opik.presenters import _audit, _compact, item, timestamp, version_summary
+from seedbed.api.opik.presenters import audit, compact, item, timestamp, version_summary
 from seedbed.domain.experiments import (
     Aggregates,
     ExperimentItem,
@@ -29,7 +29,7 @@ def _percentiles(found: Percentiles | None) -> dict[str, float] | None:
 def experiment(view: ExperimentView) -> dict[str, Any]:
     found, totals = view.experiment, view.aggregates
     suite = totals.suite if found.is_suite else None
-    return _compact(
+    return compact(
         {
             "id": found.id,
             "dataset_name": found.dataset_name,
@@ -45,7 +45,7 @@ def experiment(view: ExperimentView) -> dict[str, Any]:
             "feedback_scores": _named(totals.feedback_scores),
             "trace_count": totals.trace_count,
             "dataset_item_count": totals.dataset_item_count,
-            **_audit(found),
+            **audit(found),
             "duration": _percentiles(totals.duration),
             "total_estimated_cost": totals.total_estimated_cost,
             "total_estimated_cost_avg": totals.total_estimated_cost_avg,
@@ -64,14 +64,14 @@ def experiment(view: ExperimentView) -> dict[str, Any]:
 
 
 def experiment_item(found: ExperimentItem) -> dict[str, Any]:
-    return _compact(
+    return compact(
         {
             "id": found.id,
             "experiment_id": found.experiment_id,
             "dataset_item_id": found.dataset_item_id,
             "trace_id": found.trace_id,
             "project_id": found.project_id,
-            **_audit(found),
+            **audit(found),
         }
     )
 
@@ -80,16 +80,16 @@ def feedback_score(name: str, values: list[ScoreValue]) -> dict[str, Any]:
     """One score of a trace: the average of its authors' latest values, the details of
     the latest, and each author's value."""
     latest = max(values, key=lambda value: value.last_updated_at)
-    return _compact(
+    return compact(
         {
             "name": name,
             "value": average(values),
             "category_name": latest.category_name,
             "reason": latest.reason,
             "source": latest.source,
-            **_audit(latest),
+            **audit(latest),
             "value_by_author": {
-                value.author: _compact(
+                value.author: compact(
                     {
                         "value": value.value,
                         "reason": value.reason,
@@ -109,7 +109,7 @@ def run(found: Run, truncate: bool = False) -> dict[str, Any]:
     """An experiment item with its trace, as the compare view and item stream show it."""
     shown = truncate_value if truncate else (lambda value: value)
     assertions = found.assertions
-    return _compact(
+    return compact(
         {
             "id": found.item.id,
             "experiment_id": found.item.experiment_id,
@@ -122,10 +122,10 @@ def run(found: Run, truncate: bool = False) -> dict[str, Any]:
             "total_estimated_cost": found.total_estimated_cost,
             "duration": found.duration,
             "usage": found.usage or None,
-            **_audit(found.item),
+            **audit(found.item),
             "execution_policy": found.item.execution_policy,
             "assertion_results": [
-                _compact(
+                compact(
                     {
                         "value": name,
                         "passed": all(value.value == 1 for value in values),
@@ -159,7 +159,7 @@ def _run_summaries(runs: list[Run]) -> dict[str, Any] | None:
 
 
 def compare_row(row: CompareRow, truncate: bool = False) -> dict[str, Any]:
-    return _compact(
+    return compact(
         {
             **item(row.item, truncate),
             "experiment_items": [run(found, truncate) for found in row.runs],

@@ -1,43 +1,31 @@
 """Request bodies of Opik's experiments API (``opik-openapi.yaml``). Unknown fields are
 ignored, as the Opik server does, so newer clients keep working."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from seedbed.api.opik.trace_schemas import FeedbackScoreWrite, SpanWrite, TraceWrite
-from seedbed.domain.items import storage_problem
+from seedbed.api.opik.schemas import Body
+from seedbed.api.opik.trace_schemas import FeedbackScoreWrite, JsonValue, SpanWrite, TraceWrite
 
 ExperimentType = Literal["regular", "trial", "mini-batch", "mutation"]
 ExperimentStatus = Literal["running", "completed", "cancelled"]
 Tag = Annotated[str, Field(max_length=100)]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
 
 
-def _storable(value: Any) -> Any:
-    if (problem := storage_problem(value)) is not None:
-        raise ValueError(problem)
-    return value
-
-
-# Opik's JsonListString: an object, a list of objects or a string, stored as sent.
-JsonValue = Annotated[dict[str, Any] | list[Any] | str, AfterValidator(_storable)]
-
-
-class ExperimentScore(_Body):
+class ExperimentScore(Body):
     name: str = Field(min_length=1)
     value: float
 
 
-class PromptVersionLink(_Body):
+class PromptVersionLink(Body):
     id: UUID
 
 
-class ExperimentWrite(_Body):
+class ExperimentWrite(Body):
     id: UUID | None = None
     dataset_name: str = Field(min_length=1)
     project_id: UUID | None = None
@@ -55,7 +43,7 @@ class ExperimentWrite(_Body):
     dataset_version_id: UUID | None = None
 
 
-class ExperimentUpdate(_Body):
+class ExperimentUpdate(Body):
     name: str | None = Field(default=None, max_length=512)
     metadata: JsonValue | None = None
     tags: list[Tag] | None = Field(default=None, max_length=50)
@@ -66,23 +54,23 @@ class ExperimentUpdate(_Body):
     experiment_scores: list[ExperimentScore] | None = None
 
 
-class IdList(_Body):
+class IdList(Body):
     ids: list[UUID] = Field(min_length=1, max_length=1000)
 
 
-class ExperimentStreamRequest(_Body):
+class ExperimentStreamRequest(Body):
     name: str = Field(min_length=1)
     limit: int | None = Field(default=None, ge=1, le=2000)
     last_retrieved_id: UUID | None = None
     project_name: str | None = None
 
 
-class ExecutionPolicy(_Body):
+class ExecutionPolicy(Body):
     runs_per_item: int | None = Field(default=None, ge=1, le=100)
     pass_threshold: int | None = Field(default=None, ge=1, le=100)
 
 
-class ExperimentItemWrite(_Body):
+class ExperimentItemWrite(Body):
     id: UUID | None = None
     experiment_id: UUID
     dataset_item_id: UUID
@@ -91,11 +79,11 @@ class ExperimentItemWrite(_Body):
     execution_policy: ExecutionPolicy | None = None
 
 
-class ExperimentItemsBatch(_Body):
+class ExperimentItemsBatch(Body):
     experiment_items: list[ExperimentItemWrite] = Field(min_length=1, max_length=1000)
 
 
-class ExperimentItemStreamRequest(_Body):
+class ExperimentItemStreamRequest(Body):
     experiment_name: str = Field(min_length=1)
     limit: int | None = Field(default=None, ge=1, le=2000)
     last_retrieved_id: UUID | None = None
@@ -109,7 +97,7 @@ class BulkSpan(SpanWrite):
     trace_id: UUID | None = None
 
 
-class ExperimentItemBulkRecord(_Body):
+class ExperimentItemBulkRecord(Body):
     dataset_item_id: UUID
     evaluate_task_result: JsonValue | None = None
     trace: TraceWrite | None = None
@@ -117,7 +105,7 @@ class ExperimentItemBulkRecord(_Body):
     feedback_scores: list[FeedbackScoreWrite] | None = Field(default=None, max_length=100)
 
 
-class ExperimentItemsBulk(_Body):
+class ExperimentItemsBulk(Body):
     experiment_name: str = Field(min_length=1)
     dataset_name: str = Field(min_length=1)
     experiment_id: UUID | None = None

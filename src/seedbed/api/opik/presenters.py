@@ -16,11 +16,11 @@ def timestamp(moment: dt.datetime | None) -> str | None:
     return moment.isoformat(timespec="microseconds") + "Z" if moment else None
 
 
-def _compact(values: dict[str, Any]) -> dict[str, Any]:
+def compact(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def _audit(found: Any) -> dict[str, Any]:
+def audit(found: Any) -> dict[str, Any]:
     """Who made a resource and who last changed it, and when."""
     return {
         "created_at": timestamp(found.created_at),
@@ -33,7 +33,7 @@ def _audit(found: Any) -> dict[str, Any]:
 def version_summary(version: DatasetVersion | None) -> dict[str, Any] | None:
     if version is None:
         return None
-    return _compact(
+    return compact(
         {
             "id": version.id,
             "version_hash": version.version_hash,
@@ -46,7 +46,7 @@ def version_summary(version: DatasetVersion | None) -> dict[str, Any] | None:
 
 def dataset(view: DatasetView) -> dict[str, Any]:
     found = view.dataset
-    return _compact(
+    return compact(
         {
             "id": found.id,
             "name": found.name,
@@ -55,7 +55,7 @@ def dataset(view: DatasetView) -> dict[str, Any]:
             "type": found.type,
             "visibility": found.visibility,
             "tags": found.tags,
-            **_audit(found),
+            **audit(found),
             "experiment_count": view.experiments.count if view.experiments else 0,
             "most_recent_experiment_at": timestamp(view.experiments.last_created_at) if view.experiments else None,
             "last_created_experiment_at": timestamp(view.experiments.last_created_at) if view.experiments else None,
@@ -68,7 +68,7 @@ def dataset(view: DatasetView) -> dict[str, Any]:
 
 
 def item(found: Item, truncate: bool = False) -> dict[str, Any]:
-    return _compact(
+    return compact(
         {
             "id": found.id,
             "dataset_item_id": found.id,
@@ -81,7 +81,7 @@ def item(found: Item, truncate: bool = False) -> dict[str, Any]:
             "description": found.description,
             "evaluators": found.evaluators,
             "execution_policy": found.execution_policy,
-            **_audit(found),
+            **audit(found),
         }
     )
 
@@ -100,7 +100,7 @@ def item_sortable_by(columns: list[Column]) -> list[str]:
 
 
 def version(found: DatasetVersion) -> dict[str, Any]:
-    return _compact(
+    return compact(
         {
             "id": found.id,
             "dataset_id": found.dataset_id,
@@ -116,13 +116,13 @@ def version(found: DatasetVersion) -> dict[str, Any]:
             "metadata": found.metadata,
             "evaluators": found.evaluators,
             "execution_policy": found.execution_policy,
-            **_audit(found),
+            **audit(found),
         }
     )
 
 
 def diff(found: VersionDiff) -> dict[str, Any]:
-    return _compact(
+    return compact(
         {
             "from_version": found.from_version,
             "to_version": found.to_version,
@@ -137,26 +137,26 @@ def diff(found: VersionDiff) -> dict[str, Any]:
 
 
 def project(found: Project) -> dict[str, Any]:
-    return _compact(
+    return compact(
         {
             "id": found.id,
             "name": found.name,
             "description": found.description,
             "visibility": found.visibility,
-            **_audit(found),
+            **audit(found),
         }
     )
 
 
 def export_job(found: ExportJob) -> dict[str, Any]:
-    return _compact(
+    return compact(
         {
             "id": found.id,
             "dataset_id": found.dataset_id,
             "dataset_name": found.dataset_name,
             "status": found.status,
             "file_path": found.file_name,
-            **_audit(found),
+            **audit(found),
             "viewed_at": timestamp(found.viewed_at),
         }
     )

@@ -14,11 +14,11 @@ def text_or_none(value: Any) -> str | None:
     return str(value) if value is not None else None
 
 
-class _Body(BaseModel):
+class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-def _storable(value: Any) -> Any:
+def storable(value: Any) -> Any:
     if (problem := storage_problem(value)) is not None:
         raise ValueError(problem)
     return value
@@ -26,10 +26,10 @@ def _storable(value: Any) -> Any:
 
 # Free-form JSON, checked while validating: too deep a value would otherwise fail later,
 # when the route reads it back out of the model.
-JsonObject = Annotated[dict[str, Any], AfterValidator(_storable)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(storable)]
 
 
-class DatasetWrite(_Body):
+class DatasetWrite(Body):
     name: str = Field(min_length=1, max_length=512)
     id: UUID | None = None
     description: str | None = None
@@ -40,23 +40,23 @@ class DatasetWrite(_Body):
     tags: list[str] | None = None
 
 
-class DatasetUpdate(_Body):
+class DatasetUpdate(Body):
     name: str = Field(min_length=1, max_length=512)
     description: str | None = None
     visibility: Literal["private", "public"] | None = None
     tags: list[str] | None = None
 
 
-class DatasetIdentifier(_Body):
+class DatasetIdentifier(Body):
     dataset_name: str = Field(min_length=1)
     project_name: str | None = None
 
 
-class BatchDelete(_Body):
+class BatchDelete(Body):
     ids: list[UUID] = Field(min_length=1, max_length=1000)
 
 
-class DatasetItemWrite(_Body):
+class DatasetItemWrite(Body):
     id: UUID | None = None
     trace_id: UUID | None = None
     span_id: UUID | None = None
@@ -68,7 +68,7 @@ class DatasetItemWrite(_Body):
     execution_policy: JsonObject | None = None
 
 
-class DatasetItemBatchWrite(_Body):
+class DatasetItemBatchWrite(Body):
     dataset_name: str | None = None
     dataset_id: UUID | None = None
     project_name: str | None = None
@@ -79,7 +79,7 @@ class DatasetItemBatchWrite(_Body):
     copy_from_version_id: UUID | None = None
 
 
-class DatasetItemPatch(_Body):
+class DatasetItemPatch(Body):
     trace_id: UUID | None = None
     span_id: UUID | None = None
     source: Literal["manual", "trace", "span", "sdk"] | None = None
@@ -90,7 +90,7 @@ class DatasetItemPatch(_Body):
     execution_policy: JsonObject | None = None
 
 
-class DatasetItemStreamRequest(_Body):
+class DatasetItemStreamRequest(Body):
     dataset_name: str = Field(min_length=1)
     last_retrieved_id: UUID | None = None
     steam_limit: int | None = Field(default=None, ge=1, le=2000)
@@ -99,21 +99,21 @@ class DatasetItemStreamRequest(_Body):
     filters: str | None = None
 
 
-class DatasetItemFilter(_Body):
+class DatasetItemFilter(Body):
     field: str
     operator: str
     key: str | None = None
     value: str | None = None
 
 
-class DatasetItemsDelete(_Body):
+class DatasetItemsDelete(Body):
     item_ids: list[UUID] | None = Field(default=None, min_length=1, max_length=1000)
     dataset_id: UUID | None = None
     filters: list[DatasetItemFilter] | None = None
     batch_group_id: UUID | None = None
 
 
-class DatasetItemUpdate(_Body):
+class DatasetItemUpdate(Body):
     input: str | None = None
     expected_output: str | None = None
     metadata: JsonObject | None = None
@@ -126,7 +126,7 @@ class DatasetItemUpdate(_Body):
     clear_execution_policy: bool = False
 
 
-class DatasetItemBatchUpdate(_Body):
+class DatasetItemBatchUpdate(Body):
     ids: list[UUID] | None = Field(default=None, min_length=1, max_length=1000)
     filters: list[DatasetItemFilter] | None = None
     dataset_id: UUID | None = None
@@ -138,7 +138,7 @@ class DatasetItemEdit(DatasetItemPatch):
     id: UUID
 
 
-class DatasetItemChanges(_Body):
+class DatasetItemChanges(Body):
     base_version: UUID | None = None
     added_items: list[DatasetItemWrite] = Field(default_factory=list)
     edited_items: list[DatasetItemEdit] = Field(default_factory=list)
@@ -153,28 +153,28 @@ class DatasetItemChanges(_Body):
     copy_from_version_id: UUID | None = None
 
 
-class DatasetVersionTag(_Body):
+class DatasetVersionTag(Body):
     tag: str = Field(max_length=100)
 
 
-class DatasetVersionRestore(_Body):
+class DatasetVersionRestore(Body):
     version_ref: str = Field(min_length=1)
 
 
-class DatasetVersionRetrieve(_Body):
+class DatasetVersionRetrieve(Body):
     version_name: str = Field(min_length=1, pattern=r"^v\d+$")
 
 
-class DatasetVersionUpdate(_Body):
+class DatasetVersionUpdate(Body):
     change_description: str | None = None
     tags_to_add: list[str] | None = Field(default=None, max_length=100)
 
 
-class ProjectWrite(_Body):
+class ProjectWrite(Body):
     name: str = Field(min_length=1)
     description: str | None = Field(default=None, max_length=255)
     visibility: Literal["private", "public"] | None = None
 
 
-class ProjectRetrieve(_Body):
+class ProjectRetrieve(Body):
     name: str = Field(min_length=1)

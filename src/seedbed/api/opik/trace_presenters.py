@@ -3,7 +3,7 @@ Span_Public, FeedbackScore_Public). Absent values are left out, as Opik does."""
 
 from typing import Any
 
-from seedbed.api.opik.presenters import _audit, _compact, timestamp
+from seedbed.api.opik.presenters import audit, compact, timestamp
 from seedbed.domain.feedback_scores import ScoreSummary
 from seedbed.domain.traces import Span, Trace
 from seedbed.services.spans import SpanView
@@ -12,7 +12,7 @@ from seedbed.services.traces import TraceView
 
 def feedback_score(summary: ScoreSummary) -> dict[str, Any]:
     latest = summary.latest
-    return _compact(
+    return compact(
         {
             "name": summary.name,
             "category_name": latest.category_name,
@@ -24,7 +24,7 @@ def feedback_score(summary: ScoreSummary) -> dict[str, Any]:
             "created_by": latest.created_by,
             "last_updated_by": latest.last_updated_by,
             "value_by_author": {
-                score.author: _compact(
+                score.author: compact(
                     {
                         "value": score.value,
                         "reason": score.reason,
@@ -58,13 +58,13 @@ def _timed(found: Trace | Span) -> dict[str, Any]:
         "tags": found.tags,
         "error_info": found.error_info,
         "source": found.source,
-        **_audit(found),
+        **audit(found),
     }
 
 
 def trace(view: TraceView) -> dict[str, Any]:
     totals = view.totals
-    return _compact(
+    return compact(
         {
             **_timed(view.trace),
             "thread_id": view.trace.thread_id,
@@ -80,7 +80,7 @@ def trace(view: TraceView) -> dict[str, Any]:
 
 def span(view: SpanView) -> dict[str, Any]:
     found = view.span
-    return _compact(
+    return compact(
         {
             **_timed(found),
             "trace_id": found.trace_id,

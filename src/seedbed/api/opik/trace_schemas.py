@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
-from seedbed.api.opik.schemas import _Body, _storable, text_or_none
+from seedbed.api.opik.schemas import Body, storable, text_or_none
 from seedbed.domain.feedback_scores import MAX_MAGNITUDE, ScoreDraft
 from seedbed.domain.traces import Write
 
@@ -30,19 +30,19 @@ def _not_a_bool(value: Any) -> Any:
     return value
 
 
-Text = Annotated[str, AfterValidator(_storable)]
-ShortText = Annotated[str, Field(max_length=255), AfterValidator(_storable)]
+Text = Annotated[str, AfterValidator(storable)]
+ShortText = Annotated[str, Field(max_length=255), AfterValidator(storable)]
 # Opik's JsonListString: an object, a list or a string.
-JsonValue = Annotated[dict[str, Any] | list[Any] | str, AfterValidator(_storable)]
+JsonValue = Annotated[dict[str, Any] | list[Any] | str, AfterValidator(storable)]
 Moment = Annotated[dt.datetime, AfterValidator(_naive_utc)]
 ProjectName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=512),
-    AfterValidator(_storable),
+    AfterValidator(storable),
 ]
 # A set in Opik: sent twice, a tag is kept once, where it first came.
 Tags = Annotated[
-    list[Annotated[str, Field(max_length=100), AfterValidator(_storable)]],
+    list[Annotated[str, Field(max_length=100), AfterValidator(storable)]],
     AfterValidator(lambda tags: list(dict.fromkeys(tags))),
 ]
 TokenCount = Annotated[int, BeforeValidator(_not_a_bool), Field(ge=-(2**31), le=2**31 - 1)]
@@ -57,7 +57,7 @@ SpanType = Literal["general", "tool", "llm", "guardrail"]
 ScoreSource = Literal["ui", "sdk", "online_scoring"]
 
 
-class ErrorInfo(_Body):
+class ErrorInfo(Body):
     exception_type: Text = Field(min_length=1)
     message: Text | None = None
     traceback: Text = Field(min_length=1)
@@ -67,7 +67,7 @@ class ErrorInfo(_Body):
 _NOT_STORED = ("id", "project_name", "project_id", "tags_to_add", "tags_to_remove")
 
 
-class _Written(_Body):
+class _Written(Body):
     """A trace or span body: the fields stored as sent, and those naming its id and project."""
 
     def to_write(self, write_id: str) -> Write:
@@ -102,7 +102,7 @@ class TraceWrite(_TraceFields):
     start_time: Moment
 
 
-class TraceBatch(_Body):
+class TraceBatch(Body):
     traces: list[TraceWrite] = Field(min_length=1, max_length=1000)
 
 
@@ -138,7 +138,7 @@ class SpanWrite(_SpanFields):
     start_time: Moment
 
 
-class SpanBatch(_Body):
+class SpanBatch(Body):
     spans: list[SpanWrite] = Field(min_length=1, max_length=1000)
 
 
@@ -150,7 +150,7 @@ class SpanUpdate(_SpanFields):
     tags_to_remove: Tags | None = Field(default=None, max_length=50)
 
 
-class _ScoreFields(_Body):
+class _ScoreFields(Body):
     name: ShortText = Field(min_length=1)
     category_name: ShortText | None = None
     value: ScoreValue
@@ -177,10 +177,10 @@ class FeedbackScoreBatchItem(_ScoreFields):
         )
 
 
-class FeedbackScoreBatch(_Body):
+class FeedbackScoreBatch(Body):
     scores: list[FeedbackScoreBatchItem] = Field(min_length=1, max_length=1000)
 
 
-class FeedbackScoreDelete(_Body):
+class FeedbackScoreDelete(Body):
     name: ShortText = Field(min_length=1)
     author: ShortText | None = None
