@@ -3,16 +3,16 @@ explicitly: nothing in seedbed reads the environment at import time."""
 
 import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PORT = 5174
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SEEDBED_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SEEDBED_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(default=Path("~/.seedbed"), description="Where local data lives")
     database_url: str = Field(default="", description="SQLAlchemy URL; SQLite file under home by default")
@@ -21,6 +21,26 @@ class Settings(BaseSettings):
     # "auto": keys are required unless the server only listens on a loopback address.
     auth: Literal["auto", "required", "off"] = "auto"
     max_body_bytes: int = Field(default=32 * 1024 * 1024, description="Largest request body, after gzip")
+
+    # Generation. The default model is SEEDBED_DEFAULT_MODEL, else OpenAI's when an
+    # OpenAI key is set, else the embedded local model.
+    default_model: str = ""
+    providers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Extra providers, as JSON: {name: {type, base_url, ...}}"
+    )
+    local_model_path: str = Field(default="", description="A GGUF file to use instead of the embedded model")
+    openai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("SEEDBED_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SEEDBED_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    anthropic_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("SEEDBED_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
+    )
+    anthropic_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SEEDBED_ANTHROPIC_BASE_URL", "ANTHROPIC_BASE_URL")
+    )
 
     @model_validator(mode="after")
     def _defaults(self) -> "Settings":

@@ -1,0 +1,108 @@
+"""What a generation run returns: the samples, their provenance, and the account."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from seedbed.providers.base import Usage
+
+# Why a received sample or a call did not become an accepted sample.
+DUPLICATE = "duplicate"
+NEAR_DUPLICATE = "near_duplicate"
+INVALID = "invalid"
+SURPLUS = "surplus"  # valid and new, but the target was already reached
+PARSE_ERROR = "parse_error"  # a reply with no readable JSON (counted per reply)
+PROVIDER_ERROR = "provider_error"  # a failed call attempt (counted per attempt)
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    seed_item_ids: tuple[str, ...]
+    model: str
+    provider: str
+    prompt_hash: str
+    call_index: int
+    attempt: int
+    data_type: str | None
+    strategy: str
+    prompt_tokens: float
+    completion_tokens: float
+    cost: float
+    cached: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seed_item_ids": list(self.seed_item_ids),
+            "model": self.model,
+            "provider": self.provider,
+            "prompt_hash": self.prompt_hash,
+            "call_index": self.call_index,
+            "attempt": self.attempt,
+            "data_type": self.data_type,
+            "strategy": self.strategy,
+            "tokens": round(self.prompt_tokens + self.completion_tokens, 1),
+            "cost": self.cost,
+            "cached": self.cached,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedSample:
+    data: dict[str, Any]
+    provenance: Provenance
+
+
+@dataclass(slots=True)
+class GenerationStats:
+    requested: int
+    accepted: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    samples_received: int = 0
+    calls: int = 0  # paid provider requests, retries included
+    cached_calls: int = 0  # replies replayed from the response cache
+    replies: int = 0  # replies that came back (paid or cached)
+    usage: Usage = field(default_factory=Usage)
+    cost: float = 0.0
+    unpriced: bool = False  # the model has no known price, so cost is 0
+    elapsed_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requested": self.requested,
+            "accepted": self.accepted,
+            "rejected": dict(self.rejected),
+            "samples_received": self.samples_received,
+            "calls": self.calls,
+            "cached_calls": self.cached_calls,
+            "replies": self.replies,
+            "prompt_tokens": self.usage.prompt_tokens,
+            "completion_tokens": self.usage.completion_tokens,
+            "cost": round(self.cost, 6),
+            "unpriced": self.unpriced,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+        }
+
+
+# Why a run ended.
+COMPLETED = "completed"
+BUDGET_EXHAUSTED = "budget_exhausted"
+ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+PROVIDER_UNAVAILABLE = "provider_unavailable"
+NO_VALID_SAMPLES = "no_valid_samples"
+CANCELLED = "cancelled"
+
+
+@dataclass(slots=True)
+class GenerationResult:
+    samples: list[GeneratedSample]
+    stats: GenerationStats
+    stop_reason: str
+    detail: str = ""  # a sentence a user can act on when the run fell short
+
+    @property
+    def complete(self) -> bool:
+        return self.stop_reason == COMPLETED
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        return [sample.data for sample in self.samples]

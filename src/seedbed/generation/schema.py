@@ -1,0 +1,104 @@
+"""The shape of a dataset, inferred from its seed items as a JSON Schema.
+
+Every key that appears in any seed becomes a property; keys present in every seed are
+required. Types are merged across seeds (an integer in one seed and a float in another
+is a ``number``). Generated samples are checked against this schema, and providers with
+a structured-output mode are constrained by it.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+JsonSchema = dict[str, Any]
+
+# Keys seedbed itself adds to generated items; they are not part of the user's shape.
+GENERATION_MARKERS = frozenset({"_generated", "_generation_model"})
+
+
+def infer_item_schema(seeds: Sequence[Mapping[str, Any]], preserve_fields: Iterable[str] = ()) -> JsonSchema:
+    schema = _object_schema([without_markers(seed) for seed in seeds])
+    for field_name in preserve_fields:
+        _preserve(schema, [seed.get(field_name) for seed in seeds if field_name in seed], field_name)
+    return schema
+
+
+def batch_schema(item_schema: JsonSchema, count: int) -> JsonSchema:
+    """The schema of one reply: ``{"samples": [count items]}``."""
+    return {
+        "type": "object",
+        "properties": {
+            "samples": {"type": "array", "items": item_schema, "minItems": count, "maxItems": count}
+        },
+        "required": ["samples"],
+        "additionalProperties": False,
+    }
+
+
+def without_markers(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if key not in GENERATION_MARKERS}
+
+
+def _value_schema(values: list[Any]) -> JsonSchema:
+    types = {_type_of(value) for value in values}
+    if {"integer", "number"} <= types:
+        types.discard("integer")
+    type_name = sorted(types)[0] if len(types) == 1 else sorted(types)
+    schema: JsonSchema = {}
+    if "object" in types:
+        schema.update(_object_schema([v for v in values if isinstance(v, Mapping)]))
+    schema["type"] = type_name
+    if "array" in types:
+        elements = [element for v in values if isinstance(v, list) for element in v]
+        schema["items"] = _value_schema(elements) if elements else {}
+    return schema
+
+
+def _object_schema(objects: list[Mapping[str, Any]]) -> JsonSchema:
+    keys: dict[str, list[Any]] = {}
+    for obj in objects:
+        for key, value in obj.items():
+            keys.setdefault(key, []).append(value)
+    required = [key for key, values in keys.items() if len(values) == len(objects)]
+    return {
+        "type": "object",
+        "properties": {key: _value_schema(values) for key, values in keys.items()},
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+def _preserve(schema: JsonSchema, values: list[Any], field_name: str) -> None:
+    """A preserved field is required, and when its seed values repeat (a category, a
+    label, a language) the generated values must come from the same set."""
+    if field_name not in schema["properties"]:
+        return
+    if field_name not in schema["required"]:
+        schema["required"].append(field_name)
+    scalars = all(value is None or isinstance(value, str | int | float | bool) for value in values)
+    distinct = {_hashable(value) for value in values}
+    if scalars and len(distinct) < len(values):
+        schema["properties"][field_name]["enum"] = sorted(
+            {value: None for value in values}, key=lambda v: (str(type(v)), str(v))
+        )
+
+
+def _hashable(value: Any) -> Any:
+    return (type(value).__name__, value)
+
+
+def _type_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    raise TypeError(f"not a JSON value: {type(value).__name__}")

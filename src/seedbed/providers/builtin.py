@@ -1,0 +1,47 @@
+"""The built-in provider types, registered exactly as a third-party plugin would be."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from seedbed.providers.base import Provider
+from seedbed.settings import Settings
+
+
+def register_providers(register) -> None:
+    register("openai", _openai)
+    register("anthropic", _anthropic)
+    register("local", _local)
+
+
+def _openai(name: str, options: Mapping[str, Any], settings: Settings) -> Provider:
+    from seedbed.providers.openai import OpenAICompatibleProvider
+
+    is_default = name == "openai"
+    return OpenAICompatibleProvider(
+        name,
+        api_key=options.get("api_key") or (settings.openai_api_key if is_default else None),
+        base_url=options.get("base_url") or (settings.openai_base_url if is_default else None),
+        max_concurrency=int(options.get("max_concurrency", 16)),
+        structured_output=options.get("structured_output", "json_schema"),
+        azure_api_version=options.get("azure_api_version"),
+        default_headers=options.get("headers"),
+    )
+
+
+def _anthropic(name: str, options: Mapping[str, Any], settings: Settings) -> Provider:
+    from seedbed.providers.anthropic import AnthropicProvider
+
+    is_default = name == "anthropic"
+    return AnthropicProvider(
+        name,
+        api_key=options.get("api_key") or (settings.anthropic_api_key if is_default else None),
+        base_url=options.get("base_url") or (settings.anthropic_base_url if is_default else None),
+        max_concurrency=int(options.get("max_concurrency", 8)),
+    )
+
+
+def _local(name: str, options: Mapping[str, Any], settings: Settings) -> Provider:
+    from seedbed.providers.local import LocalProvider
+
+    path = options.get("model_path") or settings.local_model_path or None
+    return LocalProvider(path, cache_dir=settings.home / "models")

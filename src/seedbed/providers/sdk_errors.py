@@ -1,0 +1,42 @@
+"""Vendor SDK exceptions as the provider contract's errors.
+
+The official ``openai`` and ``anthropic`` SDKs are generated from the same template and
+share their exception names, so one translation serves both."""
+
+from typing import Any
+
+from seedbed.providers.base import (
+    ProviderError,
+    ProviderNotConfigured,
+    RateLimited,
+    TransientProviderError,
+    UnknownModel,
+    retry_after_seconds,
+)
+
+
+def translated(sdk: Any, provider: str, model: str, error: Exception) -> Exception:
+    """The contract error for ``error``, or ``error`` itself when it is not the SDK's."""
+    message = _message(error)
+    if isinstance(error, sdk.RateLimitError):
+        return RateLimited(provider, model, message, retry_after_seconds(error))
+    if isinstance(error, sdk.APITimeoutError | sdk.APIConnectionError | sdk.InternalServerError):
+        return TransientProviderError(provider, model, message)
+    if isinstance(error, sdk.AuthenticationError | sdk.PermissionDeniedError):
+        return ProviderNotConfigured(provider, model, f"the endpoint rejected the API key ({message})")
+    if isinstance(error, sdk.NotFoundError):
+        return UnknownModel(provider, model, f"the endpoint does not serve this model ({message})")
+    if isinstance(error, sdk.APIStatusError):
+        if error.status_code >= 500:
+            return TransientProviderError(provider, model, message)
+        return ProviderError(provider, model, message)
+    return error
+
+
+def _message(error: Any) -> str:
+    body = getattr(error, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    return str(error)
