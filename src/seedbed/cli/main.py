@@ -3,6 +3,7 @@
 import typer
 
 from seedbed.cli import datasets, experiments, keys
+from seedbed.cli.expand import expand
 from seedbed.cli.serve import serve
 
 app = typer.Typer(
@@ -13,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("serve")(serve)
+app.command("expand")(expand)
 app.add_typer(keys.app, name="keys")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(experiments.app, name="experiments")

@@ -6,7 +6,8 @@
     ├── NotFound          the thing does not exist, or is not yours to see (HTTP 404)
     ├── Conflict          the request clashes with what is stored (HTTP 409)
     ├── Unprocessable     well-formed, but breaks a rule of the resource (HTTP 422)
-    └── PayloadTooLarge   the body is over the configured limit (HTTP 413)
+    ├── PayloadTooLarge   the body is over the configured limit (HTTP 413)
+    └── UpstreamFailure   an LLM provider failed and nothing could be produced (HTTP 502)
 
 Each API surface maps these to its own error shape in one handler.
 """
@@ -42,3 +43,7 @@ class PayloadTooLarge(SeedbedError):
 
 class Unprocessable(SeedbedError):
     status_code = 422
+
+
+class UpstreamFailure(SeedbedError):
+    status_code = 502

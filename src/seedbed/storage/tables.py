@@ -292,3 +292,15 @@ experiment_items = sa.Table(
     sa.Index(None, "experiment_id", "dataset_item_id"),
     sa.Index(None, "trace_id"),
 )
+
+# The content-addressed LLM response cache: a request's SHA-256 → the reply. Shared by
+# every workspace, as identical requests get identical (already paid) replies.
+llm_responses = sa.Table(
+    "llm_responses",
+    metadata,
+    sa.Column("request_key", sa.String(64), primary_key=True),
+    sa.Column("provider", sa.String(255), nullable=False),
+    sa.Column("model", sa.String(512), nullable=False),
+    sa.Column("response", Json, nullable=False),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, FastAPI
 
 from seedbed.api.opik import (
     datasets,
+    expansions,
     experiments,
     exports,
     health,
@@ -22,6 +23,7 @@ def install_opik_routes(app: FastAPI) -> None:
     # Before the dataset routes, so that "export-jobs" is not read as a dataset id.
     private.include_router(exports.router)
     private.include_router(versions.router)
+    private.include_router(expansions.router)
     private.include_router(datasets.router)
     private.include_router(projects.router)
     private.include_router(traces.router)

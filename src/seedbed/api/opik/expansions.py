@@ -1,0 +1,65 @@
+"""Opik's ``POST /datasets/{id}/expansions``: synthetic samples from a dataset's items,
+returned and not saved (as in Opik), but really ``sample_count`` new, valid, unique
+ones."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from pydantic import Field, StringConstraints
+
+from seedbed.api.dependencies import CallerDep
+from seedbed.api.opik.presenters import timestamp
+from seedbed.api.opik.schemas import Body
+from seedbed.domain import ids
+from seedbed.generation.result import GeneratedSample
+from seedbed.generation.spec import GenerationSpec
+from seedbed.services import expansions
+from seedbed.services.context import Caller, utcnow
+
+router = APIRouter(tags=["Datasets"])
+
+
+class DatasetExpansion(Body):
+    model: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+    sample_count: int = Field(default=10, ge=1, le=200)
+    preserve_fields: list[str] | None = None
+    variation_instructions: str | None = None
+    custom_prompt: str | None = None
+    max_completion_tokens: int | None = Field(default=None, ge=100)
+
+
+@router.post("/datasets/{dataset_id}/expansions")
+async def expand_dataset(dataset_id: str, body: DatasetExpansion, request: Request, caller: CallerDep) -> dict:
+    spec = GenerationSpec(
+        count=body.sample_count,
+        model=body.model,
+        instructions=body.variation_instructions or None,
+        preserve_fields=tuple(body.preserve_fields or ()),
+        custom_prompt=body.custom_prompt or None,
+        max_tokens=body.max_completion_tokens,
+    )
+    state = request.app.state
+    result = await expansions.expand_dataset(state.database, state.providers, caller, dataset_id, spec)
+    generated_at = utcnow()
+    return {
+        "generated_samples": [
+            _generated_item(sample, dataset_id, caller, generated_at) for sample in result.samples
+        ],
+        "model": body.model,
+        "total_generated": len(result.samples),
+        "generation_time": timestamp(generated_at),
+    }
+
+
+def _generated_item(sample: GeneratedSample, dataset_id: str, caller: Caller, at: Any) -> dict:
+    return {
+        "id": ids.new_id(),
+        "dataset_id": dataset_id,
+        "data": expansions.marked(sample),
+        "source": "manual",
+        "tags": [],
+        "created_at": timestamp(at),
+        "created_by": caller.user,
+        "last_updated_at": timestamp(at),
+        "last_updated_by": caller.user,
+    }

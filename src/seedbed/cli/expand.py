@@ -1,0 +1,165 @@
+"""``seedbed expand``: grow a dataset (or a JSONL/JSON/CSV file of seeds) with new
+samples, with a live account of what was accepted, rejected and paid for."""
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from seedbed.cli.common import DatabaseUrlOption, WorkspaceOption, errors, fail, open_database, settings_with
+from seedbed.domain import imports
+from seedbed.domain.errors import SeedbedError
+from seedbed.generation.result import GenerationResult, GenerationStats
+from seedbed.generation.spec import Budget, GenerationSpec, SeedItem
+from seedbed.providers.registry import ProviderRegistry
+from seedbed.services import datasets, expansions
+from seedbed.services.context import Caller
+from seedbed.storage.database import Database
+
+
+def expand(
+    source: Annotated[str, typer.Argument(help="A dataset name, or a .jsonl/.json/.csv file of seed rows.")],
+    count: Annotated[int, typer.Option("--count", "-n", help="How many new samples to generate.")] = 10,
+    model: Annotated[
+        Optional[str],
+        typer.Option(help="provider/model, e.g. openai/gpt-4o-mini [default: SEEDBED_DEFAULT_MODEL, else the embedded local model]"),
+    ] = None,
+    instructions: Annotated[Optional[str], typer.Option(help="What to vary, what to aim for.")] = None,
+    preserve: Annotated[
+        Optional[list[str]], typer.Option("--preserve", help="A field whose pattern must be kept (repeatable).")
+    ] = None,
+    data_type: Annotated[
+        Optional[list[str]],
+        typer.Option("--data-type", help="Kind of case, e.g. 'Prompt Injection' (repeatable; the count is split).")
+    ] = None,
+    custom_prompt: Annotated[Optional[str], typer.Option(help="Replaces the task description of the prompt.")] = None,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature (spread a little across calls).")] = 0.9,
+    max_cost: Annotated[Optional[float], typer.Option(help="Stop when this much (USD) is spent.")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option(help="Stop when this many tokens are used.")] = None,
+    concurrency: Annotated[Optional[int], typer.Option(help="Calls in flight at most.")] = None,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Write the samples to this JSONL file.")
+    ] = None,
+    save: Annotated[bool, typer.Option("--save", help="Add the samples to the source dataset as a new version.")] = False,
+    into: Annotated[
+        Optional[str], typer.Option(help="Add the samples to this dataset (created if missing) as a new version.")
+    ] = None,
+    provenance: Annotated[
+        bool, typer.Option(help="In JSONL output, write {data, provenance} per line instead of the bare sample.")
+    ] = False,
+    workspace: WorkspaceOption = "default",
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Generate COUNT new samples in the shape of SOURCE's rows: valid, and unique among
+    themselves, the seeds and the dataset. With no --output/--save/--into the samples are
+    printed to stdout as JSONL."""
+    settings = settings_with(database_url=database_url)
+    database = open_database(database_url)
+    caller = Caller(workspace)
+    try:
+        seeds, known, dataset_id = _seeds(database, caller, source)
+        target_id = _target(database, caller, dataset_id, save, into)
+        spec = GenerationSpec(
+            count=count,
+            model=model or "",
+            temperature=temperature,
+            instructions=instructions,
+            preserve_fields=tuple(preserve or ()),
+            custom_prompt=custom_prompt,
+            data_types=tuple(data_type or ()),
+            concurrency=concurrency,
+            budget=Budget(max_tokens=max_tokens, max_cost=max_cost),
+        )
+        registry = ProviderRegistry(settings)
+        result = _run_with_progress(database, registry, seeds, known, spec)
+    except SeedbedError as error:
+        fail(error)
+        return
+    _write(result, output, provenance)
+    if target_id is not None:
+        with database.writing() as connection:
+            version = expansions.save_samples(connection, caller, target_id, result.samples)
+        if version is not None:
+            errors.print(f"saved {len(result.samples)} samples as version {version.name}")
+    _report(result)
+
+
+def _seeds(database: Database, caller: Caller, source: str) -> tuple[list[SeedItem], list[dict], str | None]:
+    path = Path(source)
+    if path.is_file():
+        rows = imports.read_rows(path.read_text(encoding="utf-8-sig"), imports.detect_format(path.name))
+        seeds = [SeedItem(row["data"], row.get("id")) for row in rows]
+        return seeds, [seed.data for seed in seeds], None
+    with database.reading() as connection:
+        dataset = datasets.require_dataset_by_name(connection, caller, source)
+        found = expansions.read_source(connection, caller, dataset.id)
+    return found.seeds, found.known, dataset.id
+
+
+def _target(database: Database, caller: Caller, dataset_id: str | None, save: bool, into: str | None) -> str | None:
+    if into:
+        with database.writing() as connection:
+            return datasets.get_or_create_by_name(connection, caller, into).id
+    if save:
+        if dataset_id is None:
+            raise_usage("--save adds to the source dataset; for a file source, name one with --into")
+        return dataset_id
+    return None
+
+
+def raise_usage(message: str) -> None:
+    errors.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=2)
+
+
+def _run_with_progress(database, registry, seeds, known, spec) -> GenerationResult:
+    columns = (
+        TextColumn("[bold]generating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[account]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=errors, transient=False) as progress:
+        task = progress.add_task("generate", total=spec.count, account="")
+
+        def show(stats: GenerationStats) -> None:
+            progress.update(task, completed=stats.accepted, account=_account(stats))
+
+        result = asyncio.run(expansions.generate(database, registry, seeds, spec, known, show))
+        show(result.stats)
+    return result
+
+
+def _account(stats: GenerationStats) -> str:
+    rejected = ", ".join(f"{reason.replace('_', ' ')} {count}" for reason, count in sorted(stats.rejected.items()) if count)
+    cost = "" if stats.unpriced else f" · ${stats.cost:.4f}"
+    return f"rejected: {rejected or 'none'} · {stats.usage.total_tokens:,} tokens{cost}"
+
+
+def _write(result: GenerationResult, output: Path | None, with_provenance: bool) -> None:
+    lines = [
+        json.dumps(
+            {"data": sample.data, "provenance": sample.provenance.as_dict()} if with_provenance else sample.data,
+            ensure_ascii=False,
+        )
+        for sample in result.samples
+    ]
+    text = "".join(line + "\n" for line in lines)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        errors.print(f"wrote {len(lines)} samples to {output}")
+    elif not lines or sys.stdout is None:
+        return
+    else:
+        sys.stdout.write(text)
+
+
+def _report(result: GenerationResult) -> None:
+    if not result.complete:
+        errors.print(f"[yellow]stopped early:[/yellow] {result.detail}")
+        raise typer.Exit(code=1)

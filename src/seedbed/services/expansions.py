@@ -1,0 +1,114 @@
+"""Expanding a stored dataset: its items are the seeds, and also the samples a new one
+must not repeat."""
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from seedbed.domain.errors import InvalidInput, Unprocessable, UpstreamFailure
+from seedbed.domain.items import ItemDraft
+from seedbed.domain.versions import DatasetVersion
+from seedbed.domain import ids
+from seedbed.generation.engine import GenerationRun, ProgressCallback
+from seedbed.generation.result import PROVIDER_UNAVAILABLE, GeneratedSample, GenerationResult
+from seedbed.generation.spec import GenerationSpec, SeedItem
+from seedbed.providers.registry import ProviderRegistry
+from seedbed.services.context import Caller
+from seedbed.services.datasets import require_dataset
+from seedbed.services.items import export_items, upsert_items
+from seedbed.services.response_cache import DatabaseResponseCache
+from seedbed.storage.database import Database
+
+# Seeds are the newest items; older ones still count for de-duplication.
+MAX_SEEDS = 200
+MAX_KNOWN_ITEMS = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class ExpansionSource:
+    seeds: list[SeedItem]
+    known: list[dict[str, Any]]
+
+
+def read_source(connection: Connection, caller: Caller, dataset_id: str) -> ExpansionSource:
+    dataset = require_dataset(connection, caller, dataset_id)
+    seeds: list[SeedItem] = []
+    known: list[dict[str, Any]] = []
+    for item in export_items(connection, caller, dataset):
+        if len(known) >= MAX_KNOWN_ITEMS:
+            break
+        if isinstance(item.data, dict):
+            known.append(item.data)
+            if len(seeds) < MAX_SEEDS:
+                seeds.append(SeedItem(item.data, item.id))
+    if not seeds:
+        raise InvalidInput("Dataset has no items to use as examples for generation")
+    return ExpansionSource(seeds, known)
+
+
+async def expand_dataset(
+    database: Database,
+    registry: ProviderRegistry,
+    caller: Caller,
+    dataset_id: str,
+    spec: GenerationSpec,
+    on_progress: ProgressCallback | None = None,
+) -> GenerationResult:
+    """Generate ``spec.count`` samples from a dataset's items. Nothing is saved."""
+    source = await asyncio.to_thread(_read_source, database, caller, dataset_id)
+    return await generate(database, registry, source.seeds, spec, source.known, on_progress)
+
+
+async def generate(
+    database: Database,
+    registry: ProviderRegistry,
+    seeds: Iterable[SeedItem | dict[str, Any]],
+    spec: GenerationSpec,
+    known: Iterable[dict[str, Any]] = (),
+    on_progress: ProgressCallback | None = None,
+) -> GenerationResult:
+    resolved = registry.resolve(spec.model or None)
+    run = GenerationRun(
+        seeds,
+        spec,
+        resolved.provider,
+        model=resolved.model,
+        existing=known,
+        cache=DatabaseResponseCache(database, resolved.provider.name, resolved.model),
+        concurrency=resolved.concurrency if spec.concurrency is None else None,
+        on_progress=on_progress,
+    )
+    result = await run.run()
+    if not result.samples:
+        raise _nothing_generated(result)
+    return result
+
+
+def save_samples(
+    connection: Connection, caller: Caller, dataset_id: str, samples: list[GeneratedSample]
+) -> DatasetVersion | None:
+    """Add generated samples to a dataset as one new version, marked as generated."""
+    drafts = [
+        ItemDraft(id=ids.new_id(), data=marked(sample), source="sdk", tags=["generated"])
+        for sample in samples
+    ]
+    return upsert_items(connection, caller, drafts, dataset_id=dataset_id)
+
+
+def marked(sample: GeneratedSample) -> dict[str, Any]:
+    """The sample's data with Opik's markers of a generated item."""
+    return {**sample.data, "_generated": True, "_generation_model": sample.provenance.model}
+
+
+def _read_source(database: Database, caller: Caller, dataset_id: str) -> ExpansionSource:
+    with database.reading() as connection:
+        return read_source(connection, caller, dataset_id)
+
+
+def _nothing_generated(result: GenerationResult) -> Exception:
+    if result.stop_reason == PROVIDER_UNAVAILABLE:
+        return UpstreamFailure(result.detail)
+    return Unprocessable(result.detail)
