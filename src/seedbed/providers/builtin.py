@@ -44,4 +44,6 @@ def _local(name: str, options: Mapping[str, Any], settings: Settings) -> Provide
     from seedbed.providers.local import LocalProvider
 
     path = options.get("model_path") or settings.local_model_path or None
-    return LocalProvider(path, cache_dir=settings.home / "models")
+    return LocalProvider(
+        path, cache_dir=settings.home / "models", allow_model_paths=bool(options.get("allow_model_paths", False))
+    )
