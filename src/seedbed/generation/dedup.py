@@ -13,6 +13,7 @@ lower case, punctuation removed, whitespace collapsed.
   approximate.
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -99,9 +100,16 @@ def _flatten(value: Any) -> Iterable[str]:
 
 
 def _minhash(words: frozenset[str]) -> MinHash:
-    minhash = MinHash(num_perm=_PERMUTATIONS)
+    minhash = _empty_minhash().copy()
     minhash.update_batch([word.encode() for word in words] or [b""])
     return minhash
+
+
+@functools.cache
+def _empty_minhash() -> MinHash:
+    """Drawing the random permutations is most of a new MinHash's cost; they depend only
+    on the seed, and a copy shares them."""
+    return MinHash(num_perm=_PERMUTATIONS)
 
 
 def _jaccard(left: frozenset[str], right: frozenset[str]) -> float:

@@ -167,7 +167,12 @@ class GenerationRun:
         return self._quotas[data_type]
 
     def _finished(self) -> bool:
-        return self.stats.accepted >= self.spec.count or self.should_stop() or self.breaker.exhausted
+        return self.stats.accepted >= self.spec.count or self.should_stop() or self._provider_down()
+
+    def _provider_down(self) -> bool:
+        """The breaker gave up, or it opened before the provider answered even once (a
+        dead endpoint, not a bad patch of a working one)."""
+        return self.breaker.exhausted or (self.stats.replies == 0 and self.breaker.openings > 0)
 
     def _futile(self) -> bool:
         """Nothing valid after several replies: the prompt or the model cannot produce
@@ -311,7 +316,7 @@ class GenerationRun:
                 if self.cache is not None:
                     await self.cache.put(key, completion)
                 return completion
-            if self.breaker.exhausted:
+            if self._provider_down():
                 return None
         return None
 
@@ -324,6 +329,9 @@ class GenerationRun:
             completion = await asyncio.wait_for(
                 self.provider.complete(request), timeout=self.spec.call_timeout_seconds
             )
+        except asyncio.CancelledError:
+            self.stats.abandoned_calls += 1
+            raise
         except (ProviderNotConfigured, UnknownModel):
             raise
         except (asyncio.TimeoutError, ProviderError) as error:
@@ -420,7 +428,7 @@ class GenerationRun:
         short = f"generated {stats.accepted} of {self.spec.count} samples"
         if self.should_stop():
             return CANCELLED, f"{short}: the run was cancelled"
-        if self.breaker.exhausted:
+        if self._provider_down() or (stats.replies == 0 and rejected[PROVIDER_ERROR] > 0):
             return PROVIDER_UNAVAILABLE, f"{short}: the provider kept failing ({self._last_error})"
         if self._budget_exhausted():
             return BUDGET_EXHAUSTED, f"{short}: the budget ({_describe_budget(self.spec)}) is used up"

@@ -6,11 +6,12 @@ import time
 
 
 class AdaptiveConcurrency:
-    """At most ``limit`` calls in flight. A rate-limit answer halves the limit (once per
-    cooling period, so one burst of 429s is one signal); each success grows it back by
-    one call per ``limit`` successes, up to the configured maximum (AIMD, as TCP)."""
+    """At most ``limit`` calls in flight. A rate-limit answer cuts the limit by a fifth
+    (once per cooling period, so one burst of 429s is one signal); successes grow it back
+    by one call per half-limit successes, up to the configured maximum (AIMD, as TCP,
+    gentler: providers also send isolated 429s that are not a sign of overload)."""
 
-    def __init__(self, maximum: int, cooling_seconds: float = 1.0) -> None:
+    def __init__(self, maximum: int, cooling_seconds: float = 2.0) -> None:
         self.maximum = max(1, maximum)
         self._limit = float(self.maximum)
         self._in_flight = 0
@@ -39,12 +40,12 @@ class AdaptiveConcurrency:
     def on_rate_limited(self) -> None:
         now = time.monotonic()
         if now - self._last_cut >= self._cooling_seconds:
-            self._limit = max(1.0, self._limit / 2)
+            self._limit = max(1.0, self._limit * 0.8)
             self._last_cut = now
 
     async def on_success(self) -> None:
         async with self._changed:
-            self._limit = min(float(self.maximum), self._limit + 1 / self._limit)
+            self._limit = min(float(self.maximum), self._limit + 2 / self._limit)
             self._changed.notify_all()
 
 

@@ -61,6 +61,7 @@ class GenerationStats:
     calls: int = 0  # paid provider requests, retries included
     cached_calls: int = 0  # replies replayed from the response cache
     replies: int = 0  # replies that came back (paid or cached)
+    abandoned_calls: int = 0  # still in flight when the target was reached; cancelled
     usage: Usage = field(default_factory=Usage)
     cost: float = 0.0
     unpriced: bool = False  # the model has no known price, so cost is 0
@@ -75,6 +76,7 @@ class GenerationStats:
             "calls": self.calls,
             "cached_calls": self.cached_calls,
             "replies": self.replies,
+            "abandoned_calls": self.abandoned_calls,
             "prompt_tokens": self.usage.prompt_tokens,
             "completion_tokens": self.usage.completion_tokens,
             "cost": round(self.cost, 6),

@@ -1,0 +1,315 @@
+"""The engine's promise: exactly N new, valid, unique samples, or an exact account of
+why not, against a provider that misbehaves like real ones do."""
+
+import asyncio
+import itertools
+import json
+import time
+
+import pytest
+from jsonschema import Draft202012Validator
+
+import seedbed
+from seedbed.domain.errors import InvalidInput
+from seedbed.generation import Budget, MemoryResponseCache
+from seedbed.generation.dedup import NearDuplicateFilter, sample_text
+from seedbed.generation.result import (
+    BUDGET_EXHAUSTED,
+    COMPLETED,
+    NO_VALID_SAMPLES,
+    PROVIDER_UNAVAILABLE,
+)
+from seedbed.generation.schema import infer_item_schema
+from seedbed.generation.spec import SeedItem
+from seedbed.providers.base import ProviderNotConfigured, UnknownModel
+from seedbed.providers.registry import ProviderRegistry
+from seedbed.settings import Settings
+from seedbed.testing import StubBehaviour
+from seedbed.testing.canned_provider import CannedProvider
+
+from tests.generation.seed_examples import SEEDS
+
+SAMPLE_REASONS = ("duplicate", "near_duplicate", "invalid", "surplus")
+
+
+def expand(registry, n=20, model="openai/gpt-4o-mini", seeds=SEEDS, **options):
+    return seedbed.expand(seeds, n, model=model, registry=registry, **options)
+
+
+def assert_delivered(result, n, seeds=SEEDS, existing=()):
+    """Exactly n samples, every one in the seeds' shape, none repeating another, a seed
+    or a known item."""
+    assert result.stop_reason == COMPLETED, result.detail
+    assert len(result.items) == n
+    validator = Draft202012Validator(infer_item_schema(seeds))
+    for item in result.items:
+        assert not list(validator.iter_errors(item)), item
+    seen = NearDuplicateFilter()
+    for known in [*seeds, *existing]:
+        seen.add(sample_text(known))
+    for item in result.items:
+        assert seen.add_if_new(sample_text(item)) is None, f"repeated: {item}"
+
+
+def assert_counts_add_up(result):
+    stats = result.stats
+    rejected = stats.rejected
+    assert stats.samples_received == stats.accepted + sum(rejected[r] for r in SAMPLE_REASONS)
+    assert stats.calls + stats.cached_calls == stats.replies + rejected["provider_error"] + stats.abandoned_calls
+    assert stats.accepted == len(result.samples)
+
+
+def test_clean_provider_gives_exactly_n_valid_unique_samples(registry, stub):
+    result = expand(registry, n=23)
+
+    assert_delivered(result, 23)
+    assert_counts_add_up(result)
+    # Several samples per call, not one call per sample.
+    assert result.stats.calls <= 8
+    assert stub.stats["requests"] == result.stats.calls
+
+
+def test_every_fault_at_once_still_gives_exactly_n(registry, stub):
+    stub.set_behaviour(
+        StubBehaviour(
+            seed=11,
+            rate_limit_rate=0.1,
+            retry_after_seconds=0.05,
+            server_error_rate=0.1,
+            malformed_rate=0.1,
+            fenced_rate=0.15,
+            prose_rate=0.15,
+            duplicate_rate=0.2,
+            near_duplicate_rate=0.15,
+            non_object_rate=0.05,
+        )
+    )
+    result = expand(registry, n=60)
+
+    assert_delivered(result, 60)
+    assert_counts_add_up(result)
+    rejected = result.stats.rejected
+    assert rejected["duplicate"] > 0 and rejected["near_duplicate"] > 0
+    assert rejected["provider_error"] > 0 and rejected["invalid"] > 0
+    assert stub.stats["by_status"].get("429", 0) > 0
+
+
+@pytest.mark.parametrize("per_reply", ["too_many", "too_few"])
+def test_replies_with_the_wrong_number_of_samples(registry, stub, per_reply):
+    stub.set_behaviour(StubBehaviour(seed=3, samples_per_reply=per_reply))
+    result = expand(registry, n=17)
+
+    assert_delivered(result, 17)
+    assert_counts_add_up(result)
+    if per_reply == "too_many":
+        assert result.stats.rejected["surplus"] > 0
+
+
+def test_replies_without_schema_support_are_parsed_from_prose_and_fences(stub, tmp_path):
+    """A provider without a JSON-schema mode (structured_output "none") sees the shape only
+    in the prompt; fenced and chatty replies are still read."""
+    stub.set_behaviour(StubBehaviour(seed=5, fenced_rate=0.4, prose_rate=0.4, wrap="array"))
+    settings = Settings(
+        home=tmp_path,
+        providers={"plain": {"type": "openai", "base_url": stub.base_url, "structured_output": "none"}},
+    )
+    result = expand(ProviderRegistry(settings, load_plugins=False), n=15, model="plain/any-model")
+
+    assert_delivered(result, 15)
+    assert all("response_format" not in call for call in stub.stats["calls"])
+
+
+def test_rate_limits_slow_the_run_down_and_retry_after_is_honoured(registry, stub):
+    stub.set_behaviour(StubBehaviour(seed=2, rate_limit_rate=0.5, retry_after_seconds=0.3))
+    started = time.monotonic()
+    result = expand(registry, n=10, samples_per_call=5, concurrency=4)
+
+    assert_delivered(result, 10)
+    retries = result.stats.rejected["provider_error"]
+    assert retries > 0
+    # Every rate-limited call waited at least the Retry-After before its retry.
+    assert time.monotonic() - started >= 0.3
+    assert stub.stats["max_in_flight"] <= 4
+
+
+def test_a_provider_that_is_down_ends_the_run_with_the_reason(registry, stub):
+    stub.set_behaviour(StubBehaviour(server_error_rate=1.0))
+    result = expand(registry, n=5, breaker_threshold=3, breaker_cooldown_seconds=0.01, max_retries=2)
+
+    assert result.stop_reason == PROVIDER_UNAVAILABLE
+    assert result.items == []
+    assert "0 of 5" in result.detail and "kept failing" in result.detail
+    assert_counts_add_up(result)
+
+
+def test_slow_calls_time_out_and_count_as_provider_errors(registry, stub):
+    stub.set_behaviour(StubBehaviour(latency_ms=600))
+    result = expand(
+        registry, n=3, call_timeout_seconds=0.1, breaker_threshold=2, breaker_cooldown_seconds=0.01, max_retries=1
+    )
+
+    assert result.stop_reason == PROVIDER_UNAVAILABLE
+    assert "timed out" in result.detail
+    assert result.stats.rejected["provider_error"] >= 2
+
+
+def test_budgets_stop_cleanly_with_what_was_made(registry, stub):
+    by_calls = expand(registry, n=50, budget=Budget(max_calls=2))
+    assert by_calls.stop_reason == BUDGET_EXHAUSTED
+    assert 0 < len(by_calls.items) <= 10
+    assert "max_calls=2" in by_calls.detail
+    assert stub.stats["requests"] == 2
+
+    by_cost = expand(registry, n=50, budget=Budget(max_cost=0.0001))
+    assert by_cost.stop_reason == BUDGET_EXHAUSTED
+    assert by_cost.stats.cost >= 0.0001
+    assert len(by_cost.items) < 50
+
+
+def test_the_response_cache_replays_a_rerun_without_paying(registry, stub):
+    cache = MemoryResponseCache()
+    first = expand(registry, n=12, cache=cache)
+    paid = stub.stats["requests"]
+    second = expand(registry, n=12, cache=cache)
+
+    assert stub.stats["requests"] == paid
+    assert second.stats.calls == 0 and second.stats.cached_calls > 0
+    assert sorted(map(json.dumps, second.items)) == sorted(map(json.dumps, first.items))
+    assert all(sample.provenance.cached for sample in second.samples)
+
+
+def test_samples_already_in_the_dataset_are_not_generated_again():
+    existing = [{"question": f"Existing question number {n} about rivers", "answer": f"A{n}"} for n in range(3)]
+    fresh = itertools.count()
+
+    def reply(request):
+        new = [{"question": f"Brand new {next(fresh)} topic {word}", "answer": "x"} for word in ("zebra", "quartz")]
+        return json.dumps({"samples": [existing[0], existing[1], *new]})
+
+    provider = CannedProvider([reply] * 10, max_concurrency=1)
+    seeds = [{"question": "Seed question about mountains", "answer": "Seed"}]
+    result = asyncio.run(
+        seedbed.aexpand(seeds, 4, registry=_registry_with(provider), model="canned/m", existing=existing, samples_per_call=4)
+    )
+
+    assert_delivered(result, 4, seeds=seeds, existing=existing)
+    assert result.stats.rejected["duplicate"] >= 2
+
+
+def test_a_custom_prompt_that_yields_non_objects_fails_clearly():
+    provider = CannedProvider(['{"samples": ["Paris", "Rome", "Madrid"]}'] * 20, max_concurrency=1)
+    result = asyncio.run(
+        seedbed.aexpand(
+            [{"city": "Lisbon", "country": "Portugal"}],
+            5,
+            registry=_registry_with(provider),
+            model="canned/m",
+            custom_prompt="List {count} capital cities.",
+        )
+    )
+
+    assert result.stop_reason == NO_VALID_SAMPLES
+    assert result.items == []
+    assert "custom prompt" in result.detail
+    assert result.stats.rejected["invalid"] > 0
+    assert len(provider.requests) <= 6  # it gives up instead of burning calls
+    # The model was shown why its first reply was rejected.
+    assert "must be a JSON object" in provider.requests[1].messages[-1].content
+
+
+def test_unreadable_replies_are_repaired_by_asking_again():
+    provider = CannedProvider(
+        [
+            "I am sorry, I cannot help with JSON today.",
+            '{"samples": [{"q": "What grows in the desert at night?"}, {"q": "Why do owls hoot in winter?"}]}',
+        ],
+        max_concurrency=1,
+    )
+    result = asyncio.run(
+        seedbed.aexpand([{"q": "How do bees make honey?"}], 2, registry=_registry_with(provider), model="canned/m", samples_per_call=2)
+    )
+
+    assert_delivered(result, 2, seeds=[{"q": "How do bees make honey?"}])
+    assert result.stats.rejected["parse_error"] == 1
+    assert all(sample.provenance.attempt == 2 for sample in result.samples)
+    assert "no JSON found" in provider.requests[1].messages[-1].content
+
+
+def test_data_types_split_the_count_and_reach_the_prompt(registry, stub):
+    kinds = ("General Query", "Prompt Injection", "Off-Topic Query")
+    result = expand(registry, n=10, data_types=kinds)
+
+    assert_delivered(result, 10)
+    made = [sample.provenance.data_type for sample in result.samples]
+    assert sorted(made.count(kind) for kind in kinds) == [3, 3, 4]
+    prompts = " ".join(call["messages"][-1]["content"] for call in stub.stats["calls"])
+    assert "ignore previous instructions" in prompts
+
+
+def test_provenance_and_cost_are_recorded_per_sample(registry):
+    seeds = [SeedItem(seed, id=f"seed-{n}") for n, seed in enumerate(SEEDS)]
+    result = expand(registry, n=6, seeds=seeds)
+
+    assert result.stop_reason == COMPLETED
+    first = result.samples[0].provenance
+    assert first.model == "openai/gpt-4o-mini" and first.provider == "openai"
+    assert set(first.seed_item_ids) <= {f"seed-{n}" for n in range(5)} and first.seed_item_ids
+    assert len(first.prompt_hash) == 16 and first.attempt == 1
+    assert first.prompt_tokens > 0 and first.completion_tokens > 0 and first.cost > 0
+    total = sum(sample.provenance.cost for sample in result.samples)
+    assert total == pytest.approx(result.stats.cost, rel=0.5)
+    assert not result.stats.unpriced
+
+
+def test_calls_rotate_through_the_seeds(registry, stub):
+    expand(registry, n=20, examples_per_call=2)
+    shown = [call["messages"][-1]["content"] for call in stub.stats["calls"]]
+    for seed in SEEDS:
+        assert any(seed["question"] in prompt for prompt in shown)
+    assert len(set(shown)) == len(shown)
+
+
+def test_anthropic_provider_through_its_own_protocol(registry, stub):
+    stub.set_behaviour(StubBehaviour(seed=4, rate_limit_rate=0.2, retry_after_seconds=0.05, fenced_rate=0.3))
+    result = expand(registry, n=12, model="claude-haiku-4-5")
+
+    assert_delivered(result, 12)
+    assert result.samples[0].provenance.model == "anthropic/claude-haiku-4-5"
+    assert result.stats.cost > 0
+
+
+@pytest.mark.parametrize(
+    ("seeds", "n", "message"),
+    [
+        ([], 5, "at least one seed"),
+        (["just a string"], 5, "seed 0 is not an object"),
+        ([{"a": 1}, 3], 5, "seed 1 is not an object"),
+        ([{}], 5, "empty object"),
+        ({"a": 1}, 5, "list of objects"),
+        (SEEDS, 0, "at least 1"),
+        (SEEDS, -3, "at least 1"),
+    ],
+)
+def test_bad_input_is_refused_before_any_call(registry, stub, seeds, n, message):
+    with pytest.raises(InvalidInput, match=message):
+        expand(registry, n=n, seeds=seeds)
+    assert stub.stats["requests"] == 0
+
+
+def test_unknown_data_types_are_refused(registry):
+    with pytest.raises(InvalidInput, match="unknown data type"):
+        expand(registry, data_types=["Haiku Query"])
+
+
+def test_missing_key_and_unknown_model_name_the_provider_and_model(tmp_path, registry):
+    keyless = ProviderRegistry(Settings(home=tmp_path), load_plugins=False)
+    with pytest.raises(ProviderNotConfigured, match="openai/gpt-4o-mini: no API key: set OPENAI_API_KEY"):
+        expand(keyless, model="gpt-4o-mini")
+    with pytest.raises(UnknownModel, match="gemini-pro: no configured provider"):
+        expand(registry, model="gemini-pro")
+
+
+def _registry_with(provider) -> ProviderRegistry:
+    registry = ProviderRegistry(Settings(), load_plugins=False)
+    registry.add_provider(provider.name, provider)
+    return registry
