@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     providers: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Extra providers, as JSON: {name: {type, base_url, ...}}"
     )
+    # How hard a generation retries a failing provider before giving up; the server's
+    # synchronous endpoints should not hang for minutes on a dead provider.
+    generation_max_retries: int = Field(default=4, ge=0)
+    generation_breaker_cooldown_seconds: float = Field(default=1.0, gt=0)
     local_model_path: str = Field(default="", description="A GGUF file to use instead of the embedded model")
     openai_api_key: str | None = Field(
         default=None, validation_alias=AliasChoices("SEEDBED_OPENAI_API_KEY", "OPENAI_API_KEY")

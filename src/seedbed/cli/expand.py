@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from seedbed.cli.common import DatabaseUrlOption, WorkspaceOption, errors, fail, open_database, settings_with
 from seedbed.domain import imports
-from seedbed.domain.errors import SeedbedError
+from seedbed.domain.errors import InvalidInput, SeedbedError
 from seedbed.generation.result import GenerationResult, GenerationStats
 from seedbed.generation.spec import Budget, GenerationSpec, SeedItem
 from seedbed.providers.registry import ProviderRegistry
@@ -62,7 +62,8 @@ def expand(
     caller = Caller(workspace)
     try:
         seeds, known, dataset_id = _seeds(database, caller, source)
-        target_id = _target(database, caller, dataset_id, save, into)
+        if save and dataset_id is None:
+            raise_usage("--save adds to the source dataset; for a file source, name one with --into")
         spec = GenerationSpec(
             count=count,
             model=model or "",
@@ -73,23 +74,27 @@ def expand(
             data_types=tuple(data_type or ()),
             concurrency=concurrency,
             budget=Budget(max_tokens=max_tokens, max_cost=max_cost),
+            max_retries=settings.generation_max_retries,
+            breaker_cooldown_seconds=settings.generation_breaker_cooldown_seconds,
         )
+        spec.check()
         registry = ProviderRegistry(settings)
         result = _run_with_progress(database, registry, seeds, known, spec)
+        if output is not None or not (save or into):
+            _write(result, output, provenance)
+        if save or into:
+            _save(database, caller, into or source, result)
     except SeedbedError as error:
         fail(error)
         return
-    _write(result, output, provenance)
-    if target_id is not None:
-        with database.writing() as connection:
-            version = expansions.save_samples(connection, caller, target_id, result.samples)
-        if version is not None:
-            errors.print(f"saved {len(result.samples)} samples as version {version.name}")
     _report(result)
 
 
 def _seeds(database: Database, caller: Caller, source: str) -> tuple[list[SeedItem], list[dict], str | None]:
     path = Path(source)
+    looks_like_a_file = path.suffix.lower() in (".jsonl", ".ndjson", ".json", ".csv") or "/" in source
+    if looks_like_a_file and not path.is_file():
+        raise InvalidInput(f"no such file: {source}")
     if path.is_file():
         rows = imports.read_rows(path.read_text(encoding="utf-8-sig"), imports.detect_format(path.name))
         seeds = [SeedItem(row["data"], row.get("id")) for row in rows]
@@ -100,15 +105,14 @@ def _seeds(database: Database, caller: Caller, source: str) -> tuple[list[SeedIt
     return found.seeds, found.known, dataset.id
 
 
-def _target(database: Database, caller: Caller, dataset_id: str | None, save: bool, into: str | None) -> str | None:
-    if into:
-        with database.writing() as connection:
-            return datasets.get_or_create_by_name(connection, caller, into).id
-    if save:
-        if dataset_id is None:
-            raise_usage("--save adds to the source dataset; for a file source, name one with --into")
-        return dataset_id
-    return None
+def _save(database: Database, caller: Caller, dataset_name: str, result: GenerationResult) -> None:
+    """Into the named dataset (created if missing), once the samples exist: a failed run
+    leaves no empty dataset behind."""
+    with database.writing() as connection:
+        dataset = datasets.get_or_create_by_name(connection, caller, dataset_name)
+        version = expansions.save_samples(connection, caller, dataset.id, result.samples)
+    if version is not None:
+        errors.print(f"saved {len(result.samples)} samples to {dataset_name!r} as version {version.name}")
 
 
 def raise_usage(message: str) -> None:
@@ -153,9 +157,7 @@ def _write(result: GenerationResult, output: Path | None, with_provenance: bool)
     if output is not None:
         output.write_text(text, encoding="utf-8")
         errors.print(f"wrote {len(lines)} samples to {output}")
-    elif not lines or sys.stdout is None:
-        return
-    else:
+    elif lines:
         sys.stdout.write(text)
 
 

@@ -30,6 +30,7 @@ class DatasetExpansion(Body):
 
 @router.post("/datasets/{dataset_id}/expansions")
 async def expand_dataset(dataset_id: str, body: DatasetExpansion, request: Request, caller: CallerDep) -> dict:
+    state = request.app.state
     spec = GenerationSpec(
         count=body.sample_count,
         model=body.model,
@@ -37,8 +38,9 @@ async def expand_dataset(dataset_id: str, body: DatasetExpansion, request: Reque
         preserve_fields=tuple(body.preserve_fields or ()),
         custom_prompt=body.custom_prompt or None,
         max_tokens=body.max_completion_tokens,
+        max_retries=state.settings.generation_max_retries,
+        breaker_cooldown_seconds=state.settings.generation_breaker_cooldown_seconds,
     )
-    state = request.app.state
     result = await expansions.expand_dataset(state.database, state.providers, caller, dataset_id, spec)
     generated_at = utcnow()
     return {
