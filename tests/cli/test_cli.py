@@ -75,12 +75,12 @@ WRITERS = {"jsonl": _write_jsonl, "json": _write_json, "csv": _write_csv}
 # -- help ---------------------------------------------------------------------------------
 
 GROUPS = {
-    (): ["serve", "keys", "datasets", "experiments"],
+    (): ["serve", "expand", "keys", "datasets", "experiments"],
     ("keys",): ["create", "list", "revoke"],
     ("datasets",): ["list", "create", "import", "export"],
     ("experiments",): ["list", "show", "compare"],
 }
-COMMANDS = [("serve",)] + [
+COMMANDS = [("serve",), ("expand",)] + [
     group + (name,) for group in [("keys",), ("datasets",), ("experiments",)] for name in GROUPS[group]
 ]
 
