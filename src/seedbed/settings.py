@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # synchronous endpoints should not hang for minutes on a dead provider.
     generation_max_retries: int = Field(default=4, ge=0)
     generation_breaker_cooldown_seconds: float = Field(default=1.0, gt=0)
+    # Where generation jobs run: in the server process, or (PostgreSQL) on `seedbed worker`s.
+    job_runner: Literal["in-process", "workers"] = "in-process"
     local_model_path: str = Field(default="", description="A GGUF file to use instead of the embedded model")
     openai_api_key: str | None = Field(
         default=None, validation_alias=AliasChoices("SEEDBED_OPENAI_API_KEY", "OPENAI_API_KEY")

@@ -1,12 +1,17 @@
 """The application factory."""
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 
 import seedbed
 from seedbed.api.body import RequestBodyMiddleware
 from seedbed.api.errors import install_error_handlers
+from seedbed.api.native import install_native_routes
 from seedbed.api.opik import install_opik_routes
 from seedbed.providers.registry import ProviderRegistry
+from seedbed.services.job_executor import InProcessJobExecutor
 from seedbed.settings import Settings
 from seedbed.storage.database import Database
 
@@ -19,6 +24,7 @@ def create_app(
     """Build the app. The database must already be migrated (``seedbed serve`` does it)."""
     settings = settings or Settings()
     app = FastAPI(
+        lifespan=_run_jobs,
         title="seedbed",
         version=seedbed.__version__,
         description="Grow LLM-evaluation datasets from a handful of seeds. Opik-compatible REST API.",
@@ -26,7 +32,28 @@ def create_app(
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url)
     app.state.providers = providers or ProviderRegistry(settings)
+    app.state.job_dispatcher = _job_dispatcher(app)
     install_error_handlers(app)
     install_opik_routes(app)
+    install_native_routes(app)
     app.add_middleware(RequestBodyMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
+
+
+def _job_dispatcher(app: FastAPI):
+    if app.state.settings.job_runner == "workers":
+        from seedbed.workers import WorkerDispatcher
+
+        return WorkerDispatcher(app.state.settings, app.state.database)
+    return InProcessJobExecutor(app.state.database, app.state.providers)
+
+
+@contextlib.asynccontextmanager
+async def _run_jobs(app: FastAPI) -> AsyncIterator[None]:
+    """In-process jobs run while the app runs; with workers, the app only enqueues."""
+    dispatcher = app.state.job_dispatcher
+    await dispatcher.start()
+    try:
+        yield
+    finally:
+        await dispatcher.stop()

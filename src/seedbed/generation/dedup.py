@@ -39,6 +39,11 @@ def normalize(text: str) -> str:
     return " ".join(_WORD.findall(folded))
 
 
+def text_digest(text: str) -> str:
+    """A short digest of the normalized text: equal for exact duplicates."""
+    return _digest(normalize(text))
+
+
 class NearDuplicateFilter:
     """Remembers accepted texts and tells whether a new one repeats any of them."""
 

@@ -12,7 +12,7 @@ import asyncio
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,10 @@ from seedbed.providers.base import (
 
 ProgressCallback = Callable[[GenerationStats], None]
 SampleCallback = Callable[[GeneratedSample], None]
+# Has the last word on a sample that passed every check: returns None to accept it, or
+# the reason it is refused (a job uses it to persist samples, checked against samples
+# other workers accepted meanwhile).
+Acceptor = Callable[[GeneratedSample], Awaitable[str | None]]
 
 # A reply that is unusable is shown back to the model once with the reason.
 _REPAIR_ATTEMPTS = 1
@@ -101,7 +105,12 @@ class GenerationRun:
         on_progress: ProgressCallback | None = None,
         on_sample: SampleCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
+        accept: Acceptor | None = None,
+        already_accepted: Sequence[tuple[Mapping[str, Any], str | None]] = (),
     ) -> None:
+        """``already_accepted``: samples (with their data type) of an earlier, interrupted
+        run of the same spec; they count toward the target, so a resumed run plans the
+        same calls as the first and replays them from the cache."""
         spec.check()
         self.seeds = seed_items(seeds)
         self.spec = spec
@@ -122,9 +131,14 @@ class GenerationRun:
         self.on_progress = on_progress
         self.on_sample = on_sample
         self.should_stop = should_stop or (lambda: False)
+        self.accept = accept
         self.stats = GenerationStats(requested=spec.count, unpriced=self.price is None)
         self.samples: list[GeneratedSample] = []
         self._quotas = {quota.data_type: quota.count for quota in split_count(spec.count, spec.data_types)}
+        for data, data_type in already_accepted:
+            self.filter.add(self._text(without_markers(data)))
+            if data_type in self._quotas:
+                self._quotas[data_type] -= 1
         self._asked_in_flight: dict[str | None, int] = {name: 0 for name in self._quotas}
         self._asked_completed = 0
         self._random = random.Random(spec.random_seed)
@@ -148,7 +162,7 @@ class GenerationRun:
                 if failures:  # a configuration error, or a bug in a provider
                     raise failures[0]
                 for task in done:
-                    self._judge(task.result())
+                    await self._judge(task.result())
                 self.stats.elapsed_seconds = time.monotonic() - started
                 if self.on_progress:
                     self.on_progress(self.stats)
@@ -166,8 +180,15 @@ class GenerationRun:
     def _remaining(self, data_type: str | None) -> int:
         return self._quotas[data_type]
 
+    def _reached(self) -> bool:
+        return all(remaining <= 0 for remaining in self._quotas.values())
+
     def _finished(self) -> bool:
-        return self.stats.accepted >= self.spec.count or self.should_stop() or self._provider_down()
+        return self._reached() or self.should_stop() or self._provider_down()
+
+    def remember(self, item: Mapping[str, Any]) -> None:
+        """Count ``item`` as known from now on (e.g. accepted by another worker)."""
+        self.filter.add(self._text(without_markers(item)))
 
     def _provider_down(self) -> bool:
         """The breaker gave up, or it opened before the provider answered even once (a
@@ -202,11 +223,15 @@ class GenerationRun:
             name: self._remaining(name) - self._asked_in_flight[name] * expected
             for name in self._quotas
         }
-        data_type, need = max(uncovered.items(), key=lambda entry: entry[1])
-        if need <= 0:
+        # Which calls are made depends only on the spec and the call's index while the
+        # quotas are open, so an interrupted run, re-run, asks the same questions and the
+        # response cache answers them.
+        open_types = [name for name, need in uncovered.items() if need > 0]
+        if not open_types:
             return None
-        asked = min(self.spec.samples_per_call, max(1, math.ceil(need / expected)))
         index = self._next_call
+        data_type = open_types[index % len(open_types)]
+        asked = min(self.spec.samples_per_call, self.spec.count)
         self._next_call += 1
         self._asked_in_flight[data_type] += asked
         offset = _TEMPERATURE_SPREAD[index % len(_TEMPERATURE_SPREAD)]
@@ -365,7 +390,7 @@ class GenerationRun:
 
     # -- judging samples -------------------------------------------------------------------
 
-    def _judge(self, outcome: _CallOutcome) -> None:
+    async def _judge(self, outcome: _CallOutcome) -> None:
         plan = outcome.plan
         self._asked_in_flight[plan.data_type] -= plan.asked
         self._asked_completed += plan.asked
@@ -373,12 +398,15 @@ class GenerationRun:
         for raw in outcome.samples:
             self.stats.samples_received += 1
             verdict, sample = self._verdict(raw, plan.data_type)
+            accepted = GeneratedSample(sample, self._provenance(outcome, share))
+            if verdict is None and self.accept is not None:
+                verdict = await self.accept(accepted)
             if verdict is not None:
                 self.stats.rejected[verdict] += 1
                 continue
+            self.filter.add(self._text(sample))
             self._quotas[plan.data_type] -= 1
             self.stats.accepted += 1
-            accepted = GeneratedSample(sample, self._provenance(outcome, share))
             self.samples.append(accepted)
             if self.on_sample:
                 self.on_sample(accepted)
@@ -393,7 +421,6 @@ class GenerationRun:
             return repeated, sample
         if self._quotas[data_type] <= 0:
             return SURPLUS, sample
-        self.filter.add(text)
         return None, sample
 
     def _normalized(self, raw: Any) -> Any:
@@ -423,9 +450,10 @@ class GenerationRun:
 
     def _stop_reason(self) -> tuple[str, str]:
         stats, rejected = self.stats, self.stats.rejected
-        if stats.accepted >= self.spec.count:
+        if self._reached():
             return COMPLETED, ""
-        short = f"generated {stats.accepted} of {self.spec.count} samples"
+        made = self.spec.count - sum(max(0, remaining) for remaining in self._quotas.values())
+        short = f"generated {made} of {self.spec.count} samples"
         if self.should_stop():
             return CANCELLED, f"{short}: the run was cancelled"
         if self._provider_down() or (stats.replies == 0 and rejected[PROVIDER_ERROR] > 0):

@@ -82,3 +82,33 @@ def seed_items(seeds: Any) -> list[SeedItem]:
         if not item.data:
             raise InvalidInput(f"seed {position} is an empty object; seeds need at least one field")
     return items
+
+
+_STORED_FIELDS = (
+    "count", "model", "temperature", "top_p", "max_tokens", "instructions", "preserve_fields",
+    "custom_prompt", "data_types", "samples_per_call", "examples_per_call", "concurrency",
+    "similarity_threshold", "max_retries", "call_timeout_seconds", "breaker_threshold",
+    "breaker_cooldown_seconds", "random_seed",
+)
+
+
+def spec_to_record(spec: GenerationSpec) -> dict[str, Any]:
+    """The spec as JSON, to store with a job (prices are settings, not part of a job)."""
+    record = {name: getattr(spec, name) for name in _STORED_FIELDS}
+    record["preserve_fields"] = list(spec.preserve_fields)
+    record["data_types"] = list(spec.data_types)
+    record["budget"] = {
+        "max_tokens": spec.budget.max_tokens,
+        "max_cost": spec.budget.max_cost,
+        "max_calls": spec.budget.max_calls,
+    }
+    return record
+
+
+def spec_from_record(record: Mapping[str, Any], **changes: Any) -> GenerationSpec:
+    values = {name: record[name] for name in _STORED_FIELDS if name in record}
+    values["preserve_fields"] = tuple(values.get("preserve_fields", ()))
+    values["data_types"] = tuple(values.get("data_types", ()))
+    values["budget"] = Budget(**record.get("budget", {}))
+    values.update(changes)
+    return GenerationSpec(**values)

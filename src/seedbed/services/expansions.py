@@ -98,6 +98,22 @@ def save_samples(
     return upsert_items(connection, caller, drafts, dataset_id=dataset_id)
 
 
+def save_stored_samples(
+    connection: Connection, caller: Caller, dataset_id: str, stored: list[dict[str, Any]]
+) -> DatasetVersion | None:
+    """A job's stored samples into a dataset as one new version."""
+    drafts = [
+        ItemDraft(
+            id=ids.new_id(),
+            data={**item["data"], "_generated": True, "_generation_model": item["provenance"].get("model")},
+            source="sdk",
+            tags=["generated"],
+        )
+        for item in stored
+    ]
+    return upsert_items(connection, caller, drafts, dataset_id=dataset_id)
+
+
 def marked(sample: GeneratedSample) -> dict[str, Any]:
     """The sample's data with Opik's markers of a generated item."""
     return {**sample.data, "_generated": True, "_generation_model": sample.provenance.model}

@@ -304,3 +304,60 @@ llm_responses = sa.Table(
     sa.Column("response", Json, nullable=False),
     sa.Column("created_at", sa.DateTime(), nullable=False),
 )
+
+# Generation jobs. A job is split into chunks that run independently (in the server
+# process, or on workers); accepted samples are stored as they arrive, each unique
+# within its job, so an interrupted chunk resumes from what it already has.
+generation_jobs = sa.Table(
+    "generation_jobs",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace", sa.String(255), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("spec", Json, nullable=False),
+    sa.Column("source", Json, nullable=False),
+    sa.Column("target_dataset_id", Id),
+    sa.Column("target_dataset_name", sa.String(512)),
+    sa.Column("written_version", sa.String(32)),
+    sa.Column("requested", sa.Integer(), nullable=False),
+    sa.Column("accepted", sa.Integer(), nullable=False),
+    sa.Column("cancel_requested", sa.Boolean(), nullable=False),
+    sa.Column("detail", sa.Text()),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("started_at", sa.DateTime()),
+    sa.Column("finished_at", sa.DateTime()),
+    sa.Column("updated_at", sa.DateTime(), nullable=False),
+    sa.Index(None, "workspace", "created_at"),
+    sa.Index(None, "status"),
+)
+
+generation_job_chunks = sa.Table(
+    "generation_job_chunks",
+    metadata,
+    sa.Column("job_id", Id, sa.ForeignKey("generation_jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("chunk_index", sa.Integer(), primary_key=True),
+    sa.Column("target", sa.Integer(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("owner", sa.String(255)),
+    sa.Column("stats", Json, nullable=False),
+    sa.Column("detail", sa.Text()),
+    sa.Column("heartbeat_at", sa.DateTime()),
+)
+
+generation_job_items = sa.Table(
+    "generation_job_items",
+    metadata,
+    sa.Column("sequence", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("job_id", Id, sa.ForeignKey("generation_jobs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("chunk_index", sa.Integer(), nullable=False),
+    sa.Column("data", Json, nullable=False),
+    sa.Column("data_type", sa.String(64)),
+    sa.Column("provenance", Json, nullable=False),
+    sa.Column("text_digest", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+    sa.UniqueConstraint("job_id", "text_digest"),
+    sa.Index(None, "job_id", "chunk_index"),
+)

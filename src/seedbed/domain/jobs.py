@@ -1,0 +1,92 @@
+"""Generation jobs: a generation run that outlives the request that started it.
+
+A job is cut into chunks of at most ``CHUNK_SIZE`` samples. Chunks run independently
+(several at once in the server, or on any number of workers) and store each accepted
+sample as it arrives, unique within the job; a chunk that was interrupted runs again and
+continues from the samples it already stored.
+"""
+
+import datetime as dt
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+CHUNK_SIZE = 100
+
+QUEUED = "queued"
+RUNNING = "running"
+COMPLETED = "completed"
+FAILED = "failed"
+CANCELLED = "cancelled"
+FINISHED = (COMPLETED, FAILED, CANCELLED)
+
+CHUNK_DONE = "done"
+
+
+def chunk_targets(count: int, chunk_size: int = CHUNK_SIZE) -> list[int]:
+    chunks = max(1, math.ceil(count / chunk_size))
+    share, remainder = divmod(count, chunks)
+    return [share + (1 if index < remainder else 0) for index in range(chunks)]
+
+
+def chunk_seed(job_seed: int, chunk_index: int) -> int:
+    """Each chunk plans different calls (else two chunks would ask the same questions),
+    and the same calls every time it runs (so a re-run replays from the cache)."""
+    return job_seed * 10_007 + chunk_index
+
+
+@dataclass(slots=True)
+class JobChunk:
+    job_id: str
+    chunk_index: int
+    target: int
+    status: str
+    attempts: int
+    owner: str | None
+    stats: dict[str, Any]
+    detail: str | None = None
+    heartbeat_at: dt.datetime | None = None
+
+
+@dataclass(slots=True)
+class GenerationJob:
+    id: str
+    workspace: str
+    kind: str
+    status: str
+    spec: dict[str, Any]
+    source: dict[str, Any]
+    requested: int
+    accepted: int
+    cancel_requested: bool
+    created_at: dt.datetime
+    created_by: str
+    updated_at: dt.datetime
+    target_dataset_id: str | None = None
+    target_dataset_name: str | None = None
+    written_version: str | None = None
+    detail: str | None = None
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    chunks: list[JobChunk] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def totals(self) -> dict[str, Any]:
+        """Counters summed over the chunks: calls, tokens, cost, rejections by reason."""
+        rejected: Counter = Counter()
+        totals = {"calls": 0, "cached_calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0}
+        for chunk in self.chunks:
+            rejected.update(chunk.stats.get("rejected", {}))
+            for key in totals:
+                totals[key] += chunk.stats.get(key, 0)
+        return {**totals, "rejected": dict(rejected)}
+
+    def eta_seconds(self, now: dt.datetime) -> float | None:
+        if self.finished or not self.started_at or self.accepted <= 0:
+            return None
+        elapsed = (now - self.started_at).total_seconds()
+        return max(0.0, elapsed / self.accepted * (self.requested - self.accepted))

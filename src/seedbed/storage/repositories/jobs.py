@@ -1,0 +1,167 @@
+"""SQL for generation jobs, their chunks and their accepted samples."""
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from seedbed.domain.jobs import GenerationJob, JobChunk
+from seedbed.storage.tables import generation_job_chunks, generation_job_items, generation_jobs
+
+
+class JobRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    # -- jobs --------------------------------------------------------------------------
+
+    def insert(self, job: GenerationJob, targets: list[int]) -> None:
+        row = {name: getattr(job, name) for name in generation_jobs.c.keys()}
+        self.connection.execute(generation_jobs.insert().values(**row))
+        self.connection.execute(
+            generation_job_chunks.insert(),
+            [
+                {"job_id": job.id, "chunk_index": index, "target": target, "status": "queued", "attempts": 0, "stats": {}}
+                for index, target in enumerate(targets)
+            ],
+        )
+
+    def get(self, job_id: str, workspace: str | None = None, lock: bool = False) -> GenerationJob | None:
+        query = sa.select(generation_jobs).where(generation_jobs.c.id == job_id)
+        if workspace is not None:
+            query = query.where(generation_jobs.c.workspace == workspace)
+        if lock and self.connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        if row is None:
+            return None
+        job = GenerationJob(**row._mapping)
+        job.chunks = self.chunks(job_id)
+        return job
+
+    def by_target(self, workspace: str, dataset_id: str) -> GenerationJob | None:
+        job_id = self.connection.execute(
+            sa.select(generation_jobs.c.id)
+            .where(generation_jobs.c.workspace == workspace, generation_jobs.c.target_dataset_id == dataset_id)
+            .order_by(generation_jobs.c.created_at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        return self.get(job_id) if job_id else None
+
+    def page(self, workspace: str, page: int, size: int) -> tuple[list[GenerationJob], int]:
+        where = generation_jobs.c.workspace == workspace
+        total = self.connection.execute(sa.select(sa.func.count()).select_from(generation_jobs).where(where)).scalar_one()
+        rows = self.connection.execute(
+            sa.select(generation_jobs)
+            .where(where)
+            .order_by(generation_jobs.c.created_at.desc(), generation_jobs.c.id.desc())
+            .limit(size)
+            .offset((page - 1) * size)
+        ).all()
+        jobs = [GenerationJob(**row._mapping) for row in rows]
+        for job in jobs:
+            job.chunks = self.chunks(job.id)
+        return jobs, total
+
+    def update(self, job_id: str, **values: Any) -> None:
+        self.connection.execute(generation_jobs.update().where(generation_jobs.c.id == job_id).values(**values))
+
+    def unfinished_job_ids(self) -> list[str]:
+        return list(
+            self.connection.execute(
+                sa.select(generation_jobs.c.id)
+                .where(generation_jobs.c.status.in_(("queued", "running")))
+                .order_by(generation_jobs.c.created_at)
+            ).scalars()
+        )
+
+    # -- chunks ------------------------------------------------------------------------
+
+    def chunks(self, job_id: str) -> list[JobChunk]:
+        rows = self.connection.execute(
+            sa.select(generation_job_chunks)
+            .where(generation_job_chunks.c.job_id == job_id)
+            .order_by(generation_job_chunks.c.chunk_index)
+        ).all()
+        return [JobChunk(**row._mapping) for row in rows]
+
+    def update_chunk(self, job_id: str, chunk_index: int, **values: Any) -> None:
+        self.connection.execute(
+            generation_job_chunks.update()
+            .where(generation_job_chunks.c.job_id == job_id, generation_job_chunks.c.chunk_index == chunk_index)
+            .values(**values)
+        )
+
+    def claim_chunk(self, job_id: str, chunk_index: int, owner: str, now: dt.datetime) -> bool:
+        """Take a chunk that is not done; False when it is finished or another live
+        owner has it. (A chunk left ``running`` by a dead process is taken over: the
+        caller decides which owners are dead.)"""
+        claimed = self.connection.execute(
+            generation_job_chunks.update()
+            .where(
+                generation_job_chunks.c.job_id == job_id,
+                generation_job_chunks.c.chunk_index == chunk_index,
+                generation_job_chunks.c.status.in_(("queued", "running")),
+            )
+            .values(
+                status="running",
+                owner=owner,
+                attempts=generation_job_chunks.c.attempts + 1,
+                heartbeat_at=now,
+            )
+        )
+        return claimed.rowcount == 1
+
+    def queued_chunks(self, limit: int) -> list[tuple[str, int]]:
+        """Chunks waiting to run, oldest job first."""
+        rows = self.connection.execute(
+            sa.select(generation_job_chunks.c.job_id, generation_job_chunks.c.chunk_index)
+            .join(generation_jobs, generation_jobs.c.id == generation_job_chunks.c.job_id)
+            .where(generation_job_chunks.c.status == "queued", generation_jobs.c.status.in_(("queued", "running")))
+            .order_by(generation_jobs.c.created_at, generation_job_chunks.c.chunk_index)
+            .limit(limit)
+        ).all()
+        return [(row.job_id, row.chunk_index) for row in rows]
+
+    def requeue_running_chunks(self, except_owner: str) -> int:
+        """Chunks left running by a process that is gone go back in the queue."""
+        result = self.connection.execute(
+            generation_job_chunks.update()
+            .where(generation_job_chunks.c.status == "running", generation_job_chunks.c.owner != except_owner)
+            .values(status="queued")
+        )
+        return result.rowcount
+
+    # -- accepted samples ----------------------------------------------------------------
+
+    def insert_item(self, job_id: str, chunk_index: int, sample: dict[str, Any], now: dt.datetime) -> int:
+        result = self.connection.execute(
+            generation_job_items.insert().values(job_id=job_id, chunk_index=chunk_index, created_at=now, **sample)
+        )
+        return result.inserted_primary_key[0]
+
+    def has_digest(self, job_id: str, text_digest: str) -> bool:
+        return (
+            self.connection.execute(
+                sa.select(generation_job_items.c.sequence).where(
+                    generation_job_items.c.job_id == job_id, generation_job_items.c.text_digest == text_digest
+                )
+            ).first()
+            is not None
+        )
+
+    def items(self, job_id: str, after_sequence: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        query = (
+            sa.select(generation_job_items)
+            .where(generation_job_items.c.job_id == job_id, generation_job_items.c.sequence > after_sequence)
+            .order_by(generation_job_items.c.sequence)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return [dict(row._mapping) for row in self.connection.execute(query).all()]
+
+    def count_items(self, job_id: str) -> int:
+        return self.connection.execute(
+            sa.select(sa.func.count()).select_from(generation_job_items).where(generation_job_items.c.job_id == job_id)
+        ).scalar_one()
