@@ -75,13 +75,14 @@ WRITERS = {"jsonl": _write_jsonl, "json": _write_json, "csv": _write_csv}
 # -- help ---------------------------------------------------------------------------------
 
 GROUPS = {
-    (): ["serve", "expand", "keys", "datasets", "experiments"],
+    (): ["serve", "expand", "keys", "datasets", "experiments", "jobs"],
     ("keys",): ["create", "list", "revoke"],
     ("datasets",): ["list", "create", "import", "export"],
     ("experiments",): ["list", "show", "compare"],
+    ("jobs",): ["list", "watch", "cancel"],
 }
 COMMANDS = [("serve",), ("expand",)] + [
-    group + (name,) for group in [("keys",), ("datasets",), ("experiments",)] for name in GROUPS[group]
+    group + (name,) for group in [("keys",), ("datasets",), ("experiments",), ("jobs",)] for name in GROUPS[group]
 ]
 
 

@@ -16,7 +16,7 @@ from seedbed.domain.errors import InvalidInput, SeedbedError
 from seedbed.generation.result import GenerationResult, GenerationStats
 from seedbed.generation.spec import Budget, GenerationSpec, SeedItem
 from seedbed.providers.registry import ProviderRegistry
-from seedbed.services import datasets, expansions
+from seedbed.services import datasets, expansions, jobs
 from seedbed.services.context import Caller
 from seedbed.storage.database import Database
 
@@ -51,6 +51,13 @@ def expand(
     provenance: Annotated[
         bool, typer.Option(help="In JSONL output, write {data, provenance} per line instead of the bare sample.")
     ] = False,
+    detach: Annotated[
+        bool,
+        typer.Option(
+            "--detach",
+            help="Queue a durable job instead of generating here; a running `seedbed serve` (or `seedbed worker`) runs it.",
+        ),
+    ] = False,
     workspace: WorkspaceOption = "default",
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -79,6 +86,9 @@ def expand(
         )
         spec.check()
         registry = ProviderRegistry(settings)
+        if detach:
+            _queue_job(database, caller, registry, spec, seeds, dataset_id, save, into)
+            return
         result = _run_with_progress(database, registry, seeds, known, spec)
         if output is not None or not (save or into):
             _write(result, output, provenance)
@@ -103,6 +113,22 @@ def _seeds(database: Database, caller: Caller, source: str) -> tuple[list[SeedIt
         dataset = datasets.require_dataset_by_name(connection, caller, source)
         found = expansions.read_source(connection, caller, dataset.id)
     return found.seeds, found.known, dataset.id
+
+
+def _queue_job(database, caller, registry, spec, seeds, dataset_id, save, into) -> None:
+    with database.writing() as connection:
+        job = jobs.create_job(
+            connection,
+            caller,
+            registry,
+            spec,
+            source_dataset_id=dataset_id,
+            seeds=None if dataset_id else [dict(seed.data) for seed in seeds],
+            save_to_source=save,
+            target_dataset_name=into,
+        )
+    print(job.id)
+    errors.print(f"queued job {job.id}; follow it with: seedbed jobs watch {job.id}")
 
 
 def _save(database: Database, caller: Caller, dataset_name: str, result: GenerationResult) -> None:

@@ -2,7 +2,7 @@
 
 import typer
 
-from seedbed.cli import datasets, experiments, keys
+from seedbed.cli import datasets, experiments, jobs, keys
 from seedbed.cli.expand import expand
 from seedbed.cli.serve import serve
 
@@ -18,3 +18,4 @@ app.command("expand")(expand)
 app.add_typer(keys.app, name="keys")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(experiments.app, name="experiments")
+app.add_typer(jobs.app, name="jobs")
