@@ -49,6 +49,7 @@ def stub_process(*arguments: str) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "seedbed.testing.llm_stub", "--port", "0", *arguments],
         stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # connections cut at the end of the run are not news
         text=True,
     )
     base_url = process.stdout.readline().strip()
