@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # synchronous endpoints should not hang for minutes on a dead provider.
     generation_max_retries: int = Field(default=4, ge=0)
     generation_breaker_cooldown_seconds: float = Field(default=1.0, gt=0)
+    collinear_models: dict[str, str] = Field(
+        default_factory=dict,
+        description="Collinear model ids as seedbed models, as JSON: {model_id: provider/model}",
+    )
     # Where generation jobs run: in the server process, or (PostgreSQL) on `seedbed worker`s.
     job_runner: Literal["in-process", "workers"] = "in-process"
     local_model_path: str = Field(default="", description="A GGUF file to use instead of the embedded model")

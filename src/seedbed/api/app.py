@@ -7,7 +7,9 @@ from fastapi import FastAPI
 
 import seedbed
 from seedbed.api.body import RequestBodyMiddleware
+from seedbed.api.collinear import install_collinear_routes
 from seedbed.api.errors import install_error_handlers
+from seedbed.api.galileo import install_galileo_routes
 from seedbed.api.native import install_native_routes
 from seedbed.api.opik import install_opik_routes
 from seedbed.providers.registry import ProviderRegistry
@@ -35,7 +37,9 @@ def create_app(
     app.state.job_dispatcher = _job_dispatcher(app)
     install_error_handlers(app)
     install_opik_routes(app)
+    install_collinear_routes(app)
     install_native_routes(app)
+    install_galileo_routes(app)
     app.add_middleware(RequestBodyMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 

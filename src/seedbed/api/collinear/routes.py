@@ -1,0 +1,154 @@
+"""``POST /api/v1/synth_data/generate`` (``collinear-openapi.json``): ``multiplier`` new
+rows per example, each returned as JSON text next to the example it came from.
+
+Collinear's ``prompt`` is the task description: it becomes the engine's
+``custom_prompt``, which replaces seedbed's own opening ("Here are N examples…"); the
+example is shown after it (or where the prompt says ``{examples}``; ``{count}`` becomes
+the number of rows asked for) and the output contract is still appended. A blank prompt
+leaves seedbed's default task. Collinear's clients authenticate with
+``Authorization: Bearer <key>`` or ``API-Key: <key>``; either takes a seedbed key.
+
+``POST /api/v1/synth_data/generate/{model_id}/{n}`` (a file upload) is answered 501: its
+response is undocumented (``{}`` in the spec) and its input may be any text, log or
+transcript, which is not a seed of a JSON shape, so serving it would mean inventing both.
+"""
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from starlette.exceptions import HTTPException
+
+from seedbed.api.collinear.errors import CollinearRoute, invalid_field
+from seedbed.domain.errors import Unauthorized
+from seedbed.domain.items import storage_problem
+from seedbed.domain.keys import secret_from_header
+from seedbed.generation.spec import GenerationSpec
+from seedbed.services import keys, synth_data
+from seedbed.services.context import DEFAULT_WORKSPACE, Caller
+
+PREFIX = "/api/v1/synth_data"
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _sendable(value: Any) -> Any:
+    """Values that survive the trip to a provider and back out as JSON."""
+    if (problem := storage_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
+
+
+Example = Annotated[dict[str, Any], Field(min_length=1), AfterValidator(_sendable)]
+
+
+class SynthDataGenerateRequest(BaseModel):
+    # Unknown fields are ignored, as Collinear's server does; "model_id" is Collinear's
+    # field name, not one of pydantic's own.
+    model_config = ConfigDict(extra="ignore", protected_namespaces=())
+
+    model_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    multiplier: int = Field(ge=1, le=synth_data.MAX_MULTIPLIER)
+    examples: list[Example] = Field(min_length=1, max_length=synth_data.MAX_EXAMPLES)
+    prompt: Annotated[str, AfterValidator(_sendable)]
+
+    @model_validator(mode="after")
+    def _within_one_request(self) -> "SynthDataGenerateRequest":
+        if self.multiplier * len(self.examples) > synth_data.MAX_GENERATED:
+            raise ValueError(
+                f"multiplier × number of examples must be at most {synth_data.MAX_GENERATED},"
+                f" not {self.multiplier} × {len(self.examples)}"
+            )
+        return self
+
+
+class SynthDataGenerateResponse(BaseModel):
+    original: dict[str, Any]
+    generated: str  # the new row, as JSON text
+
+
+def collinear_caller(request: Request) -> Caller:
+    settings = request.app.state.settings
+    if not settings.requires_api_key:
+        return Caller(workspace=DEFAULT_WORKSPACE)
+    secret = secret_from_header(request.headers.get("authorization")) or secret_from_header(
+        request.headers.get("api-key")
+    )
+    if secret is None:
+        raise Unauthorized(
+            "An API key is required: send 'Authorization: Bearer <key>' or 'API-Key: <key>'"
+        )
+    with request.app.state.database.reading() as connection:
+        return keys.authenticate(connection, secret, None)
+
+
+router = APIRouter(prefix=PREFIX, route_class=CollinearRoute, tags=["Collinear"])
+
+
+@router.post(
+    "/generate",
+    response_model=list[SynthDataGenerateResponse],
+    summary="Generate Data From Body",
+    dependencies=[Depends(collinear_caller)],
+)
+async def generate_data_from_body(
+    body: SynthDataGenerateRequest, request: Request
+) -> list[dict[str, Any]]:
+    state = request.app.state
+    settings = state.settings
+    try:
+        model = synth_data.resolve_model_id(
+            body.model_id, state.providers, settings.collinear_models, settings.default_model
+        )
+    except synth_data.UnknownModelId as error:
+        raise invalid_field(("body", "model_id"), error.message, body.model_id) from None
+    spec = GenerationSpec(
+        count=body.multiplier,
+        model=model,
+        custom_prompt=body.prompt.strip() or None,
+        max_retries=settings.generation_max_retries,
+        breaker_cooldown_seconds=settings.generation_breaker_cooldown_seconds,
+    )
+    samples = await synth_data.generate_like_examples(
+        state.database, state.providers, body.examples, body.multiplier, spec
+    )
+    # Pretty-printed, as Collinear's own answers are.
+    return [
+        {
+            "original": sample.original,
+            "generated": json.dumps(sample.generated, ensure_ascii=False, indent=2),
+        }
+        for sample in samples
+    ]
+
+
+@router.post("/generate/{model_id}/{n}", include_in_schema=False)
+async def generate_data_from_file() -> None:
+    raise HTTPException(
+        501,
+        "Generating from an uploaded file is not supported; send the examples as JSON to"
+        f" POST {PREFIX}/generate",
+    )
+
+
+@router.api_route("/{unserved:path}", methods=_METHODS, include_in_schema=False)
+async def not_served(request: Request) -> None:
+    """Any other path or method under the prefix: FastAPI's 404 or 405, in this
+    surface's shape rather than the app's."""
+    path = request.url.path
+    allowed = sorted(
+        method
+        for route in router.routes
+        if route.endpoint is not not_served and route.path_regex.match(path)
+        for method in route.methods
+    )
+    if allowed:
+        raise HTTPException(405, "Method Not Allowed", headers={"Allow": ", ".join(allowed)})
+    raise HTTPException(404, "Not Found")

@@ -1,0 +1,41 @@
+"""Galileo's synthetic extension: ``POST /datasets/extend`` starts a generation job that
+writes a new dataset and answers its id; ``GET /datasets/extend/{dataset_id}`` reports
+the job's progress, which the client polls every second until ``steps_completed ==
+steps_total`` (see ``services.galileo.extension_progress``)."""
+
+from uuid import UUID
+
+from fastapi import APIRouter, BackgroundTasks, Request
+
+from seedbed.api.dependencies import Reading, Writing
+from seedbed.api.galileo import presenters
+from seedbed.api.galileo.auth import GalileoCaller
+from seedbed.api.galileo.errors import GalileoRoute
+from seedbed.api.galileo.schemas import ExtendRequest
+from seedbed.services import galileo
+from seedbed.services.context import utcnow
+
+router = APIRouter(tags=["Galileo"], route_class=GalileoRoute)
+
+
+@router.post("/datasets/extend")
+def extend_dataset(
+    body: ExtendRequest,
+    request: Request,
+    connection: Writing,
+    caller: GalileoCaller,
+    background: BackgroundTasks,
+) -> dict:
+    state = request.app.state
+    job = galileo.start_extension(
+        connection, caller, state.providers, state.settings, body.to_service(), utcnow()
+    )
+    # After the response, so after the commit: a dispatched job is always visible.
+    background.add_task(state.job_dispatcher.dispatch, job.id)
+    return {"dataset_id": job.target_dataset_id}
+
+
+@router.get("/datasets/extend/{dataset_id}")
+def extension_progress(dataset_id: UUID, connection: Reading, caller: GalileoCaller) -> dict:
+    job = galileo.extension_job(connection, caller, str(dataset_id))
+    return presenters.progress(galileo.extension_progress(job))
