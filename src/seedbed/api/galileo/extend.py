@@ -1,7 +1,7 @@
 """Galileo's synthetic extension: ``POST /datasets/extend`` starts a generation job that
 writes a new dataset and answers its id; ``GET /datasets/extend/{dataset_id}`` reports
 the job's progress, which the client polls every second until ``steps_completed ==
-steps_total`` (see ``services.galileo.extension_progress``)."""
+steps_total`` (see ``services.galileo_extend.extension_progress``)."""
 
 from uuid import UUID
 
@@ -12,7 +12,7 @@ from seedbed.api.galileo import presenters
 from seedbed.api.galileo.auth import GalileoCaller
 from seedbed.api.galileo.errors import GalileoRoute
 from seedbed.api.galileo.schemas import ExtendRequest
-from seedbed.services import galileo
+from seedbed.services import galileo_extend
 from seedbed.services.context import utcnow
 
 router = APIRouter(tags=["Galileo"], route_class=GalileoRoute)
@@ -27,7 +27,7 @@ def extend_dataset(
     background: BackgroundTasks,
 ) -> dict:
     state = request.app.state
-    job = galileo.start_extension(
+    job = galileo_extend.start_extension(
         connection, caller, state.providers, state.settings, body.to_service(), utcnow()
     )
     # After the response, so after the commit: a dispatched job is always visible.
@@ -37,5 +37,5 @@ def extend_dataset(
 
 @router.get("/datasets/extend/{dataset_id}")
 def extension_progress(dataset_id: UUID, connection: Reading, caller: GalileoCaller) -> dict:
-    job = galileo.extension_job(connection, caller, str(dataset_id))
-    return presenters.progress(galileo.extension_progress(job))
+    job = galileo_extend.extension_job(connection, caller, str(dataset_id))
+    return presenters.progress(galileo_extend.extension_progress(job))

@@ -5,7 +5,8 @@ from typing import Any
 
 from seedbed.domain.datasets import Dataset
 from seedbed.domain.items import Item
-from seedbed.services.galileo import ContentPage, ExtensionProgress, galileo_user
+from seedbed.services.galileo import ContentPage, galileo_user
+from seedbed.services.galileo_extend import ExtensionProgress
 
 
 def timestamp(moment: dt.datetime) -> str:

@@ -10,7 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from seedbed.domain.items import storage_problem
 from seedbed.generation.strategies import DATA_TYPE_GUIDANCE, known_data_type
 from seedbed.services.expansions import MAX_SEEDS
-from seedbed.services.galileo import DatasetFilters, ExtensionRequest, RowEdit, SourceRows
+from seedbed.services.galileo import DatasetFilters, RowEdit
+from seedbed.services.galileo_extend import ExtensionRequest, SourceRows
 
 
 class Body(BaseModel):
