@@ -13,8 +13,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from seedbed.domain.errors import InvalidInput, PayloadTooLarge
 
 
-async def _reply(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"code": status, "message": message}).encode()
+# Opik's surface and seedbed's own answer {"code", "message"}; Galileo's and Collinear's
+# (FastAPI apps) answer {"detail": ...}.
+_CODE_AND_MESSAGE_PREFIXES = ("/v1/private", "/api/v1/private", "/seedbed/")
+
+
+def error_body(path: str, status: int, message: str) -> bytes:
+    if path.startswith(_CODE_AND_MESSAGE_PREFIXES):
+        return json.dumps({"code": status, "message": message}).encode()
+    return json.dumps({"detail": message}).encode()
+
+
+async def _reply(scope: Scope, send: Send, status: int, message: str) -> None:
+    body = error_body(scope.get("path", ""), status, message)
     await send(
         {
             "type": "http.response.start",
@@ -37,7 +48,7 @@ class RequestBodyMiddleware:
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _reply(send, 413, f"Request body is larger than the limit of {self.max_body_bytes} bytes")
+            await _reply(scope, send, 413, f"Request body is larger than the limit of {self.max_body_bytes} bytes")
             return
         chunks: list[bytes] = []
         received = 0
@@ -48,7 +59,7 @@ class RequestBodyMiddleware:
             chunk = message.get("body", b"")
             received += len(chunk)
             if received > self.max_body_bytes:
-                await _reply(send, 413, f"Request body is larger than the limit of {self.max_body_bytes} bytes")
+                await _reply(scope, send, 413, f"Request body is larger than the limit of {self.max_body_bytes} bytes")
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -59,7 +70,7 @@ class RequestBodyMiddleware:
             try:
                 body = self._gunzip(body)
             except (InvalidInput, PayloadTooLarge) as error:
-                await _reply(send, error.status_code, error.message)
+                await _reply(scope, send, error.status_code, error.message)
                 return
             scope = dict(scope)
             scope["headers"] = [
@@ -68,7 +79,7 @@ class RequestBodyMiddleware:
                 if name not in (b"content-encoding", b"content-length")
             ] + [(b"content-length", str(len(body)).encode())]
         elif encoding not in (b"", b"identity"):
-            await _reply(send, 400, f"Unsupported Content-Encoding: {encoding.decode(errors='replace')}")
+            await _reply(scope, send, 400, f"Unsupported Content-Encoding: {encoding.decode(errors='replace')}")
             return
 
         sent = False
