@@ -75,13 +75,13 @@ WRITERS = {"jsonl": _write_jsonl, "json": _write_json, "csv": _write_csv}
 # -- help ---------------------------------------------------------------------------------
 
 GROUPS = {
-    (): ["serve", "expand", "keys", "datasets", "experiments", "jobs"],
+    (): ["serve", "expand", "worker", "keys", "datasets", "experiments", "jobs"],
     ("keys",): ["create", "list", "revoke"],
     ("datasets",): ["list", "create", "import", "export"],
     ("experiments",): ["list", "show", "compare"],
     ("jobs",): ["list", "watch", "cancel"],
 }
-COMMANDS = [("serve",), ("expand",)] + [
+COMMANDS = [("serve",), ("expand",), ("worker",)] + [
     group + (name,) for group in [("keys",), ("datasets",), ("experiments",), ("jobs",)] for name in GROUPS[group]
 ]
 

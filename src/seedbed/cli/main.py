@@ -5,6 +5,7 @@ import typer
 from seedbed.cli import datasets, experiments, jobs, keys
 from seedbed.cli.expand import expand
 from seedbed.cli.serve import serve
+from seedbed.cli.worker import worker
 
 app = typer.Typer(
     name="seedbed",
@@ -15,6 +16,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve)
 app.command("expand")(expand)
+app.command("worker")(worker)
 app.add_typer(keys.app, name="keys")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(experiments.app, name="experiments")
