@@ -50,7 +50,7 @@ def start(client, **body) -> dict:
     return response.json()
 
 
-def wait_until_finished(client, job_id: str, timeout: float = 30) -> dict:
+def wait_until_finished(client, job_id: str, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         job = client.get(f"{JOBS}/{job_id}").json()

@@ -61,7 +61,7 @@ def job(base_url: str, job_id: str) -> dict:
     return httpx.get(f"{base_url}/seedbed/v1/jobs/{job_id}", timeout=10).json()
 
 
-def wait_for(base_url: str, job_id: str, condition, timeout: float = 90) -> dict:
+def wait_for(base_url: str, job_id: str, condition, timeout: float = 240) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         current = job(base_url, job_id)

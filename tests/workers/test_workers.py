@@ -111,8 +111,7 @@ class Worker:
             assert self.process.poll() is None and time.monotonic() < deadline, self.log.read_text()
             time.sleep(0.1)
 
-    def stop(self) -> None:
-        self.process.terminate()
+    def wait_until_stopped(self) -> None:
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -131,7 +130,9 @@ def running_workers(
         yield workers
     finally:
         for worker in workers:
-            worker.stop()
+            worker.process.terminate()
+        for worker in workers:
+            worker.wait_until_stopped()
 
 
 def start_job(base_url: str, count: int) -> str:

@@ -37,6 +37,7 @@ class _ChunkState:
     owner: str
     last_sequence: int = 0
     cancelled: bool = False
+    job_full: bool = False  # other chunks already delivered the job's whole count
     last_write: float = 0.0
     run: GenerationRun | None = field(default=None)
     # The chunk's counters from earlier attempts: this attempt's are added to them.
@@ -91,14 +92,14 @@ async def _generate(database: Database, registry: ProviderRegistry, state: _Chun
         cache=DatabaseResponseCache(database, resolved.provider.name, resolved.model),
         concurrency=resolved.concurrency if spec.concurrency is None else None,
         on_progress=lambda stats: _report_progress(database, state, stats),
-        should_stop=lambda: state.cancelled,
+        should_stop=lambda: state.cancelled or state.job_full,
         accept=lambda sample: asyncio.to_thread(_store_sample, database, state, sample),
         already_accepted=own,
     )
     result = await state.run.run()
     if state.cancelled:
         return CANCELLED, "cancelled", result.stats
-    if result.complete:
+    if result.complete or state.job_full:
         return CHUNK_DONE, None, result.stats
     return FAILED, result.detail, result.stats
 
@@ -134,6 +135,7 @@ def _store_sample(database: Database, state: _ChunkState, sample: GeneratedSampl
         if verdict is not None:
             return verdict
         if job.accepted >= job.requested:
+            state.job_full = True
             return "surplus"
         now = utcnow()
         state.last_sequence = repository.insert_item(
@@ -184,7 +186,7 @@ def _close_if_settled(connection, job: GenerationJob | None) -> None:
         repository.update(job.id, status=CANCELLED, finished_at=now, updated_at=now, detail="cancelled")
         return
     failed = [chunk for chunk in job.chunks if chunk.status != CHUNK_DONE]
-    if failed:
+    if failed and job.accepted < job.requested:
         detail = f"generated {job.accepted} of {job.requested} samples: {failed[0].detail}"
         repository.update(job.id, status=FAILED, finished_at=now, updated_at=now, detail=detail)
         return
