@@ -130,7 +130,8 @@ def running_server(database_url: str, workdir: Path, **env: str) -> Iterator[str
 
 
 def _wait_until_alive(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + 30
+    # Generous: on a loaded 2-core machine importing the app alone can take many seconds.
+    deadline = time.monotonic() + 120
     while True:
         try:
             if httpx.get(f"{base_url}/is-alive/ping", timeout=1).status_code == 200:

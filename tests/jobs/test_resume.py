@@ -46,7 +46,7 @@ def start_server(database_url: str, workdir, stub: StubLLMServer) -> tuple[subpr
         stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while True:
         try:
             if httpx.get(f"{base_url}/is-alive/ping", timeout=1).status_code == 200:

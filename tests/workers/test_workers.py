@@ -106,7 +106,7 @@ class Worker:
         self.name = f"{socket.gethostname()}:{self.process.pid}"
 
     def wait_until_ready(self) -> None:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while "Starting worker" not in self.log.read_text():
             assert self.process.poll() is None and time.monotonic() < deadline, self.log.read_text()
             time.sleep(0.1)
@@ -145,7 +145,7 @@ def job(base_url: str, job_id: str) -> dict:
     return httpx.get(f"{base_url}{JOBS}/{job_id}", timeout=10).json()
 
 
-def wait_for(base_url: str, job_id: str, condition, timeout: float = 90) -> dict:
+def wait_for(base_url: str, job_id: str, condition, timeout: float = 240) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         current = job(base_url, job_id)
