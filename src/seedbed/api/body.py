@@ -12,14 +12,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seedbed.domain.errors import InvalidInput, PayloadTooLarge
 
-
 # Opik's surface and seedbed's own answer {"code", "message"}; Galileo's and Collinear's
 # (FastAPI apps) answer {"detail": ...}.
-_CODE_AND_MESSAGE_PREFIXES = ("/v1/private", "/api/v1/private", "/seedbed/")
+_OPIK_SHAPED_PREFIXES = ("/v1/private", "/api/v1/private", "/seedbed/", "/is-alive", "/api/is-alive")
+
+
+def answers_in_opik_shape(path: str) -> bool:
+    """Whether ``path`` belongs to Opik's surface or seedbed's own (else Galileo's or
+    Collinear's, which answer in FastAPI's shapes)."""
+    return path.startswith(_OPIK_SHAPED_PREFIXES)
 
 
 def error_body(path: str, status: int, message: str) -> bytes:
-    if path.startswith(_CODE_AND_MESSAGE_PREFIXES):
+    if answers_in_opik_shape(path):
         return json.dumps({"code": status, "message": message}).encode()
     return json.dumps({"detail": message}).encode()
 

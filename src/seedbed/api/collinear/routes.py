@@ -36,7 +36,6 @@ from seedbed.services import keys, synth_data
 from seedbed.services.context import DEFAULT_WORKSPACE, Caller
 
 PREFIX = "/api/v1/synth_data"
-_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def _sendable(value: Any) -> Any:
@@ -136,19 +135,3 @@ async def generate_data_from_file() -> None:
         "Generating from an uploaded file is not supported; send the examples as JSON to"
         f" POST {PREFIX}/generate",
     )
-
-
-@router.api_route("/{unserved:path}", methods=_METHODS, include_in_schema=False)
-async def not_served(request: Request) -> None:
-    """Any other path or method under the prefix: FastAPI's 404 or 405, in this
-    surface's shape rather than the app's."""
-    path = request.url.path
-    allowed = sorted(
-        method
-        for route in router.routes
-        if route.endpoint is not not_served and route.path_regex.match(path)
-        for method in route.methods
-    )
-    if allowed:
-        raise HTTPException(405, "Method Not Allowed", headers={"Allow": ", ".join(allowed)})
-    raise HTTPException(404, "Not Found")
