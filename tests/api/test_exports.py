@@ -63,3 +63,22 @@ def test_another_workspace_cannot_see_or_download_an_export(client):
 
     assert client.get(f"{API}/datasets/export-jobs/{job['id']}/download", headers=elsewhere).status_code == 404
     assert client.get(f"{API}/datasets/export-jobs", headers=elsewhere).json() == []
+
+
+def test_a_download_of_many_pages_holds_every_item_under_every_column(client):
+    """The download is written a page of items at a time; its columns are every key any
+    item has, in the order a reader going newest first meets them."""
+    dataset_id = create_dataset(client, "large")
+    put_items(client, dataset_id, [{"data": {"question": "the oldest", "n": -1, "only_here": True}}])
+    for start in range(0, 4500, 1000):
+        batch = range(start, min(start + 1000, 4500))
+        put_items(client, dataset_id, [{"data": {"question": f"q{n}", "n": n}} for n in batch])
+    job = client.post(f"{API}/datasets/{dataset_id}/export").json()
+
+    response = client.get(f"{API}/datasets/export-jobs/{job['id']}/download")
+
+    header, *rows = list(csv.reader(io.StringIO(response.text)))
+    assert header[-1] == "only_here" and sorted(header) == ["n", "only_here", "question"]
+    by_column = [dict(zip(header, row, strict=True)) for row in rows]
+    assert sorted(int(row["n"]) for row in by_column) == list(range(-1, 4500))
+    assert [row["only_here"] for row in by_column if row["n"] == "-1"] == ["True"]

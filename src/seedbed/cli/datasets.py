@@ -1,9 +1,11 @@
 """``seedbed datasets``: list, create, import and export datasets."""
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, TextIO
 
 import typer
 
@@ -119,21 +121,37 @@ def export(
     if file_format not in ("jsonl", "csv"):
         fail(SeedbedError("--format must be jsonl or csv"))
     database = open_database(database_url)
+    caller = Caller(workspace)
+    written = 0
     try:
         with database.reading() as connection:
-            target = datasets.require_dataset_by_name(connection, Caller(workspace), dataset)
-            found = list(items.export_items(connection, Caller(workspace), target, version))
+            target = datasets.require_dataset_by_name(connection, caller, dataset)
+            columns = items.data_columns_of(connection, caller, target, version)  # checks the version too
+            # One page of items at a time, so a dataset of any size exports in flat memory.
+            pages = items.export_pages(connection, caller, target, version)
+            with _opened(output) as out:
+                if file_format == "csv":
+                    out.write(imports.csv_text(columns, []))
+                for page in pages:
+                    if file_format == "csv":
+                        out.write(imports.csv_text(columns, (item.data for item in page), header=False))
+                    else:
+                        out.write("".join(json.dumps(_jsonl_row(item), ensure_ascii=False) + "\n" for item in page))
+                    written += len(page)
     except SeedbedError as error:
         fail(error)
-    if file_format == "csv":
-        text = imports.write_csv([item.data for item in found])
-    else:
-        text = "".join(json.dumps(_jsonl_row(item), ensure_ascii=False) + "\n" for item in found)
+    if output is not None:
+        console.print(f"wrote {written} items to {output}")
+
+
+@contextlib.contextmanager
+def _opened(output: Path | None) -> Iterator[TextIO]:
+    """The file to write, or standard output."""
     if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
-        console.print(f"wrote {len(found)} items to {output}")
+        yield sys.stdout
+        return
+    with output.open("w", encoding="utf-8", newline="") as file:
+        yield file
 
 
 def _jsonl_row(item) -> dict:

@@ -8,7 +8,8 @@ Reserved keys in JSON/JSONL rows (``id``, ``source``, ``description``, ``tags``,
 import csv
 import io
 import json
-from typing import Any, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from seedbed.domain.errors import InvalidInput
 
@@ -81,16 +82,20 @@ def _read_csv(text: str) -> Iterator[dict[str, Any]]:
         yield {"data": {key: value for key, value in row.items()}}
 
 
-def write_csv(rows: list[dict[str, Any]]) -> str:
-    """Items' data as CSV; nested values are written as JSON text."""
-    columns: list[str] = []
+def csv_columns(rows: Iterable[dict[str, Any]]) -> list[str]:
+    """Every key of the rows, in the order they first appear."""
+    columns: dict[str, None] = {}
     for row in rows:
-        for key in row:
-            if key not in columns:
-                columns.append(key)
+        columns.update(dict.fromkeys(row))
+    return list(columns)
+
+
+def csv_text(columns: list[str], rows: Iterable[dict[str, Any]], header: bool = True) -> str:
+    """Rows as CSV text under ``columns``; nested values are written as JSON text."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns)
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     for row in rows:
         writer.writerow(
             {
@@ -99,3 +104,8 @@ def write_csv(rows: list[dict[str, Any]]) -> str:
             }
         )
     return out.getvalue()
+
+
+def write_csv(rows: list[dict[str, Any]]) -> str:
+    """Items' data as CSV, one column per key any row has."""
+    return csv_text(csv_columns(rows), rows)

@@ -1,15 +1,17 @@
 """Dataset exports: ask for one, list them, download the CSV (see ``domain.exports``)."""
 
+from collections.abc import Iterator
+
 from sqlalchemy.engine import Connection
 
 from seedbed.domain import ids
 from seedbed.domain.errors import NotFound
 from seedbed.domain.exports import COMPLETED, ExportJob
-from seedbed.domain.imports import write_csv
+from seedbed.domain.imports import csv_text
 from seedbed.domain.versions import version_name
 from seedbed.services.context import Caller, utcnow
 from seedbed.services.datasets import require_dataset
-from seedbed.services.items import export_items
+from seedbed.services.items import data_columns_of, export_pages
 from seedbed.storage.repositories.exports import ExportJobRepository
 
 RECENT_JOBS = 100
@@ -51,11 +53,15 @@ def mark_viewed(connection: Connection, caller: Caller, job_id: str) -> None:
     ExportJobRepository(connection).mark_viewed(job.id, utcnow(), caller.user)
 
 
-def export_csv(connection: Connection, caller: Caller, job_id: str) -> tuple[ExportJob, str]:
-    """The export's file: the items' data as CSV, as of the pinned version."""
-    job = get_export(connection, caller, job_id)
+def export_csv(connection: Connection, caller: Caller, job: ExportJob) -> Iterator[str]:
+    """The export's file, the items' data as CSV as of the pinned version, a page of
+    rows at a time (the header first): however large the dataset, the caller holds one
+    page."""
     if job.version_sequence == 0:
-        return job, ""
+        return
     dataset = require_dataset(connection, caller, job.dataset_id)
-    found = export_items(connection, caller, dataset, version_name(job.version_sequence))
-    return job, write_csv([item.data for item in found])
+    version = version_name(job.version_sequence)
+    columns = data_columns_of(connection, caller, dataset, version)
+    yield csv_text(columns, [])
+    for page in export_pages(connection, caller, dataset, version):
+        yield csv_text(columns, (item.data for item in page), header=False)

@@ -1,7 +1,8 @@
 """Dataset items: upsert, read (paged, streamed, by version), patch, delete, import."""
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -219,17 +220,33 @@ def stream_items(
     )
 
 
-def export_items(connection: Connection, caller: Caller, dataset: Dataset, version: str | None = None) -> Iterable[Item]:
-    """Every item of a dataset (or of one version), newest first, read in pages."""
+def export_pages(
+    connection: Connection, caller: Caller, dataset: Dataset, version: str | None = None
+) -> Iterator[list[Item]]:
+    """Every item of a dataset (or of one version), newest first, a page at a time: a
+    reader holds one page, however large the dataset."""
     sequence = _version_sequence(connection, dataset, version)
     repository = ItemRepository(connection)
     cursor = None
     while True:
         chunk = repository.stream(dataset.id, sequence, [], cursor, MAX_STREAM_LIMIT)
-        yield from chunk
+        if chunk:
+            yield chunk
         if len(chunk) < MAX_STREAM_LIMIT:
             return
         cursor = chunk[-1].id
+
+
+def export_items(connection: Connection, caller: Caller, dataset: Dataset, version: str | None = None) -> Iterator[Item]:
+    """Every item of a dataset (or of one version), newest first, read in pages."""
+    for page in export_pages(connection, caller, dataset, version):
+        yield from page
+
+
+def data_columns_of(connection: Connection, caller: Caller, dataset: Dataset, version: str | None = None) -> list[str]:
+    """Every key of the items' data (of the draft or of one version): the columns of a
+    CSV export, in the order a reader going newest first meets them."""
+    return ItemRepository(connection).data_keys(dataset.id, _version_sequence(connection, dataset, version))
 
 
 @dataclass

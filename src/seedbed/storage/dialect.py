@@ -51,6 +51,16 @@ def json_as_text(dialect: str, column) -> ColumnElement:
     return sa.cast(column, sa.Text)
 
 
+def object_keys(dialect: str, column) -> tuple[sa.TableValuedAlias, ColumnElement, ColumnElement]:
+    """The keys of a JSON object as rows: the table, its key column and each key's place
+    in the object (the text's order on SQLite; on PostgreSQL, jsonb's own order)."""
+    if dialect == "postgresql":
+        keys = sa.func.jsonb_object_keys(column).table_valued("key", with_ordinality="place").render_derived()
+        return keys, keys.c.key, keys.c.place
+    keys = sa.func.json_each(column).table_valued("key", "id")
+    return keys, keys.c.key, keys.c.id
+
+
 def list_contains(dialect: str, column, value: str) -> ColumnElement:
     """Whether a JSON array of strings holds ``value``."""
     if dialect == "postgresql":

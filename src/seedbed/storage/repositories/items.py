@@ -120,6 +120,20 @@ class ItemRepository:
         ).all()
         return [to_item(row) for row in rows]
 
+    def data_keys(self, dataset_id: str, sequence: int | None) -> list[str]:
+        """Every key of the items' data, in the order a reader going newest first meets
+        them (keys first met in the same item: in the order the item holds them)."""
+        keys, key, place = sql_dialect.object_keys(self.dialect, _items.data)
+        rows = self.connection.execute(
+            sa.select(key)
+            .select_from(dataset_items)
+            .join(keys, sa.true())
+            .where(*self._where(dataset_id, sequence, []))
+            .group_by(key)
+            .order_by(sa.func.max(_items.item_id).desc(), sa.func.min(place))
+        )
+        return list(rows.scalars())
+
     def ids_matching(self, dataset_id: str, filters: list[Filter]) -> list[str]:
         return list(
             self.connection.execute(
