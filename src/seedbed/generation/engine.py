@@ -161,8 +161,10 @@ class GenerationRun:
                 failures = [task.exception() for task in done if task.exception() is not None]
                 if failures:  # a configuration error, or a bug in a provider
                     raise failures[0]
-                for task in done:
-                    await self._judge(task.result())
+                # Calls that finished together are judged in the order they were
+                # planned, not in the set's (memory-address) order.
+                for outcome in sorted((task.result() for task in done), key=lambda outcome: outcome.plan.index):
+                    await self._judge(outcome)
                 self.stats.elapsed_seconds = time.monotonic() - started
                 if self.on_progress:
                     self.on_progress(self.stats)
