@@ -219,6 +219,20 @@ def test_samples_per_reply_misses_the_asked_count_on_purpose(
     assert len(samples_of(reply)) == expected
 
 
+def test_the_asked_count_is_read_in_other_tools_phrasing_not_from_worked_examples(client):
+    """DeepEval's prompts ask for "data points" below a worked example with its own count."""
+    prompt = (
+        "Example context: the sky\nExample max goldens per context: 2\nExample JSON: {}\n\n"
+        "You MUST TRY to generate 7 data points, unless the `input` is getting repetitive.\n"
+        "Like this: " + json.dumps(EXAMPLES[0])
+    )
+
+    assert len(samples_of(ask(client, prompt))) == 7
+    # What is asked for counts, not what is shown.
+    shown_three = "Here are 3 examples from the dataset:\n" + json.dumps(EXAMPLES[0]) + "\nWrite 5 new examples."
+    assert len(samples_of(ask(client, shown_three))) == 5
+
+
 def test_n_gives_independent_choices(stub, client):
     reply = ask(client, n=3)
     contents = [choice.message.content for choice in reply.choices]

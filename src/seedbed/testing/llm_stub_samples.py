@@ -49,9 +49,15 @@ MAX_SAMPLES_PER_REPLY = 500
 
 ASKED_COUNT = re.compile(
     r"(\d+)\s+(?:new\s+|more\s+|different\s+|unique\s+)*"
-    r"(?:samples?|examples?|items?|objects?|rows?)\b",
+    r"(?:samples?|examples?|items?|objects?|rows?|data\s+points?)\b",
     re.IGNORECASE,
 )
+# A line that asks for something ("Write 5 new examples") says how many better than one
+# that describes what is shown ("Here are 3 examples from the dataset").
+REQUEST_LINE = re.compile(r"\b(?:write|generate|create|produce|make|give|return|provide|holding)\b", re.IGNORECASE)
+# Lines that show a worked example ("Example max goldens per context: 2") say nothing
+# about how many samples this request wants.
+WORKED_EXAMPLE_LINE = re.compile(r"^\s*example\b", re.IGNORECASE)
 
 # The sample every reply copies when the prompt shows no example object.
 DEFAULT_EXAMPLE = {"input": "text", "expected_output": "text"}
@@ -243,8 +249,15 @@ def adjusted_count(asked: int, samples_per_reply: str) -> int:
 
 
 def asked_count(text: str) -> int | None:
-    match = ASKED_COUNT.search(text)
-    return int(match.group(1)) if match else None
+    """The number of samples the prompt asks for ("Generate 5 new samples", "You MUST
+    TRY to generate 100 data points"), or None."""
+    asked, mentioned = [], []
+    for line in text.splitlines():
+        if WORKED_EXAMPLE_LINE.match(line) or not (match := ASKED_COUNT.search(line)):
+            continue
+        (asked if REQUEST_LINE.search(line) else mentioned).append(int(match.group(1)))
+    found = asked or mentioned
+    return found[0] if found else None
 
 
 def examples_in(texts: Iterable[str]) -> list[dict[str, Any]]:
