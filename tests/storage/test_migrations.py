@@ -1,6 +1,10 @@
 """Migrations build exactly the schema the code declares, from an empty database, on both
 engines, and can be undone."""
 
+import multiprocessing
+from collections.abc import Iterator
+
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -16,15 +20,23 @@ def test_migrated_schema_matches_the_declared_tables(database):
         assert compare_metadata(context, metadata) == []
 
 
-def test_migrations_run_down_and_up_from_empty(database_url, engine_name, tmp_path, postgres_schema):
+@pytest.fixture
+def fresh_url(database_url, engine_name, tmp_path, postgres_schema) -> Iterator[str]:
+    """An empty database on the engine under test."""
     if engine_name == "sqlite":
-        url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    else:
-        url = database_url.replace(postgres_schema, postgres_schema + "_fresh")
-        admin = sa.create_engine(database_url)
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"CREATE SCHEMA {postgres_schema}_fresh")
-    fresh = Database(url)
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    admin = sa.create_engine(database_url)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {postgres_schema}_fresh")
+    yield database_url.replace(postgres_schema, postgres_schema + "_fresh")
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA {postgres_schema}_fresh CASCADE")
+    admin.dispose()
+
+
+def test_migrations_run_down_and_up_from_empty(fresh_url):
+    fresh = Database(fresh_url)
     try:
         migrate.upgrade(fresh)
         assert {"datasets", "dataset_items", "dataset_versions"} <= set(sa.inspect(fresh.engine).get_table_names())
@@ -33,7 +45,31 @@ def test_migrations_run_down_and_up_from_empty(database_url, engine_name, tmp_pa
         migrate.upgrade(fresh)
     finally:
         fresh.dispose()
-        if engine_name == "postgresql":
-            with admin.begin() as connection:
-                connection.exec_driver_sql(f"DROP SCHEMA {postgres_schema}_fresh CASCADE")
-            admin.dispose()
+
+
+def _upgrade_when_all_are_ready(url: str, ready) -> None:
+    database = Database(url)
+    ready.wait()
+    migrate.upgrade(database)
+    database.dispose()
+
+
+def test_processes_starting_together_on_an_empty_database_all_come_up(fresh_url):
+    """A server and its workers, or several replicas, started at once: each migrates
+    before it serves, and none fails because another is migrating."""
+    spawn = multiprocessing.get_context("spawn")
+    ready = spawn.Barrier(4)
+    processes = [spawn.Process(target=_upgrade_when_all_are_ready, args=(fresh_url, ready)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
+    fresh = Database(fresh_url)
+    try:
+        with fresh.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+    finally:
+        fresh.dispose()
