@@ -301,6 +301,12 @@ def test_workers_refuse_sqlite_with_a_clear_error(tmp_path):
     result = CliRunner().invoke(cli, ["worker", "--database-url", sqlite])
     assert result.exit_code == 1 and "workers need PostgreSQL" in result.output
 
+    served = CliRunner().invoke(
+        cli, ["serve", "--database-url", sqlite, "--port", "1"], env={"SEEDBED_JOB_RUNNER": "workers"}
+    )
+    assert served.exit_code == 1 and "workers need PostgreSQL" in served.output
+    assert "Traceback" not in served.output
+
 
 def test_the_queue_connects_where_seedbed_does_in_the_same_schema():
     conninfo = libpq_conninfo(

@@ -6,7 +6,8 @@ import typer
 import uvicorn
 
 from seedbed.api.app import create_app
-from seedbed.cli.common import DatabaseUrlOption, console, open_database, settings_with
+from seedbed.cli.common import DatabaseUrlOption, console, fail, open_database, settings_with
+from seedbed.domain.errors import SeedbedError
 
 
 def serve(
@@ -22,7 +23,10 @@ def serve(
     """Run the seedbed server (Opik-compatible REST API)."""
     settings = settings_with(host=host, port=port, database_url=database_url)
     database = open_database(settings.database_url)
-    app = create_app(settings, database)
+    try:
+        app = create_app(settings, database)
+    except SeedbedError as error:  # a setting that cannot work, e.g. workers on SQLite
+        fail(error)
     mode = "API keys required" if settings.requires_api_key else "local mode, no API key needed"
     console.print(f"seedbed listening on http://{settings.host}:{settings.port} ({mode})")
     console.print(f"  Opik clients: OPIK_URL_OVERRIDE=http://{settings.host}:{settings.port}/api")
