@@ -1,5 +1,6 @@
 """The application factory."""
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -12,7 +13,7 @@ from seedbed.api.errors import install_error_handlers
 from seedbed.api.galileo import install_galileo_routes
 from seedbed.api.native import install_native_routes
 from seedbed.api.opik import install_opik_routes
-from seedbed.providers.registry import ProviderRegistry
+from seedbed.providers.registry import ProviderRegistry, import_provider_sdks
 from seedbed.services.job_executor import InProcessJobExecutor
 from seedbed.settings import Settings
 from seedbed.storage.database import Database
@@ -55,6 +56,9 @@ def _job_dispatcher(app: FastAPI):
 @contextlib.asynccontextmanager
 async def _run_jobs(app: FastAPI) -> AsyncIterator[None]:
     """In-process jobs run while the app runs; with workers, the app only enqueues."""
+    # In a thread, while the app already answers: the first generation request would
+    # otherwise import its provider's SDK inside the event loop, holding every request.
+    app.state.sdk_import = asyncio.create_task(asyncio.to_thread(import_provider_sdks, app.state.settings))
     dispatcher = app.state.job_dispatcher
     await dispatcher.start()
     try:

@@ -14,6 +14,8 @@ exposed under the entry-point group ``seedbed.providers``; it calls
 top of the three built-in ones.
 """
 
+import contextlib
+import importlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -119,6 +121,22 @@ class ProviderRegistry:
                 raise UnknownModel(name, model, f"provider {name!r} has unknown type {type_name!r}")
             self._providers[name] = factory(name, _with_key_from_env(options), self.settings)
         return self._providers[name]
+
+
+# Built-in provider types whose module of the same name is their vendor's SDK.
+_PROVIDER_SDKS = {"openai", "anthropic"}
+
+
+def import_provider_sdks(settings: Settings) -> None:
+    """Import the SDKs of the configured provider types. The built-in providers import
+    theirs on their first call, inside the event loop, which then stands still for a
+    second or more; a process that calls this in a thread at start does not."""
+    configured = {"openai"} | {str(options.get("type")) for options in settings.providers.values()}
+    if settings.anthropic_api_key:
+        configured.add("anthropic")
+    for name in _PROVIDER_SDKS & configured:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
 
 def _with_key_from_env(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,8 +20,6 @@ the requested count, each being stored under the job's row lock.
 """
 
 import asyncio
-import contextlib
-import importlib
 import logging
 import math
 import os
@@ -35,7 +33,7 @@ from procrastinate.exceptions import ConnectorException, UniqueViolation
 from procrastinate.jobs import Job, Status
 
 from seedbed.domain.jobs import QUEUED, RUNNING
-from seedbed.providers.registry import ProviderRegistry
+from seedbed.providers.registry import ProviderRegistry, import_provider_sdks
 from seedbed.settings import Settings
 from seedbed.storage import migrate
 from seedbed.storage.database import Database
@@ -61,8 +59,6 @@ PRUNE_AFTER_SECONDS = 60.0
 # stalled and run twice.
 SHUTDOWN_GRACE_SECONDS = 5.0
 MIGRATION_POLL_SECONDS = 2.0
-# Built-in provider types whose module of the same name is their vendor's SDK.
-PROVIDER_SDKS = {"openai", "anthropic"}
 
 
 def worker_name() -> str:
@@ -81,8 +77,10 @@ def run_worker(settings: Settings, concurrency: int = 4) -> None:
 async def _work(settings: Settings, queue: ChunkQueue, concurrency: int) -> None:
     database = Database(settings.database_url)
     try:
+        # The SDKs before any chunk runs: imported in the event loop, they would stop
+        # this worker's heartbeat long enough for its chunks to look stalled.
         await asyncio.gather(
-            _until_migrated(database), asyncio.to_thread(_import_provider_sdks, settings)
+            _until_migrated(database), asyncio.to_thread(import_provider_sdks, settings)
         )
         await queue.open()
         try:
@@ -91,19 +89,6 @@ async def _work(settings: Settings, queue: ChunkQueue, concurrency: int) -> None
             await queue.close()
     finally:
         database.dispose()
-
-
-def _import_provider_sdks(settings: Settings) -> None:
-    """The built-in providers import their SDK on their first call, in the event loop:
-    seconds on a busy machine, during which this worker's heartbeat would stop and its
-    chunks could be taken for stalled. The SDKs of the configured provider types are
-    imported here, in a thread, before any chunk runs."""
-    configured = {"openai"} | {str(options.get("type")) for options in settings.providers.values()}
-    if settings.anthropic_api_key:
-        configured.add("anthropic")
-    for name in PROVIDER_SDKS & configured:
-        with contextlib.suppress(ImportError):
-            importlib.import_module(name)
 
 
 async def _until_migrated(database: Database) -> None:
