@@ -80,6 +80,20 @@ def insert_over_http(base: str, dataset: str, items: list[dict]) -> float:
         return time.perf_counter() - started
 
 
+def stream_all(client: httpx.Client, dataset: str, page_size: int = 2000) -> int:
+    """Every item through ``POST …/datasets/items/stream``, paging as the Opik client
+    does (``last_retrieved_id``); ``client`` is based at ``…/v1/private``. Returns how
+    many items came."""
+    count, last = 0, None
+    while True:
+        body = {"dataset_name": dataset, "steam_limit": page_size, **({"last_retrieved_id": last} if last else {})}
+        lines = client.post("/datasets/items/stream", json=body).raise_for_status().text.splitlines()
+        count += len(lines)
+        if len(lines) < page_size:
+            return count
+        last = json.loads(lines[-1])["id"]
+
+
 def insert_directly(database: Database, items: list[dict]) -> float:
     """The engine's own bulk insert of the same rows, into a scratch copy of the table."""
     scratch = sa.Table("bench_items", sa.MetaData(), *[column._copy() for column in dataset_items.columns])
