@@ -123,23 +123,24 @@ def _store_sample(database: Database, state: _ChunkState, sample: GeneratedSampl
     run = state.run
     with database.writing() as connection:
         repository = JobRepository(connection)
-        job = repository.get(state.job.id, lock=True)
-        if job is None or job.cancel_requested:
+        job_id = state.job.id
+        counters = repository.lock_counters(job_id)
+        if counters is None or counters.cancel_requested:
             state.cancelled = True
             return "cancelled"
-        for item in repository.items(job.id, after_sequence=state.last_sequence):
-            run.remember(item["data"])
-            state.last_sequence = item["sequence"]
+        for item in repository.data_since(job_id, state.last_sequence):
+            run.remember(item.data)
+            state.last_sequence = item.sequence
         text = sample_text(sample.data, run.spec.preserve_fields)
         verdict = run.filter.verdict(text)
         if verdict is not None:
             return verdict
-        if job.accepted >= job.requested:
+        if counters.accepted >= counters.requested:
             state.job_full = True
             return "surplus"
         now = utcnow()
         state.last_sequence = repository.insert_item(
-            job.id,
+            job_id,
             state.chunk_index,
             {
                 "data": sample.data,
@@ -149,7 +150,7 @@ def _store_sample(database: Database, state: _ChunkState, sample: GeneratedSampl
             },
             now,
         )
-        repository.update(job.id, accepted=job.accepted + 1, updated_at=now)
+        repository.update(job_id, accepted=counters.accepted + 1, updated_at=now)
     return None
 
 

@@ -64,6 +64,16 @@ class JobRepository:
             job.chunks = self.chunks(job.id)
         return jobs, total
 
+    def lock_counters(self, job_id: str) -> sa.Row | None:
+        """``accepted``, ``requested`` and ``cancel_requested`` of a job, its row locked
+        until the transaction ends (on SQLite, the write transaction already is the
+        lock): what storing one sample needs, without the job's chunks."""
+        jobs = generation_jobs.c
+        query = sa.select(jobs.accepted, jobs.requested, jobs.cancel_requested).where(jobs.id == job_id)
+        if self.connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return self.connection.execute(query).first()
+
     def update(self, job_id: str, **values: Any) -> None:
         self.connection.execute(generation_jobs.update().where(generation_jobs.c.id == job_id).values(**values))
 
@@ -160,6 +170,15 @@ class JobRepository:
         if limit is not None:
             query = query.limit(limit)
         return [dict(row._mapping) for row in self.connection.execute(query).all()]
+
+    def data_since(self, job_id: str, after_sequence: int) -> list[sa.Row]:
+        """``(sequence, data)`` of the items stored after ``after_sequence``, in order."""
+        items = generation_job_items.c
+        return self.connection.execute(
+            sa.select(items.sequence, items.data)
+            .where(items.job_id == job_id, items.sequence > after_sequence)
+            .order_by(items.sequence)
+        ).all()
 
     def count_items(self, job_id: str) -> int:
         return self.connection.execute(
