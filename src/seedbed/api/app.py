@@ -65,3 +65,4 @@ async def _run_jobs(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await dispatcher.stop()
+        await app.state.providers.aclose()

@@ -67,5 +67,16 @@ async def aexpand(
 
 
 def expand(seeds: Iterable[Mapping[str, Any] | SeedItem], n: int, **arguments: Any) -> GenerationResult:
-    """The blocking form of :func:`aexpand`."""
-    return asyncio.run(aexpand(seeds, n, **arguments))
+    """The blocking form of :func:`aexpand`, in an event loop of its own; the providers'
+    connections opened in it are closed before it ends."""
+    from seedbed.providers.registry import ProviderRegistry
+
+    registry = arguments.pop("registry", None) or ProviderRegistry(arguments.get("settings") or Settings())
+
+    async def expand_and_close() -> GenerationResult:
+        try:
+            return await aexpand(seeds, n, registry=registry, **arguments)
+        finally:
+            await registry.aclose()
+
+    return asyncio.run(expand_and_close())

@@ -6,6 +6,7 @@ no sampling temperature, so variety comes from the prompts (rotating seeds, data
 from typing import Any
 
 from seedbed.providers.base import Completion, CompletionRequest, ProviderNotConfigured, Usage
+from seedbed.providers.sdk_clients import PerLoopClient
 from seedbed.providers.sdk_errors import translated
 
 # Anthropic requires max_tokens; Opik defaults it to 4000 for Anthropic models too.
@@ -27,7 +28,7 @@ class AnthropicProvider:
         self.max_concurrency = max_concurrency
         self._api_key = api_key
         self._base_url = base_url
-        self._client: Any = None
+        self._clients = PerLoopClient()
 
     async def complete(self, request: CompletionRequest) -> Completion:
         anthropic = self._sdk(request.model)
@@ -64,13 +65,14 @@ class AnthropicProvider:
             ) from error
         return anthropic
 
+    async def aclose(self) -> None:
+        await self._clients.aclose()
+
     def _sdk_client(self, anthropic: Any, model: str) -> Any:
-        if self._client is None:
-            if not self._api_key:
-                raise ProviderNotConfigured(
-                    self.name, model, "no API key: set ANTHROPIC_API_KEY (or configure this provider's api_key)"
-                )
-            self._client = anthropic.AsyncAnthropic(
-                api_key=self._api_key, base_url=self._base_url, max_retries=0
+        if not self._api_key:
+            raise ProviderNotConfigured(
+                self.name, model, "no API key: set ANTHROPIC_API_KEY (or configure this provider's api_key)"
             )
-        return self._client
+        return self._clients.get(
+            lambda: anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self._base_url, max_retries=0)
+        )

@@ -81,6 +81,9 @@ class Provider(Protocol):
 
     async def complete(self, request: CompletionRequest) -> Completion: ...
 
+    # A provider that holds connections may also define ``async def aclose(self)``,
+    # closing those of the running event loop; ``ProviderRegistry.aclose`` calls it.
+
 
 class ProviderError(Exception):
     def __init__(self, provider: str, model: str, message: str) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from seedbed.providers.base import Completion, CompletionRequest, ProviderNotConfigured, Usage
+from seedbed.providers.sdk_clients import PerLoopClient
 from seedbed.providers.sdk_errors import translated
 
 StructuredOutput = Literal["json_schema", "json_object", "none"]
@@ -34,7 +35,7 @@ class OpenAICompatibleProvider:
         self._base_url = base_url
         self._azure_api_version = azure_api_version
         self._default_headers = dict(default_headers or {})
-        self._client: Any = None
+        self._clients = PerLoopClient()
 
     async def complete(self, request: CompletionRequest) -> Completion:
         client = self._sdk_client(request.model)
@@ -72,9 +73,13 @@ class OpenAICompatibleProvider:
             arguments["response_format"] = {"type": "json_object"}
         return arguments
 
+    async def aclose(self) -> None:
+        await self._clients.aclose()
+
     def _sdk_client(self, model: str) -> Any:
-        if self._client is not None:
-            return self._client
+        return self._clients.get(lambda: self._new_sdk_client(model))
+
+    def _new_sdk_client(self, model: str) -> Any:
         openai = _sdk(self.name, model)
         if not self._api_key and not self._base_url:
             raise ProviderNotConfigured(
@@ -84,12 +89,10 @@ class OpenAICompatibleProvider:
         api_key = self._api_key or "not-needed"
         common = {"api_key": api_key, "max_retries": 0, "default_headers": self._default_headers}
         if self._azure_api_version:
-            self._client = openai.AsyncAzureOpenAI(
+            return openai.AsyncAzureOpenAI(
                 azure_endpoint=self._base_url, api_version=self._azure_api_version, **common
             )
-        else:
-            self._client = openai.AsyncOpenAI(base_url=self._base_url, **common)
-        return self._client
+        return openai.AsyncOpenAI(base_url=self._base_url, **common)
 
 
 def is_strict_compatible(schema: Mapping[str, Any]) -> bool:

@@ -112,6 +112,14 @@ class ProviderRegistry:
             f" the providers {known} (more can be configured with SEEDBED_PROVIDERS)",
         )
 
+    async def aclose(self) -> None:
+        """Close the connections the providers opened in the running event loop
+        (providers that hold none have no ``aclose``)."""
+        for provider in self._providers.values():
+            close = getattr(provider, "aclose", None)
+            if close is not None:
+                await close()
+
     def _provider(self, name: str, model: str) -> Provider:
         if name not in self._providers:
             options = self._configs[name]

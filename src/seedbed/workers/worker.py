@@ -83,9 +83,11 @@ async def _work(settings: Settings, queue: ChunkQueue, concurrency: int) -> None
             _until_migrated(database), asyncio.to_thread(import_provider_sdks, settings)
         )
         await queue.open()
+        registry = ProviderRegistry(settings)
         try:
-            await _run(queue, database, ProviderRegistry(settings), concurrency)
+            await _run(queue, database, registry, concurrency)
         finally:
+            await registry.aclose()
             await queue.close()
     finally:
         database.dispose()
