@@ -28,6 +28,13 @@ serve: $(VENV)/.installed-serve
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2
 
+# Every measurement of bench/README.md, one after another (about 45 minutes; the first run
+# also installs the peer tools into bench/.venvs). Run on an otherwise idle machine.
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/generation.py
+	$(BIN)/python bench/generation.py --local
+	$(BIN)/python bench/generation_peers.py
+	$(BIN)/python bench/phoenix_peer.py
 	$(BIN)/python bench/datasets.py
+	$(BIN)/python bench/experiments.py
+	$(BIN)/python bench/jobs.py
+	$(BIN)/python bench/memory.py
