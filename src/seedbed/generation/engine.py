@@ -145,6 +145,8 @@ class GenerationRun:
         self._seed_order: list[int] = []
         self._next_call = 0
         self._last_error = ""
+        self._priced_replies = 0  # replies whose usage is counted in stats
+        self._held_by_budget = False
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -218,6 +220,9 @@ class GenerationRun:
     def _next_plan(self, calls_in_flight: int) -> _CallPlan | None:
         if self._finished() or self._budget_exhausted() or self._next_call >= self._call_limit():
             return None
+        self._held_by_budget = self._next_call_could_pass_budget(calls_in_flight)
+        if self._held_by_budget:
+            return None
         if calls_in_flight >= self.concurrency.limit:
             return None
         expected = self._expected_yield()
@@ -263,6 +268,25 @@ class GenerationRun:
         if self.spec.budget.max_calls is not None:
             return self.spec.budget.max_calls
         return max(10, 4 * math.ceil(self.spec.count / self.spec.samples_per_call))
+
+    def _next_call_could_pass_budget(self, calls_in_flight: int) -> bool:
+        """Whether one more call, with those in flight, is projected to pass a token or
+        cost budget, each call costing what the replies so far cost on average. What a
+        call costs is known once its reply is in: until then, one call at a time."""
+        budget, stats = self.spec.budget, self.stats
+        if budget.max_cost is None and budget.max_tokens is None:
+            return False
+        if self._priced_replies == 0:
+            return calls_in_flight > 0
+        calls = calls_in_flight + 1
+        if budget.max_cost is not None:
+            if stats.cost + calls * stats.cost / self._priced_replies > budget.max_cost:
+                return True
+        if budget.max_tokens is not None:
+            tokens = stats.usage.total_tokens
+            if tokens + calls * tokens / self._priced_replies > budget.max_tokens:
+                return True
+        return False
 
     def _budget_exhausted(self) -> bool:
         budget, stats = self.spec.budget, self.stats
@@ -389,6 +413,7 @@ class GenerationRun:
         outcome.cost += cost
         self.stats.usage = self.stats.usage + usage
         self.stats.cost += cost
+        self._priced_replies += 1
 
     # -- judging samples -------------------------------------------------------------------
 
@@ -460,7 +485,7 @@ class GenerationRun:
             return CANCELLED, f"{short}: the run was cancelled"
         if self._provider_down() or (stats.replies == 0 and rejected[PROVIDER_ERROR] > 0):
             return PROVIDER_UNAVAILABLE, f"{short}: the provider kept failing ({self._last_error})"
-        if self._budget_exhausted():
+        if self._budget_exhausted() or self._held_by_budget:
             return BUDGET_EXHAUSTED, f"{short}: the budget ({_describe_budget(self.spec)}) is used up"
         if self._futile():
             return NO_VALID_SAMPLES, (
