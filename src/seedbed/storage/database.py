@@ -8,6 +8,8 @@ taking the write lock up front makes concurrent writers queue instead.
 
 import contextlib
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -17,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from seedbed.domain.errors import Conflict, InvalidInput
 
 _WRITE = "seedbed_write"
+_WAL_SWITCH_SECONDS = 60
 
 
 def normalize_url(url: str) -> str:
@@ -49,10 +52,10 @@ def _create_sqlite_engine(url: str) -> Engine:
         # Let SQLAlchemy's begin event issue BEGIN itself (see module docstring).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        _use_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -61,6 +64,21 @@ def _create_sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _use_wal(cursor) -> None:
+    """Switch the file to WAL (it stays so). Processes opening a new file at the same
+    moment race to switch it, and SQLite refuses the losers at once ("database is
+    locked", no busy wait): they try again until one of them has switched it."""
+    deadline = time.monotonic() + _WAL_SWITCH_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 @contextlib.contextmanager
