@@ -1,7 +1,7 @@
 """One handler per error kind, answering in Opik's shapes: ``{"errors": [...]}`` for
 404, 409 and 422; ``{"code": N, "message": ...}`` otherwise.
 
-Galileo's and Collinear's routes answer their own errors (their route classes); what
+Galileo's and Collinear's routes answer their own errors (``api/fastapi_shape.py``); what
 reaches these handlers from their paths is the router's own 404 or 405 for a path or a
 method nobody serves, and that is answered in FastAPI's shape, as those servers do.
 """

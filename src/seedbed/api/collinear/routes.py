@@ -27,7 +27,7 @@ from pydantic import (
 )
 from starlette.exceptions import HTTPException
 
-from seedbed.api.collinear.errors import CollinearRoute, invalid_field
+from seedbed.api.fastapi_shape import FastAPIShapedRoute, invalid_field
 from seedbed.domain.errors import Unauthorized
 from seedbed.domain.items import storage_problem
 from seedbed.domain.keys import secret_from_header
@@ -88,7 +88,7 @@ def collinear_caller(request: Request) -> Caller:
         return keys.authenticate(connection, secret, None)
 
 
-router = APIRouter(prefix=PREFIX, route_class=CollinearRoute, tags=["Collinear"])
+router = APIRouter(prefix=PREFIX, route_class=FastAPIShapedRoute, tags=["Collinear"])
 
 
 @router.post(

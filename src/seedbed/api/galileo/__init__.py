@@ -1,7 +1,7 @@
 """The Galileo-compatible surface, at the server's root as Galileo's API is
 (``GALILEO_API_URL`` and ``GALILEO_CONSOLE_URL`` both point at seedbed): login, datasets
 and their content, and synthetic extension (also under ``/v2``). Errors answer in
-Galileo's (FastAPI's) shapes, see ``errors.py``."""
+Galileo's (FastAPI's) shapes, see ``api/fastapi_shape.py``."""
 
 from fastapi import FastAPI
 

@@ -27,8 +27,8 @@ from fastapi import APIRouter, Depends, Request
 
 import seedbed
 from seedbed.api.dependencies import Reading
+from seedbed.api.fastapi_shape import FastAPIShapedRoute
 from seedbed.api.galileo import presenters
-from seedbed.api.galileo.errors import GalileoRoute
 from seedbed.api.galileo.schemas import ApiKeyLogin
 from seedbed.domain.errors import Unauthorized
 from seedbed.domain.keys import secret_from_header
@@ -39,7 +39,7 @@ TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600
 SECRET_FILE = "galileo-token.key"
 _secret_lock = threading.Lock()
 
-router = APIRouter(tags=["Galileo"], route_class=GalileoRoute)
+router = APIRouter(tags=["Galileo"], route_class=FastAPIShapedRoute)
 
 
 # -- tokens --------------------------------------------------------------------------------

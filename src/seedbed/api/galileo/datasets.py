@@ -7,14 +7,14 @@ from uuid import UUID
 from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 
 from seedbed.api.dependencies import Reading, Writing
+from seedbed.api.fastapi_shape import FastAPIShapedRoute
 from seedbed.api.galileo import presenters
 from seedbed.api.galileo.auth import GalileoCaller
-from seedbed.api.galileo.errors import GalileoRoute
 from seedbed.api.galileo.schemas import ContentEdits, DatasetQuery
 from seedbed.domain.errors import Unprocessable
 from seedbed.services import datasets, galileo
 
-router = APIRouter(tags=["Galileo"], route_class=GalileoRoute)
+router = APIRouter(tags=["Galileo"], route_class=FastAPIShapedRoute)
 
 StartingToken = Annotated[int, Query(ge=0, le=2**31 - 1)]
 Limit = Annotated[int, Query(ge=1, le=100_000)]

@@ -8,14 +8,14 @@ from uuid import UUID
 from fastapi import APIRouter, BackgroundTasks, Request
 
 from seedbed.api.dependencies import Reading, Writing
+from seedbed.api.fastapi_shape import FastAPIShapedRoute
 from seedbed.api.galileo import presenters
 from seedbed.api.galileo.auth import GalileoCaller
-from seedbed.api.galileo.errors import GalileoRoute
 from seedbed.api.galileo.schemas import ExtendRequest
 from seedbed.services import galileo_extend
 from seedbed.services.context import utcnow
 
-router = APIRouter(tags=["Galileo"], route_class=GalileoRoute)
+router = APIRouter(tags=["Galileo"], route_class=FastAPIShapedRoute)
 
 
 @router.post("/datasets/extend")

@@ -1,12 +1,13 @@
-"""Collinear's error shapes, which are FastAPI's defaults (Collinear's server is a FastAPI
-app): a 422 is an ``HTTPValidationError``, ``{"detail": [{"loc", "msg", "type"}, ...]}``
-(the only error response its OpenAPI document declares); any other status is
-``{"detail": "<message>"}``.
+"""FastAPI's default error shapes, which Galileo's and Collinear's servers (FastAPI apps)
+answer in and their clients parse: a 422 is an ``HTTPValidationError``, ``{"detail":
+[{"loc", "msg", "type"}, ...]}`` (the only error body either OpenAPI document declares);
+any other status is ``{"detail": "<message>"}``. A stale ``If-Match`` is a 412, as Galileo
+documents for content edits.
 
-The shapes belong to the Collinear routes, not to the app: :class:`CollinearRoute`
-catches whatever its route raises (a body that fails validation, a missing key, a
-provider that is down) and answers in Collinear's shape, so the app-wide handlers keep
-answering in Opik's shapes and nothing has to look at request paths.
+The shapes belong to those surfaces' routes, not to the app: :class:`FastAPIShapedRoute`
+catches whatever its route raises (a body that fails validation, a missing key or token,
+a dataset that is not there, a provider that is down) and answers in FastAPI's shape, so
+the app-wide handlers keep answering in Opik's shapes.
 """
 
 import logging
@@ -23,25 +24,23 @@ from starlette.exceptions import HTTPException
 
 from seedbed.domain.errors import SeedbedError, Unauthorized
 
-LOGGER = logging.getLogger("seedbed.api.collinear")
+LOGGER = logging.getLogger("seedbed.api")
 
 
-class CollinearRoute(APIRoute):
+class FastAPIShapedRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
 
-        async def handle_in_collinear_shape(request: Request) -> Response:
+        async def handle_in_fastapi_shape(request: Request) -> Response:
             try:
                 return await handle(request)
             except Exception as error:  # noqa: BLE001 - every failure gets the surface's shape
                 return await error_response(request, error)
 
-        return handle_in_collinear_shape
+        return handle_in_fastapi_shape
 
 
-def invalid_field(
-    location: Sequence[str | int], message: str, value: Any
-) -> RequestValidationError:
+def invalid_field(location: Sequence[str | int], message: str, value: Any) -> RequestValidationError:
     """A refusal of one field, reported like pydantic's own."""
     problem = {"type": "value_error", "loc": tuple(location), "msg": message, "input": value}
     return RequestValidationError([problem])
@@ -60,13 +59,12 @@ async def error_response(request: Request, error: Exception) -> Response:
         return await http_exception_handler(request, error)
     if isinstance(error, SeedbedError):
         if error.status_code == 422:
-            problem = {"type": "unprocessable", "loc": ["body"], "msg": error.message}
+            problem = {"type": "value_error", "loc": ["body"], "msg": error.message}
             return JSONResponse({"detail": [problem]}, status_code=422)
-        # As FastAPI's HTTPBearer answers a request without credentials.
+        # As FastAPI's HTTPBearer and OAuth2PasswordBearer answer a request they cannot
+        # authenticate.
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
-        return JSONResponse(
-            {"detail": error.message}, status_code=error.status_code, headers=headers
-        )
+        return JSONResponse({"detail": error.message}, status_code=error.status_code, headers=headers)
     LOGGER.exception("unexpected error", exc_info=error)
     return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
 
