@@ -119,7 +119,7 @@ def running_server(database_url: str, workdir: Path, **env: str) -> Iterator[str
         )
         base_url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_alive(base_url, process, log_path)
+            wait_until_alive(base_url, process, log_path)
             yield base_url
         finally:
             process.terminate()
@@ -129,7 +129,23 @@ def running_server(database_url: str, workdir: Path, **env: str) -> Iterator[str
                 process.kill()
 
 
-def _wait_until_alive(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
+def job_state(base_url: str, job_id: str) -> dict:
+    """A generation job as ``GET /seedbed/v1/jobs/{id}`` reports it."""
+    return httpx.get(f"{base_url}/seedbed/v1/jobs/{job_id}", timeout=10).json()
+
+
+def wait_for_job(base_url: str, job_id: str, condition, timeout: float = 240) -> dict:
+    """The job once ``condition`` holds for it; generous, for a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while True:
+        current = job_state(base_url, job_id)
+        if condition(current):
+            return current
+        assert time.monotonic() < deadline, current
+        time.sleep(0.1)
+
+
+def wait_until_alive(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
     # Generous: on a loaded 2-core machine importing the app alone can take many seconds.
     deadline = time.monotonic() + 120
     while True:

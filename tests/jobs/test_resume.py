@@ -9,13 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
-import pytest
 
 from seedbed.generation.dedup import NearDuplicateFilter, sample_text
 from seedbed.testing import StubBehaviour, StubLLMServer
+from tests.conftest import wait_for_job, wait_until_alive
 
 SEEDS = [
     {"question": "How do I reset my password?", "answer": "Use the link on the sign-in page."},
@@ -46,29 +45,8 @@ def start_server(database_url: str, workdir, stub: StubLLMServer) -> tuple[subpr
         stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{base_url}/is-alive/ping", timeout=1).status_code == 200:
-                return process, base_url
-        except httpx.HTTPError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, (workdir / f"server-{port}.log").read_text()
-        time.sleep(0.1)
-
-
-def job(base_url: str, job_id: str) -> dict:
-    return httpx.get(f"{base_url}/seedbed/v1/jobs/{job_id}", timeout=10).json()
-
-
-def wait_for(base_url: str, job_id: str, condition, timeout: float = 240) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        current = job(base_url, job_id)
-        if condition(current):
-            return current
-        assert time.monotonic() < deadline, current
-        time.sleep(0.2)
+    wait_until_alive(base_url, process, workdir / f"server-{port}.log")
+    return process, base_url
 
 
 def test_a_killed_server_resumes_the_job_and_delivers_exactly_what_was_asked(database, database_url, tmp_path):
@@ -82,7 +60,7 @@ def test_a_killed_server_resumes_the_job_and_delivers_exactly_what_was_asked(dat
             )
             assert created.status_code == 201, created.text
             job_id = created.json()["id"]
-            before_kill = wait_for(base_url, job_id, lambda current: current["accepted"] >= 40)
+            before_kill = wait_for_job(base_url, job_id, lambda current: current["accepted"] >= 40)
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait()
@@ -91,7 +69,7 @@ def test_a_killed_server_resumes_the_job_and_delivers_exactly_what_was_asked(dat
 
         process, base_url = start_server(database_url, tmp_path, stub)
         try:
-            finished = wait_for(base_url, job_id, lambda current: current["status"] not in ("queued", "running"))
+            finished = wait_for_job(base_url, job_id, lambda current: current["status"] not in ("queued", "running"))
             items = httpx.get(f"{base_url}/seedbed/v1/jobs/{job_id}/items", params={"limit": 1000}, timeout=10).json()["content"]
             dataset = httpx.get(f"{base_url}/v1/private/datasets", params={"name": "grown"}, timeout=10).json()["content"][0]
         finally:

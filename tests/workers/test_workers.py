@@ -33,7 +33,7 @@ from seedbed.storage.database import Database
 from seedbed.storage.tables import generation_job_chunks
 from seedbed.testing import StubBehaviour, StubLLMServer
 from seedbed.workers import libpq_conninfo
-from tests.conftest import running_server
+from tests.conftest import job_state, running_server, wait_for_job
 
 JOBS = "/seedbed/v1/jobs"
 SEEDS = [
@@ -141,20 +141,6 @@ def start_job(base_url: str, count: int) -> str:
     return response.json()["id"]
 
 
-def job(base_url: str, job_id: str) -> dict:
-    return httpx.get(f"{base_url}{JOBS}/{job_id}", timeout=10).json()
-
-
-def wait_for(base_url: str, job_id: str, condition, timeout: float = 240) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        current = job(base_url, job_id)
-        if condition(current):
-            return current
-        assert time.monotonic() < deadline, current
-        time.sleep(0.1)
-
-
 def finished(current: dict) -> bool:
     return current["status"] in ("completed", "failed", "cancelled")
 
@@ -201,7 +187,7 @@ def test_two_workers_share_a_job_and_deliver_exactly_the_count(
 ):
     with running_workers(database_url, tmp_path, env, count=2) as workers:
         job_id = start_job(api, 600)
-        done = wait_for(api, job_id, finished)
+        done = wait_for_job(api, job_id, finished)
         items = items_of(api, job_id)
 
     assert done["status"] == "completed", (done["detail"], done)
@@ -218,7 +204,7 @@ def test_the_server_alone_only_queues_and_a_worker_runs_even_what_it_never_queue
     job_id = start_job(api, 150)
     time.sleep(2)
 
-    waiting = job(api, job_id)
+    waiting = job_state(api, job_id)
     assert waiting["status"] == "queued" and waiting["accepted"] == 0
     assert stub.stats["requests"] == 0
     assert queued_tasks(database, job_id) == ["todo", "todo"]  # one per chunk
@@ -233,8 +219,8 @@ def test_the_server_alone_only_queues_and_a_worker_runs_even_what_it_never_queue
     assert queued_tasks(database, orphan_id) == []
 
     with running_workers(database_url, tmp_path, env, count=1):
-        done = wait_for(api, job_id, finished)
-        orphan = wait_for(api, orphan_id, finished)
+        done = wait_for_job(api, job_id, finished)
+        orphan = wait_for_job(api, orphan_id, finished)
     assert done["status"] == "completed" and done["accepted"] == 150
     assert orphan["status"] == "completed" and orphan["accepted"] == 50
 
@@ -245,7 +231,7 @@ def test_a_killed_workers_chunks_are_finished_by_the_other(
     stub.set_behaviour(StubBehaviour(seed=5, latency_ms=300))
     with running_workers(database_url, tmp_path, env, count=2) as (victim, survivor):
         job_id = start_job(api, 400)
-        wait_for(
+        wait_for_job(
             api,
             job_id,
             lambda current: current["accepted"] >= 40 and running_on(database, job_id, victim),
@@ -254,7 +240,7 @@ def test_a_killed_workers_chunks_are_finished_by_the_other(
         victim.process.wait()
         interrupted = running_on(database, job_id, victim)
 
-        done = wait_for(api, job_id, finished)
+        done = wait_for_job(api, job_id, finished)
         items = items_of(api, job_id)
 
     assert interrupted, "the kill should land while the victim runs a chunk"
@@ -275,11 +261,11 @@ def test_a_cancelled_job_stops_and_its_remaining_chunks_never_run(
     stub.set_behaviour(StubBehaviour(seed=7, latency_ms=200))
     with running_workers(database_url, tmp_path, env, count=2):
         job_id = start_job(api, 1000)
-        wait_for(api, job_id, lambda current: current["accepted"] >= 20)
+        wait_for_job(api, job_id, lambda current: current["accepted"] >= 20)
 
         response = httpx.post(f"{api}{JOBS}/{job_id}/cancel", timeout=10)
         assert response.status_code == 200 and response.json()["cancel_requested"] is True
-        done = wait_for(api, job_id, finished)
+        done = wait_for_job(api, job_id, finished)
         time.sleep(0.5)  # calls in flight at the cancel come back
         kept, paid = len(items_of(api, job_id)), stub.stats["requests"]
         time.sleep(1.5)
