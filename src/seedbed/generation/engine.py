@@ -146,7 +146,6 @@ class GenerationRun:
         self._next_call = 0
         self._last_error = ""
         self._priced_replies = 0  # replies whose usage is counted in stats
-        self._held_by_budget = False
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -220,8 +219,7 @@ class GenerationRun:
     def _next_plan(self, calls_in_flight: int) -> _CallPlan | None:
         if self._finished() or self._budget_exhausted() or self._next_call >= self._call_limit():
             return None
-        self._held_by_budget = self._next_call_could_pass_budget(calls_in_flight)
-        if self._held_by_budget:
+        if self._next_call_could_pass_budget(calls_in_flight):
             return None
         if calls_in_flight >= self.concurrency.limit:
             return None
@@ -485,7 +483,7 @@ class GenerationRun:
             return CANCELLED, f"{short}: the run was cancelled"
         if self._provider_down() or (stats.replies == 0 and rejected[PROVIDER_ERROR] > 0):
             return PROVIDER_UNAVAILABLE, f"{short}: the provider kept failing ({self._last_error})"
-        if self._budget_exhausted() or self._held_by_budget:
+        if self._budget_exhausted() or self._next_call_could_pass_budget(calls_in_flight=0):
             return BUDGET_EXHAUSTED, f"{short}: the budget ({_describe_budget(self.spec)}) is used up"
         if self._futile():
             return NO_VALID_SAMPLES, (
