@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generation import CONCURRENCY, COUNT, LATENCY_MS, SAMPLES_PER_CALL, SEEDS, stub_process
+from generation import CONCURRENCY, COUNT, LATENCY_MS, SEEDS, expand_as_benchmarked, stub_process
 
 import seedbed
 from seedbed.generation.dedup import NearDuplicateFilter, sample_text
@@ -225,15 +225,7 @@ def run_seedbed(base_url: str, count: int, workdir: Path) -> Delivery:
     registry = seedbed_registry(base_url, workdir)
     started = time.perf_counter()
     try:
-        result = seedbed.expand(
-            SEEDS,
-            count,
-            model="openai/gpt-4o-mini",
-            registry=registry,
-            preserve_fields=["intent"],
-            concurrency=CONCURRENCY,
-            samples_per_call=SAMPLES_PER_CALL,
-        )
+        result = expand_as_benchmarked(registry, count)
     except Exception as error:  # noqa: BLE001  reported like a peer's crash
         return Delivery([], 0, time.perf_counter() - started, f"{type(error).__name__}: {error}")
     wall = time.perf_counter() - started
