@@ -8,7 +8,7 @@ BIN = $(VENV)/bin
 # llama-cpp-python compiles from source; the multimodal part is not needed and slow to build.
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 
-.PHONY: serve test bench
+.PHONY: serve test lint bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ serve: $(VENV)/.installed-serve
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 # Every measurement of bench/README.md, one after another (about 45 minutes; the first run
 # also installs the peer tools into bench/.venvs). Run on an otherwise idle machine.

@@ -25,8 +25,8 @@ import uuid
 
 import httpx
 import sqlalchemy as sa
-
 from harness import engine_database, median_ms, running_server
+
 from seedbed.domain import ids
 from seedbed.domain.filters import parse_filters, parse_sorting
 from seedbed.domain.items import ITEM_FIELDS
@@ -63,7 +63,13 @@ def insert_over_http(base: str, dataset: str, items: list[dict]) -> float:
     group = str(uuid.uuid4())
     bodies = [
         gzip.compress(
-            json.dumps({"dataset_name": dataset, "batch_group_id": group, "items": items[start : start + BATCH]}).encode()
+            json.dumps(
+                {
+                    "dataset_name": dataset,
+                    "batch_group_id": group,
+                    "items": items[start : start + BATCH],
+                }
+            ).encode()
         )
         for start in range(0, len(items), BATCH)
     ]
@@ -86,8 +92,14 @@ def stream_all(client: httpx.Client, dataset: str, page_size: int = 2000) -> int
     many items came."""
     count, last = 0, None
     while True:
-        body = {"dataset_name": dataset, "steam_limit": page_size, **({"last_retrieved_id": last} if last else {})}
-        lines = client.post("/datasets/items/stream", json=body).raise_for_status().text.splitlines()
+        body = {
+            "dataset_name": dataset,
+            "steam_limit": page_size,
+            **({"last_retrieved_id": last} if last else {}),
+        }
+        lines = (
+            client.post("/datasets/items/stream", json=body).raise_for_status().text.splitlines()
+        )
         count += len(lines)
         if len(lines) < page_size:
             return count
@@ -96,9 +108,11 @@ def stream_all(client: httpx.Client, dataset: str, page_size: int = 2000) -> int
 
 def insert_directly(database: Database, items: list[dict]) -> float:
     """The engine's own bulk insert of the same rows, into a scratch copy of the table."""
-    scratch = sa.Table("bench_items", sa.MetaData(), *[column._copy() for column in dataset_items.columns])
+    scratch = sa.Table(
+        "bench_items", sa.MetaData(), *[column._copy() for column in dataset_items.columns]
+    )
     scratch.create(database.engine)
-    stamp = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows = [
         {
             "dataset_id": "bench",
@@ -135,7 +149,9 @@ def bench_engine(name: str, url: str, count: int) -> dict:
             api_seconds = insert_over_http(base, "bench", items)
             direct_seconds = insert_directly(database, items)
             with httpx.Client(base_url=f"{base}/api/v1/private", timeout=60) as client:
-                dataset_id = client.post("/datasets/retrieve", json={"dataset_name": "bench"}).json()["id"]
+                dataset_id = client.post(
+                    "/datasets/retrieve", json={"dataset_name": "bench"}
+                ).json()["id"]
                 listing = f"/datasets/{dataset_id}/items"
                 total = client.get(listing, params={"size": 1}).json()["total"]
                 filtered_ms = median_ms(
@@ -143,7 +159,9 @@ def bench_engine(name: str, url: str, count: int) -> dict:
                         listing, params={"size": 100, "filters": FILTERS, "sorting": SORTING}
                     ).raise_for_status()
                 )
-                first_page_ms = median_ms(lambda: client.get(listing, params={"size": 100}).raise_for_status())
+                first_page_ms = median_ms(
+                    lambda: client.get(listing, params={"size": 100}).raise_for_status()
+                )
         filters, sort = parse_filters(FILTERS, ITEM_FIELDS), parse_sorting(SORTING, ITEM_FIELDS)
 
         def direct_page() -> None:
@@ -166,7 +184,9 @@ def bench_engine(name: str, url: str, count: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--engines", default="sqlite,postgresql")
     args = parser.parse_args()
@@ -174,8 +194,10 @@ def main() -> None:
     for name in args.engines.split(","):
         with engine_database(name) as url:
             results.append(bench_engine(name, url, args.items))
-    print(f"{'engine':<11} {'items':>7} {'API items/s':>12} {'engine items/s':>15} {'ratio':>6} "
-          f"{'filtered page ms':>17} {'in-process ms':>14} {'ratio':>6} {'first page ms':>14}")
+    print(
+        f"{'engine':<11} {'items':>7} {'API items/s':>12} {'engine items/s':>15} {'ratio':>6} "
+        f"{'filtered page ms':>17} {'in-process ms':>14} {'ratio':>6} {'first page ms':>14}"
+    )
     for r in results:
         print(
             f"{r['engine']:<11} {r['items']:>7} {r['api_items_per_s']:>12.0f} {r['direct_items_per_s']:>15.0f} "

@@ -23,21 +23,61 @@ import time
 import openai  # noqa: F401  imported up front: its import time is not generation time
 
 import seedbed
-import seedbed.generation.engine  # noqa: F401  (numpy, datasketch)
+import seedbed.generation.engine
 from seedbed.providers.registry import ProviderRegistry
 from seedbed.settings import Settings
 
 SEEDS = [
-    {"question": "How do I reset my password?", "answer": "Use the 'Forgot password' link on the sign-in page.", "intent": "account"},
-    {"question": "Can I change the email on my account?", "answer": "Yes, under Settings → Profile.", "intent": "account"},
-    {"question": "Why was my card declined?", "answer": "Your bank refused the charge; try another card or call them.", "intent": "billing"},
-    {"question": "How do I get an invoice for last month?", "answer": "Invoices are under Billing → History.", "intent": "billing"},
-    {"question": "The app crashes when I upload a photo.", "answer": "Update to the latest version; if it persists, send us the crash log.", "intent": "bug"},
-    {"question": "Do you ship to Canada?", "answer": "Yes, in 5–8 business days.", "intent": "shipping"},
-    {"question": "Where is my order?", "answer": "Track it from the link in your confirmation email.", "intent": "shipping"},
-    {"question": "Can I return an opened item?", "answer": "Within 30 days, if it is undamaged.", "intent": "returns"},
-    {"question": "How long do refunds take?", "answer": "5–10 business days after we receive the item.", "intent": "returns"},
-    {"question": "Is there a student discount?", "answer": "Yes, 20 % with a valid student email.", "intent": "pricing"},
+    {
+        "question": "How do I reset my password?",
+        "answer": "Use the 'Forgot password' link on the sign-in page.",
+        "intent": "account",
+    },
+    {
+        "question": "Can I change the email on my account?",
+        "answer": "Yes, under Settings → Profile.",
+        "intent": "account",
+    },
+    {
+        "question": "Why was my card declined?",
+        "answer": "Your bank refused the charge; try another card or call them.",
+        "intent": "billing",
+    },
+    {
+        "question": "How do I get an invoice for last month?",
+        "answer": "Invoices are under Billing → History.",
+        "intent": "billing",
+    },
+    {
+        "question": "The app crashes when I upload a photo.",
+        "answer": "Update to the latest version; if it persists, send us the crash log.",
+        "intent": "bug",
+    },
+    {
+        "question": "Do you ship to Canada?",
+        "answer": "Yes, in 5–8 business days.",
+        "intent": "shipping",
+    },
+    {
+        "question": "Where is my order?",
+        "answer": "Track it from the link in your confirmation email.",
+        "intent": "shipping",
+    },
+    {
+        "question": "Can I return an opened item?",
+        "answer": "Within 30 days, if it is undamaged.",
+        "intent": "returns",
+    },
+    {
+        "question": "How long do refunds take?",
+        "answer": "5–10 business days after we receive the item.",
+        "intent": "returns",
+    },
+    {
+        "question": "Is there a student discount?",
+        "answer": "Yes, 20 % with a valid student email.",
+        "intent": "pricing",
+    },
 ]
 COUNT = 1_000
 LATENCY_MS = 200
@@ -71,10 +111,19 @@ def stub_process(*arguments: str) -> tuple[subprocess.Popen, str]:
 
 def stub_run() -> None:
     process, base_url = stub_process(
-        "--latency-ms", str(LATENCY_MS), "--fault-rate", "0.2", "--duplicate-rate", "0.2", "--seed", "1"
+        "--latency-ms",
+        str(LATENCY_MS),
+        "--fault-rate",
+        "0.2",
+        "--duplicate-rate",
+        "0.2",
+        "--seed",
+        "1",
     )
     try:
-        settings = Settings(home=tempfile.mkdtemp(), openai_base_url=base_url, openai_api_key="bench")
+        settings = Settings(
+            home=tempfile.mkdtemp(), openai_base_url=base_url, openai_api_key="bench"
+        )
         registry = ProviderRegistry(settings, load_plugins=False)
         # One small run first: the SDK builds its client and types on first use.
         seedbed.expand(SEEDS, 1, model="openai/gpt-4o-mini", registry=registry)
@@ -88,13 +137,19 @@ def stub_run() -> None:
     limit = stats.calls * LATENCY_MS / 1000 / CONCURRENCY
     floor = math.ceil(COUNT / SAMPLES_PER_CALL) * LATENCY_MS / 1000 / CONCURRENCY
     tokens = stats.usage.total_tokens
-    print(f"stub run: {COUNT} samples, {LATENCY_MS} ms latency, 20% faults, 20% duplicates, concurrency {CONCURRENCY}")
+    print(
+        f"stub run: {COUNT} samples, {LATENCY_MS} ms latency, 20% faults, 20% duplicates, concurrency {CONCURRENCY}"
+    )
     print(f"  delivered            {stats.accepted} unique valid ({result.stop_reason})")
     print(f"  wall time            {wall:.2f} s")
-    print(f"  physical limit       {limit:.2f} s  ({stats.calls} paid calls × {LATENCY_MS} ms ÷ {CONCURRENCY})  ratio {wall / limit:.2f}")
+    print(
+        f"  physical limit       {limit:.2f} s  ({stats.calls} paid calls × {LATENCY_MS} ms ÷ {CONCURRENCY})  ratio {wall / limit:.2f}"
+    )
     print(f"  fault-free floor     {floor:.2f} s  ratio {wall / floor:.2f}")
     print(f"  calls per sample     {stats.calls / stats.accepted:.3f}")
-    print(f"  tokens per sample    {tokens / stats.accepted:.1f} (prompt {stats.usage.prompt_tokens / stats.accepted:.1f}, completion {stats.usage.completion_tokens / stats.accepted:.1f})")
+    print(
+        f"  tokens per sample    {tokens / stats.accepted:.1f} (prompt {stats.usage.prompt_tokens / stats.accepted:.1f}, completion {stats.usage.completion_tokens / stats.accepted:.1f})"
+    )
     print(f"  rejected             {dict(stats.rejected)}")
 
 
@@ -106,15 +161,29 @@ def local_run(count: int) -> None:
     registry = ProviderRegistry(Settings(), load_plugins=False)
     registry.add_provider("local", provider)
     started = time.perf_counter()
-    result = seedbed.expand(SEEDS[:5], count, model="local/qwen2.5-coder-1.5b-instruct", registry=registry, samples_per_call=3)
+    result = seedbed.expand(
+        SEEDS[:5],
+        count,
+        model="local/qwen2.5-coder-1.5b-instruct",
+        registry=registry,
+        samples_per_call=3,
+    )
     wall = time.perf_counter() - started
     stats = result.stats
     engine_tokens_per_second = stats.usage.completion_tokens / wall
     print(f"embedded model: {count} samples")
-    print(f"  delivered            {stats.accepted} ({result.stop_reason}) in {wall:.1f} s = {stats.accepted / wall * 60:.1f} samples/min")
-    print(f"  raw decode speed     {raw_tokens_per_second:.1f} tokens/s (unconstrained, same machine)")
-    print(f"  engine decode speed  {engine_tokens_per_second:.1f} completion tokens/s  ratio {engine_tokens_per_second / raw_tokens_per_second:.2f}")
-    print(f"  tokens per sample    {stats.usage.total_tokens / max(1, stats.accepted):.1f}; rejected {dict(stats.rejected)}")
+    print(
+        f"  delivered            {stats.accepted} ({result.stop_reason}) in {wall:.1f} s = {stats.accepted / wall * 60:.1f} samples/min"
+    )
+    print(
+        f"  raw decode speed     {raw_tokens_per_second:.1f} tokens/s (unconstrained, same machine)"
+    )
+    print(
+        f"  engine decode speed  {engine_tokens_per_second:.1f} completion tokens/s  ratio {engine_tokens_per_second / raw_tokens_per_second:.2f}"
+    )
+    print(
+        f"  tokens per sample    {stats.usage.total_tokens / max(1, stats.accepted):.1f}; rejected {dict(stats.rejected)}"
+    )
 
 
 def raw_decode_speed(provider) -> float:
@@ -140,7 +209,9 @@ def raw_decode_speed(provider) -> float:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--local", action="store_true", help="also measure the embedded model")
     parser.add_argument("--local-count", type=int, default=12)
     options = parser.parse_args()

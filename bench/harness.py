@@ -10,12 +10,14 @@ import sys
 import tempfile
 import time
 import uuid
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import sqlalchemy as sa
 
-POSTGRES_URL = os.environ.get("SEEDBED_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "SEEDBED_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def free_port() -> int:

@@ -24,18 +24,46 @@ import sqlalchemy as sa
 from harness import engine_database, running_server
 
 SEEDS = [
-    {"question": "How do I reset my password?", "answer": "Use the 'Forgot password' link on the sign-in page.", "intent": "account"},
-    {"question": "Why was my card declined?", "answer": "Your bank refused the charge; try another card or call them.", "intent": "billing"},
-    {"question": "Do you ship to Canada?", "answer": "Yes, in 5–8 business days.", "intent": "shipping"},
-    {"question": "Can I return an opened item?", "answer": "Within 30 days, if it is undamaged.", "intent": "returns"},
-    {"question": "Is there a student discount?", "answer": "Yes, 20 % with a valid student email.", "intent": "pricing"},
+    {
+        "question": "How do I reset my password?",
+        "answer": "Use the 'Forgot password' link on the sign-in page.",
+        "intent": "account",
+    },
+    {
+        "question": "Why was my card declined?",
+        "answer": "Your bank refused the charge; try another card or call them.",
+        "intent": "billing",
+    },
+    {
+        "question": "Do you ship to Canada?",
+        "answer": "Yes, in 5–8 business days.",
+        "intent": "shipping",
+    },
+    {
+        "question": "Can I return an opened item?",
+        "answer": "Within 30 days, if it is undamaged.",
+        "intent": "returns",
+    },
+    {
+        "question": "Is there a student discount?",
+        "answer": "Yes, 20 % with a valid student email.",
+        "intent": "pricing",
+    },
 ]
 
 
 @contextlib.contextmanager
 def stub_llm(latency_ms: int) -> Iterator[str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "seedbed.testing.llm_stub", "--port", "0", "--latency-ms", str(latency_ms)],
+        [
+            sys.executable,
+            "-m",
+            "seedbed.testing.llm_stub",
+            "--port",
+            "0",
+            "--latency-ms",
+            str(latency_ms),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -50,7 +78,16 @@ def stub_llm(latency_ms: int) -> Iterator[str]:
 def running_workers(url: str, count: int, concurrency: int) -> Iterator[None]:
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "seedbed", "worker", "--concurrency", str(concurrency), "--database-url", url],
+            [
+                sys.executable,
+                "-m",
+                "seedbed",
+                "worker",
+                "--concurrency",
+                str(concurrency),
+                "--database-url",
+                url,
+            ],
             env={**os.environ, "SEEDBED_HOME": tempfile.mkdtemp()},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -60,10 +97,17 @@ def running_workers(url: str, count: int, concurrency: int) -> Iterator[None]:
     try:
         engine = sa.create_engine(url)
         deadline = time.monotonic() + 60
-        with engine.connect() as connection:  # ready once each has registered in procrastinate's table
-            while connection.exec_driver_sql("SELECT count(*) FROM procrastinate_workers").scalar() < count:
+        with (
+            engine.connect() as connection
+        ):  # ready once each has registered in procrastinate's table
+            while (
+                connection.exec_driver_sql("SELECT count(*) FROM procrastinate_workers").scalar()
+                < count
+            ):
                 connection.rollback()
-                if time.monotonic() > deadline or any(process.poll() is not None for process in processes):
+                if time.monotonic() > deadline or any(
+                    process.poll() is not None for process in processes
+                ):
                     raise SystemExit("the workers did not start")
                 time.sleep(0.1)
         engine.dispose()
@@ -82,7 +126,9 @@ def timed_job(workers: int, count: int, concurrency: int) -> float:
         running_workers(url, workers, concurrency),
     ):
         started = time.perf_counter()
-        created = httpx.post(f"{base_url}/seedbed/v1/jobs", json={"count": count, "seeds": SEEDS}, timeout=30)
+        created = httpx.post(
+            f"{base_url}/seedbed/v1/jobs", json={"count": count, "seeds": SEEDS}, timeout=30
+        )
         created.raise_for_status()
         job_url = f"{base_url}/seedbed/v1/jobs/{created.json()['id']}"
         while (job := httpx.get(job_url, timeout=30).json())["status"] in ("queued", "running"):
@@ -94,10 +140,14 @@ def timed_job(workers: int, count: int, concurrency: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--latency-ms", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=4, help="chunks each worker runs at a time")
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="chunks each worker runs at a time"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each set-up, alternated")
     options = parser.parse_args()
     times: dict[int, list[float]] = {1: [], 2: []}
@@ -113,7 +163,9 @@ def main() -> None:
             for workers, runs in times.items():
                 runs.append(timed_job(workers, options.count, options.concurrency))
     one, two = statistics.median(times[1]), statistics.median(times[2])
-    print(f"{options.count}-sample job, stub at {options.latency_ms} ms, workers with --concurrency {options.concurrency}")
+    print(
+        f"{options.count}-sample job, stub at {options.latency_ms} ms, workers with --concurrency {options.concurrency}"
+    )
     print(f"  one worker    {one:6.2f} s  (median of {', '.join(f'{t:.2f}' for t in times[1])})")
     print(f"  two workers   {two:6.2f} s  (median of {', '.join(f'{t:.2f}' for t in times[2])})")
     print(f"  ratio         {one / two:6.2f}x faster with two (2.00 would be perfect scaling)")

@@ -152,7 +152,11 @@ def cli_peak(args: list[str], stdout) -> tuple[int, float]:
     env = {**os.environ, "SEEDBED_HOME": tempfile.mkdtemp()}
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", CLI_REPORTING_PEAK, *args], check=False, stdout=stdout, stderr=subprocess.PIPE, env=env
+        [sys.executable, "-c", CLI_REPORTING_PEAK, *args],
+        check=False,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     seconds = time.perf_counter() - started
     if done.returncode:
@@ -173,7 +177,11 @@ def load_over_http(base: str, count: int) -> float:
 
         def send(start: int) -> None:
             items = [make_item(number) for number in range(start, min(start + BATCH, count))]
-            body = gzip.compress(json.dumps({"dataset_name": DATASET, "batch_group_id": group, "items": items}).encode())
+            body = gzip.compress(
+                json.dumps(
+                    {"dataset_name": DATASET, "batch_group_id": group, "items": items}
+                ).encode()
+            )
             client.put("/datasets/items", content=body, headers=headers).raise_for_status()
 
         started = time.perf_counter()
@@ -201,19 +209,31 @@ def measure(url: str, count: int) -> dict:
     with running_server(url) as base:
         load_seconds = load_over_http(base, count)
     result = {"items": count, "load_s": load_seconds}
-    with running_server(url) as base, httpx.Client(base_url=f"{base}/api/v1/private", timeout=1800) as client:
+    with (
+        running_server(url) as base,
+        httpx.Client(base_url=f"{base}/api/v1/private", timeout=1800) as client,
+    ):
         pid = server_pid(base)
-        dataset_id = client.post("/datasets/retrieve", json={"dataset_name": DATASET}).raise_for_status().json()["id"]
+        dataset_id = (
+            client.post("/datasets/retrieve", json={"dataset_name": DATASET})
+            .raise_for_status()
+            .json()["id"]
+        )
         time.sleep(1)
         result["rest"] = rss_bytes(pid)
-        for step, read in (("stream", lambda: stream_all(client, DATASET)), ("download", lambda: download_csv(client, dataset_id))):
+        for step, read in (
+            ("stream", lambda: stream_all(client, DATASET)),
+            ("download", lambda: download_csv(client, dataset_id)),
+        ):
             started = time.perf_counter()
             with PeakRss(pid) as peak:
                 rows = read()
             result[step] = (peak.peak, time.perf_counter() - started)
             assert rows >= count, f"{step}: {rows} rows for {count} items"
             result[f"after_{step}"] = rss_bytes(pid)
-    result["cli_rest"], _ = cli_peak(["datasets", "list", "--database-url", url], subprocess.DEVNULL)
+    result["cli_rest"], _ = cli_peak(
+        ["datasets", "list", "--database-url", url], subprocess.DEVNULL
+    )
     with tempfile.TemporaryFile() as out:
         result["cli_export"] = cli_peak(["datasets", "export", DATASET, "--database-url", url], out)
         out.seek(0)
@@ -280,13 +300,17 @@ def trace_culprits(url: str) -> None:
     steps = {
         "CSV export download (server)": lambda: download_csv(client, dataset_id),
         "seedbed datasets export (CLI)": lambda: CliRunner().invoke(
-            cli, ["datasets", "export", DATASET, "--database-url", url, "-o", str(out)], catch_exceptions=False
+            cli,
+            ["datasets", "export", DATASET, "--database-url", url, "-o", str(out)],
+            catch_exceptions=False,
         ),
         "item stream, all pages (server)": lambda: stream_all(client, DATASET),
     }
     for name, call in steps.items():
         peak, held = traced_peak(call)
-        print(f"\n{name}: tracemalloc peak {peak / MB:,.0f} MB; held at the largest snapshot, by seedbed line:")
+        print(
+            f"\n{name}: tracemalloc peak {peak / MB:,.0f} MB; held at the largest snapshot, by seedbed line:"
+        )
         for line, size in held:
             print(f"  {size / MB:>8,.1f} MB  {line}")
     database.dispose()
@@ -312,7 +336,9 @@ def print_table(results: dict[str, list[dict]]) -> None:
     ]
     for engine, found in results.items():
         sizes = [f"{r['items']:,} items" for r in found]
-        print(f"\n{engine}: loaded over HTTP in " + ", ".join(f"{r['load_s']:.0f} s" for r in found))
+        print(
+            f"\n{engine}: loaded over HTTP in " + ", ".join(f"{r['load_s']:.0f} s" for r in found)
+        )
         print("| measurement | " + " | ".join(sizes) + " | growth |")
         print("|---|" + "---:|" * (len(sizes) + 1))
         for key, label in rows:
@@ -323,10 +349,14 @@ def print_table(results: dict[str, list[dict]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--engines", default="sqlite,postgresql")
-    parser.add_argument("--trace", action="store_true", help="find the growing allocations (at the first size)")
+    parser.add_argument(
+        "--trace", action="store_true", help="find the growing allocations (at the first size)"
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     results: dict[str, list[dict]] = {}

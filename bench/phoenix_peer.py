@@ -65,7 +65,9 @@ PHOENIX_VERSION = "20.26.1"
 VENV = Path(__file__).parent / ".venvs" / "phoenix"
 PHOENIX_BATCH = 5000
 READ_REPEAT = 5
-SCORE_FILTER = json.dumps([{"field": "feedback_scores", "key": "accuracy", "operator": ">=", "value": "0.5"}])
+SCORE_FILTER = json.dumps(
+    [{"field": "feedback_scores", "key": "accuracy", "operator": ">=", "value": "0.5"}]
+)
 SCORE_SORTING = json.dumps([{"field": "feedback_scores.accuracy", "direction": "DESC"}])
 RUN_START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -77,12 +79,16 @@ def install_phoenix() -> Path:
     """``bench/.venvs/phoenix`` with arize-phoenix pinned; built on first use only."""
     marker = VENV / f"arize-phoenix-{PHOENIX_VERSION}.installed"
     if not marker.exists():
-        print(f"installing arize-phoenix=={PHOENIX_VERSION} into {VENV} (once) ...", file=sys.stderr)
+        print(
+            f"installing arize-phoenix=={PHOENIX_VERSION} into {VENV} (once) ...", file=sys.stderr
+        )
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         with open(VENV.parent / "phoenix.install.log", "w") as log:
             subprocess.run(
                 [str(VENV / "bin" / "pip"), "install", f"arize-phoenix=={PHOENIX_VERSION}"],
-                check=True, stdout=log, stderr=subprocess.STDOUT,
+                check=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         marker.touch()
     return VENV / "bin" / "phoenix"
@@ -102,7 +108,9 @@ def running_phoenix(executable: Path) -> Iterator[str]:
         PHOENIX_TELEMETRY_ENABLED="false",
     )
     with open(Path(workdir) / "server.log", "w") as log:
-        process = subprocess.Popen([str(executable), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [str(executable), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -164,21 +172,56 @@ def seedbed_experiments(client: httpx.Client, scores: list[list[float]]) -> tupl
     items = [make_item(n) for n in range(count)]
     client.post("/datasets", json={"name": "bench-experiments"}).raise_for_status()
     for start in range(0, count, 1000):
-        client.put("/datasets/items", json={"dataset_name": "bench-experiments", "items": items[start : start + 1000]}).raise_for_status()
-    dataset_id = client.post("/datasets/retrieve", json={"dataset_name": "bench-experiments"}).json()["id"]
+        client.put(
+            "/datasets/items",
+            json={"dataset_name": "bench-experiments", "items": items[start : start + 1000]},
+        ).raise_for_status()
+    dataset_id = client.post(
+        "/datasets/retrieve", json={"dataset_name": "bench-experiments"}
+    ).json()["id"]
     experiment_ids = []
     for number, accuracy in enumerate(scores):
         experiment_id = ids.new_id()
-        client.post("/experiments", json={"id": experiment_id, "name": f"run-{number}", "dataset_name": "bench-experiments"}).raise_for_status()
+        client.post(
+            "/experiments",
+            json={
+                "id": experiment_id,
+                "name": f"run-{number}",
+                "dataset_name": "bench-experiments",
+            },
+        ).raise_for_status()
         traces, feedback, links = [], [], []
         for n, item in enumerate(items):
             trace_id = ids.new_id()
             began = RUN_START + dt.timedelta(seconds=n)
-            traces.append({"id": trace_id, "project_name": "bench", "name": "task",
-                           "start_time": began.isoformat(), "end_time": (began + dt.timedelta(seconds=1)).isoformat(),
-                           "input": {"input": item["data"]["input"]}, "output": {"output": f"answer {n}"}})
-            feedback.append({"id": trace_id, "project_name": "bench", "name": "accuracy", "value": accuracy[n], "source": "sdk"})
-            links.append({"id": ids.new_id(), "experiment_id": experiment_id, "dataset_item_id": item["id"], "trace_id": trace_id})
+            traces.append(
+                {
+                    "id": trace_id,
+                    "project_name": "bench",
+                    "name": "task",
+                    "start_time": began.isoformat(),
+                    "end_time": (began + dt.timedelta(seconds=1)).isoformat(),
+                    "input": {"input": item["data"]["input"]},
+                    "output": {"output": f"answer {n}"},
+                }
+            )
+            feedback.append(
+                {
+                    "id": trace_id,
+                    "project_name": "bench",
+                    "name": "accuracy",
+                    "value": accuracy[n],
+                    "source": "sdk",
+                }
+            )
+            links.append(
+                {
+                    "id": ids.new_id(),
+                    "experiment_id": experiment_id,
+                    "dataset_item_id": item["id"],
+                    "trace_id": trace_id,
+                }
+            )
         send_all(client, "POST", "/traces/batch", "traces", traces)
         send_all(client, "PUT", "/traces/feedback-scores", "scores", feedback)
         send_all(client, "POST", "/experiments/items", "experiment_items", links)
@@ -191,14 +234,19 @@ def bench_seedbed(url: str, items: list[dict], scores: list[list[float]]) -> dic
     migrate.upgrade(database)
     database.dispose()
     results: dict = {}
-    with running_server(url) as base, httpx.Client(base_url=f"{base}/api/v1/private", timeout=600) as client:
+    with (
+        running_server(url) as base,
+        httpx.Client(base_url=f"{base}/api/v1/private", timeout=600) as client,
+    ):
         results["insert"] = len(items) / insert_over_http(base, "bench", items)
         dataset_id = client.post("/datasets/retrieve", json={"dataset_name": "bench"}).json()["id"]
         listing = f"/datasets/{dataset_id}/items"
         page_params = {"size": 100, "filters": FILTERS, "sorting": SORTING}
         page = client.get(listing, params=page_params).json()
         results["page_scores"] = [row["data"]["score"] for row in page["content"]]
-        results["page"] = median_ms(lambda: client.get(listing, params=page_params).raise_for_status().json(), READ_REPEAT)
+        results["page"] = median_ms(
+            lambda: client.get(listing, params=page_params).raise_for_status().json(), READ_REPEAT
+        )
         assert stream_all(client, "bench") == len(items)
         results["read_all"] = median_ms(lambda: stream_all(client, "bench"), READ_REPEAT)
 
@@ -206,18 +254,30 @@ def bench_seedbed(url: str, items: list[dict], scores: list[list[float]]) -> dic
         experiments_dataset, experiment_ids = seedbed_experiments(client, scores)
         results["experiments"] = time.perf_counter() - started
         found = client.get("/experiments", params={"datasetId": experiments_dataset}).json()
-        assert found["total"] == len(scores) and all(e["trace_count"] == len(scores[0]) for e in found["content"]), found
+        assert found["total"] == len(scores) and all(
+            e["trace_count"] == len(scores[0]) for e in found["content"]
+        ), found
         results["listing"] = median_ms(
-            lambda: client.get("/experiments", params={"datasetId": experiments_dataset}).raise_for_status().json(), READ_REPEAT
+            lambda: (
+                client.get("/experiments", params={"datasetId": experiments_dataset})
+                .raise_for_status()
+                .json()
+            ),
+            READ_REPEAT,
         )
         compare_path = f"/datasets/{experiments_dataset}/items/experiments/items"
-        compare_params = {"experiment_ids": json.dumps(experiment_ids), "filters": SCORE_FILTER,
-                          "sorting": SCORE_SORTING, "size": 100}
+        compare_params = {
+            "experiment_ids": json.dumps(experiment_ids),
+            "filters": SCORE_FILTER,
+            "sorting": SCORE_SORTING,
+            "size": 100,
+        }
         compared = client.get(compare_path, params=compare_params).json()
         assert len(compared["content"]) == 100, compared
         results["compare_total"] = compared["total"]
         results["compare"] = median_ms(
-            lambda: client.get(compare_path, params=compare_params).raise_for_status().json(), READ_REPEAT
+            lambda: client.get(compare_path, params=compare_params).raise_for_status().json(),
+            READ_REPEAT,
         )
     return results
 
@@ -234,31 +294,62 @@ def phoenix_upload(client: httpx.Client, name: str, items: list[dict]) -> str:
             "name": name,
             "inputs": [{"input": item["data"]["input"]} for item in batch],
             "outputs": [{"expected_output": item["data"]["expected_output"]} for item in batch],
-            "metadata": [{"category": item["data"]["category"], "score": item["data"]["score"]} for item in batch],
+            "metadata": [
+                {"category": item["data"]["category"], "score": item["data"]["score"]}
+                for item in batch
+            ],
         }
-        dataset_id = client.post("/v1/datasets/upload", params={"sync": "true"}, json=body).raise_for_status().json()["data"]["dataset_id"]
+        dataset_id = (
+            client.post("/v1/datasets/upload", params={"sync": "true"}, json=body)
+            .raise_for_status()
+            .json()["data"]["dataset_id"]
+        )
     return dataset_id
 
 
 def phoenix_examples(client: httpx.Client, dataset_id: str) -> list[dict]:
-    return client.get(f"/v1/datasets/{dataset_id}/examples").raise_for_status().json()["data"]["examples"]
+    return (
+        client.get(f"/v1/datasets/{dataset_id}/examples")
+        .raise_for_status()
+        .json()["data"]["examples"]
+    )
 
 
 def phoenix_page(client: httpx.Client, dataset_id: str) -> list[dict]:
     return top_filtered([example["metadata"] for example in phoenix_examples(client, dataset_id)])
 
 
-def phoenix_run_and_score(client: httpx.Client, experiment_id: str, example_id: str, n: int, accuracy: float) -> None:
+def phoenix_run_and_score(
+    client: httpx.Client, experiment_id: str, example_id: str, n: int, accuracy: float
+) -> None:
     """One run and its evaluation: Phoenix's REST API takes them one a request."""
     began = RUN_START + dt.timedelta(seconds=n)
-    times = {"start_time": began.isoformat(), "end_time": (began + dt.timedelta(seconds=1)).isoformat()}
-    run = client.post(
-        f"/v1/experiments/{experiment_id}/runs",
-        json={"dataset_example_id": example_id, "output": {"output": f"answer {n}"}, "repetition_number": 1, **times},
-    ).raise_for_status().json()["data"]["id"]
+    times = {
+        "start_time": began.isoformat(),
+        "end_time": (began + dt.timedelta(seconds=1)).isoformat(),
+    }
+    run = (
+        client.post(
+            f"/v1/experiments/{experiment_id}/runs",
+            json={
+                "dataset_example_id": example_id,
+                "output": {"output": f"answer {n}"},
+                "repetition_number": 1,
+                **times,
+            },
+        )
+        .raise_for_status()
+        .json()["data"]["id"]
+    )
     client.post(
         "/v1/experiment_evaluations",
-        json={"experiment_run_id": run, "name": "accuracy", "annotator_kind": "CODE", "result": {"score": accuracy}, **times},
+        json={
+            "experiment_run_id": run,
+            "name": "accuracy",
+            "annotator_kind": "CODE",
+            "result": {"score": accuracy},
+            **times,
+        },
     ).raise_for_status()
 
 
@@ -272,7 +363,11 @@ def phoenix_experiments(client: httpx.Client, scores: list[list[float]]) -> tupl
         example_ids[position[example["input"]["input"]]] = example["id"]
     experiment_ids = []
     for number, accuracy in enumerate(scores):
-        experiment_id = client.post(f"/v1/datasets/{dataset_id}/experiments", json={"name": f"run-{number}"}).raise_for_status().json()["data"]["id"]
+        experiment_id = (
+            client.post(f"/v1/datasets/{dataset_id}/experiments", json={"name": f"run-{number}"})
+            .raise_for_status()
+            .json()["data"]["id"]
+        )
         runs = [(experiment_id, example_ids[n], n, accuracy[n]) for n in range(count)]
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda run: phoenix_run_and_score(client, *run), runs))
@@ -296,11 +391,18 @@ def bench_phoenix(executable: Path, items: list[dict], scores: list[list[float]]
         results["experiments"] = time.perf_counter() - started
         listing = f"/v1/datasets/{experiments_dataset}/experiments"
         found = client.get(listing).json()["data"]
-        assert len(found) == len(scores) and all(e["successful_run_count"] == len(scores[0]) for e in found), found
-        results["listing"] = median_ms(lambda: client.get(listing).raise_for_status().json(), READ_REPEAT)
+        assert len(found) == len(scores) and all(
+            e["successful_run_count"] == len(scores[0]) for e in found
+        ), found
+        results["listing"] = median_ms(
+            lambda: client.get(listing).raise_for_status().json(), READ_REPEAT
+        )
 
         def compare() -> tuple[list, int]:
-            runs = [client.get(f"/v1/experiments/{e}/json").raise_for_status().json() for e in experiment_ids]
+            runs = [
+                client.get(f"/v1/experiments/{e}/json").raise_for_status().json()
+                for e in experiment_ids
+            ]
             return compare_in_client(runs)
 
         page, results["compare_total"] = compare()
@@ -312,12 +414,26 @@ def bench_phoenix(executable: Path, items: list[dict], scores: list[list[float]]
 # -- the table -------------------------------------------------------------------------------
 
 
-def print_table(results: dict[str, dict], items: int, experiments: int, experiment_items: int) -> None:
+def print_table(
+    results: dict[str, dict], items: int, experiments: int, experiment_items: int
+) -> None:
     rows = [
         ("insert", f"insert {items:,} items, items/s (higher is better)", "{:,.0f}"),
-        ("page", "filtered, sorted page of 100, ms (Phoenix: all examples, filtered in the client)", "{:,.0f}"),
-        ("read_all", f"read all {items:,} items, ms (seedbed: NDJSON stream, pages of 2,000)", "{:,.0f}"),
-        ("experiments", f"create {experiments} experiments × {experiment_items:,} runs + 1 score each, s", "{:,.1f}"),
+        (
+            "page",
+            "filtered, sorted page of 100, ms (Phoenix: all examples, filtered in the client)",
+            "{:,.0f}",
+        ),
+        (
+            "read_all",
+            f"read all {items:,} items, ms (seedbed: NDJSON stream, pages of 2,000)",
+            "{:,.0f}",
+        ),
+        (
+            "experiments",
+            f"create {experiments} experiments × {experiment_items:,} runs + 1 score each, s",
+            "{:,.1f}",
+        ),
         ("listing", "experiment listing, ms", "{:,.1f}"),
         (
             "compare",
@@ -329,21 +445,26 @@ def print_table(results: dict[str, dict], items: int, experiments: int, experime
         ),
     ]
     columns = ["seedbed SQLite", "seedbed PostgreSQL", "Phoenix (SQLite)"]
-    print(f"\nphoenix {PHOENIX_VERSION}, {items:,} items, {experiments} experiments × {experiment_items:,} items, "
-          f"reads: median of {READ_REPEAT}\n")
+    print(
+        f"\nphoenix {PHOENIX_VERSION}, {items:,} items, {experiments} experiments × {experiment_items:,} items, "
+        f"reads: median of {READ_REPEAT}\n"
+    )
     print("| operation | " + " | ".join(columns) + " | ratio Phoenix ÷ seedbed SQLite |")
     print("|---|" + "---:|" * (len(columns) + 1))
     for key, label, shape in rows:
         cells = [shape.format(results[c][key]) if c in results else "–" for c in columns]
         ratio = (
             f"{results['Phoenix (SQLite)'][key] / results['seedbed SQLite'][key]:.2f}"
-            if "Phoenix (SQLite)" in results and "seedbed SQLite" in results else "–"
+            if "Phoenix (SQLite)" in results and "seedbed SQLite" in results
+            else "–"
         )
         print(f"| {label} | " + " | ".join(cells) + f" | {ratio} |")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--experiment-items", type=int, default=3000)
     parser.add_argument("--experiments", type=int, default=3)
@@ -357,7 +478,9 @@ def main() -> None:
     for name in args.engines.split(","):
         started = time.perf_counter()
         with engine_database(name) as url:
-            results[f"seedbed {'SQLite' if name == 'sqlite' else 'PostgreSQL'}"] = bench_seedbed(url, items, scores)
+            results[f"seedbed {'SQLite' if name == 'sqlite' else 'PostgreSQL'}"] = bench_seedbed(
+                url, items, scores
+            )
         print(f"seedbed {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if not args.skip_phoenix:
         started = time.perf_counter()
@@ -367,7 +490,9 @@ def main() -> None:
     for name, found in results.items():
         first = next(iter(results.values()))
         assert found["page_scores"] == first["page_scores"], f"{name}: a different filtered page"
-        assert found["compare_total"] == first["compare_total"], f"{name}: a different comparison total"
+        assert found["compare_total"] == first["compare_total"], (
+            f"{name}: a different comparison total"
+        )
     print_table(results, args.items, args.experiments, args.experiment_items)
 
 

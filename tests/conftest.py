@@ -13,8 +13,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -46,7 +46,9 @@ def postgres_schema() -> Iterator[str]:
         with admin.begin() as connection:
             connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
     except sa.exc.OperationalError as error:
-        pytest.fail(f"PostgreSQL is required for the test suite and is not reachable at {POSTGRES_URL}: {error}")
+        pytest.fail(
+            f"PostgreSQL is required for the test suite and is not reachable at {POSTGRES_URL}: {error}"
+        )
     yield schema
     with admin.begin() as connection:
         connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
@@ -112,7 +114,16 @@ def running_server(database_url: str, workdir: Path, **env: str) -> Iterator[str
     log_path = workdir / f"server-{port}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "seedbed", "serve", "--port", str(port), "--database-url", database_url],
+            [
+                sys.executable,
+                "-m",
+                "seedbed",
+                "serve",
+                "--port",
+                str(port),
+                "--database-url",
+                database_url,
+            ],
             env={**os.environ, "SEEDBED_HOME": str(workdir / "home"), **env},
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -5,7 +5,7 @@
 """
 
 __version__ = "0.1.0"
-__all__ = ["aexpand", "expand", "__version__"]
+__all__ = ["__version__", "aexpand", "expand"]
 
 
 def __getattr__(name: str):

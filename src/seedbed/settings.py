@@ -15,12 +15,16 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SEEDBED_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(default=Path("~/.seedbed"), description="Where local data lives")
-    database_url: str = Field(default="", description="SQLAlchemy URL; SQLite file under home by default")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; SQLite file under home by default"
+    )
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     # "auto": keys are required unless the server only listens on a loopback address.
     auth: Literal["auto", "required", "off"] = "auto"
-    max_body_bytes: int = Field(default=32 * 1024 * 1024, description="Largest request body, after gzip")
+    max_body_bytes: int = Field(
+        default=32 * 1024 * 1024, description="Largest request body, after gzip"
+    )
 
     # Generation. The default model is SEEDBED_DEFAULT_MODEL, else OpenAI's when an
     # OpenAI key is set, else the embedded local model.
@@ -38,7 +42,9 @@ class Settings(BaseSettings):
     )
     # Where generation jobs run: in the server process, or (PostgreSQL) on `seedbed worker`s.
     job_runner: Literal["in-process", "workers"] = "in-process"
-    local_model_path: str = Field(default="", description="A GGUF file to use instead of the embedded model")
+    local_model_path: str = Field(
+        default="", description="A GGUF file to use instead of the embedded model"
+    )
     openai_api_key: str | None = Field(
         default=None, validation_alias=AliasChoices("SEEDBED_OPENAI_API_KEY", "OPENAI_API_KEY")
     )
@@ -46,10 +52,12 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("SEEDBED_OPENAI_BASE_URL", "OPENAI_BASE_URL")
     )
     anthropic_api_key: str | None = Field(
-        default=None, validation_alias=AliasChoices("SEEDBED_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
+        default=None,
+        validation_alias=AliasChoices("SEEDBED_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
     )
     anthropic_base_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("SEEDBED_ANTHROPIC_BASE_URL", "ANTHROPIC_BASE_URL")
+        default=None,
+        validation_alias=AliasChoices("SEEDBED_ANTHROPIC_BASE_URL", "ANTHROPIC_BASE_URL"),
     )
 
     @model_validator(mode="after")

@@ -22,15 +22,24 @@ def new_id() -> str:
     return ids.new_id()
 
 
-def dataset_with_items(client, name: str, rows: list[dict], headers: dict | None = None) -> tuple[str, list[str]]:
+def dataset_with_items(
+    client, name: str, rows: list[dict], headers: dict | None = None
+) -> tuple[str, list[str]]:
     """A dataset holding one item per row of data; returns its id and the item ids."""
     dataset_id = create_dataset(client, name, headers=headers)
     item_ids = [new_id() for _ in rows]
-    put_items(client, dataset_id, [{"id": i, "data": row} for i, row in zip(item_ids, rows)], headers=headers)
+    put_items(
+        client,
+        dataset_id,
+        [{"id": i, "data": row} for i, row in zip(item_ids, rows, strict=True)],
+        headers=headers,
+    )
     return dataset_id, item_ids
 
 
-def create_experiment(client, dataset_name: str, name: str = "run", headers: dict | None = None, **fields) -> str:
+def create_experiment(
+    client, dataset_name: str, name: str = "run", headers: dict | None = None, **fields
+) -> str:
     experiment_id = fields.pop("id", None) or new_id()
     response = client.post(
         f"{API}/experiments",
@@ -51,7 +60,12 @@ def send(client, method: str, path: str, body: dict, status: int = 204) -> None:
 
 
 def score(client, trace_id: str, name: str, value: float, **fields) -> None:
-    send(client, "PUT", "traces/feedback-scores", {"scores": [{"id": trace_id, "name": name, "value": value, "source": "sdk", **fields}]})
+    send(
+        client,
+        "PUT",
+        "traces/feedback-scores",
+        {"scores": [{"id": trace_id, "name": name, "value": value, "source": "sdk", **fields}]},
+    )
 
 
 @dataclass
@@ -126,7 +140,9 @@ def record_runs(client, experiment_id: str, runs: list[RunSpec]) -> None:
     send(client, "POST", "traces/batch", {"traces": traces})
 
 
-def compare(client, dataset_id: str, experiment_ids: list[str], headers: dict | None = None, **params) -> dict:
+def compare(
+    client, dataset_id: str, experiment_ids: list[str], headers: dict | None = None, **params
+) -> dict:
     return get_json(
         client,
         f"{API}/datasets/{dataset_id}/items/experiments/items",

@@ -23,7 +23,10 @@ def test_the_app_imports_the_provider_sdks_in_the_background_when_it_starts(tmp_
     """So that the first generation request does not import them inside the event loop,
     holding every other request for a second or more."""
     database_url = f"sqlite:///{tmp_path / 'seedbed.db'}"
-    subprocess.run([sys.executable, "-m", "seedbed", "datasets", "list", "--database-url", database_url], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "seedbed", "datasets", "list", "--database-url", database_url],
+        check=True,
+    )
 
     started = subprocess.run(
         [sys.executable, "-c", STARTS_AND_WAITS_FOR_THE_SDK, database_url, str(tmp_path)],

@@ -30,6 +30,8 @@ def test_too_large_and_badly_encoded_bodies_get_the_surfaces_shape(client, path,
     assert too_large.status_code == 413
     assert set(too_large.json()) == shape and "1000 bytes" in str(too_large.json())
 
-    badly_encoded = client.post(path, content=b"{}", headers={"content-type": "application/json", "content-encoding": "br"})
+    badly_encoded = client.post(
+        path, content=b"{}", headers={"content-type": "application/json", "content-encoding": "br"}
+    )
     assert badly_encoded.status_code == 400
     assert set(badly_encoded.json()) == shape and "br" in str(badly_encoded.json())

@@ -6,7 +6,6 @@ or the default model; every refusal in Collinear's (FastAPI's) error shapes, wit
 paid call. The LLM is a real HTTP server speaking OpenAI's protocol."""
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -22,7 +21,6 @@ from seedbed.settings import Settings
 from seedbed.storage.database import Database
 from seedbed.testing import StubBehaviour, StubLLMServer
 from seedbed.testing.canned_provider import CannedProvider
-
 from tests.conftest import ENGINES, running_server
 
 GENERATE = "/api/v1/synth_data/generate"

@@ -57,7 +57,10 @@ def _b_run(item_id: str, n: int) -> RunSpec:
 
 @pytest.fixture
 def scenario(client) -> Scenario:
-    rows = [{"question": f"Question {n}", "n": n, "topic": "billing" if n % 2 else "shipping"} for n in range(ITEMS)]
+    rows = [
+        {"question": f"Question {n}", "n": n, "topic": "billing" if n % 2 else "shipping"}
+        for n in range(ITEMS)
+    ]
     dataset_id, item_ids = dataset_with_items(client, "support", rows)
     a = create_experiment(client, "support", "A")
     b = create_experiment(client, "support", "B")
@@ -94,7 +97,11 @@ def test_rows_are_the_items_the_experiments_ran_each_with_its_runs(client, scena
         assert set(runs) == ({s.a, s.b} if n < 4 else {s.a})
         run, spec = runs[s.a], s.a_runs[n]
         assert (run["dataset_item_id"], run["trace_id"]) == (s.item_ids[n], spec.trace_id)
-        assert (run["output"], run["input"], run["duration"]) == (spec.output, {"item": s.item_ids[n]}, spec.duration_ms)
+        assert (run["output"], run["input"], run["duration"]) == (
+            spec.output,
+            {"item": s.item_ids[n]},
+            spec.duration_ms,
+        )
         assert {score["name"]: score["value"] for score in run["feedback_scores"]} == spec.scores
         assert run["total_estimated_cost"] == pytest.approx(0.01 * (n + 1))
         assert run["usage"] == {"prompt_tokens": 10 + n}
@@ -108,9 +115,14 @@ def test_run_filters_keep_matching_runs_and_the_items_that_have_one(client, scen
 
     right = view(client, s, [s.a], filters=[flt("feedback_scores", ">=", "1", key="equals_metric")])
     assert sorted(numbers(right)) == [n for n in range(ITEMS) if n % 3]
-    wrong = view(client, s, [s.a, s.b], filters=[flt("feedback_scores", "=", "0", key="equals_metric")])
+    wrong = view(
+        client, s, [s.a, s.b], filters=[flt("feedback_scores", "=", "0", key="equals_metric")]
+    )
     assert sorted(numbers(wrong)) == [0, 3]
-    assert all([run["experiment_id"] for run in row["experiment_items"]] == [s.a] for row in wrong["content"])
+    assert all(
+        [run["experiment_id"] for run in row["experiment_items"]] == [s.a]
+        for row in wrong["content"]
+    )
     unscored = view(client, s, [s.a], filters=[flt("feedback_scores", "is_empty", key="quality")])
     assert numbers(unscored) == [5]
     slow = view(client, s, [s.a], filters=[flt("duration", ">", "350")])
@@ -136,14 +148,19 @@ def test_sorting_on_scores_duration_data_and_id(client, scenario):
     s = scenario
 
     def order(experiments, field, direction):
-        return numbers(view(client, s, experiments, sorting=[{"field": field, "direction": direction}]))
+        return numbers(
+            view(client, s, experiments, sorting=[{"field": field, "direction": direction}])
+        )
 
     def quality(n: int, runs: list[dict[int, RunSpec]]) -> float | None:
         values = [r[n].scores["quality"] for r in runs if n in r and "quality" in r[n].scores]
         return sum(values) / len(values) if values else None
 
     for runs, experiments in (([s.a_runs], [s.a]), ([s.a_runs, s.b_runs], [s.a, s.b])):
-        scored = sorted((n for n in range(ITEMS) if quality(n, runs) is not None), key=lambda n: -quality(n, runs))
+        scored = sorted(
+            (n for n in range(ITEMS) if quality(n, runs) is not None),
+            key=lambda n: -quality(n, runs),
+        )
         unscored = [n for n in range(ITEMS) if quality(n, runs) is None]
         assert order(experiments, "feedback_scores.quality", "DESC") == scored + unscored
         assert order(experiments, "feedback_scores.quality", "ASC") == scored[::-1] + unscored
@@ -213,10 +230,14 @@ def test_stats_add_up_the_matching_runs(client, scenario):
     assert (everything["experiment_items_count"], everything["trace_count"]) == (ITEMS, ITEMS)
     assert everything["feedback_scores.equals_metric"] == pytest.approx(4 / 6)
     assert everything["duration"]["p90"] == pytest.approx(percentile(A_DURATIONS, 90))
-    assert everything["total_estimated_cost"] == pytest.approx(sum(0.01 * (n + 1) for n in range(ITEMS)) / ITEMS)
+    assert everything["total_estimated_cost"] == pytest.approx(
+        sum(0.01 * (n + 1) for n in range(ITEMS)) / ITEMS
+    )
     right = stats(filters=json.dumps([flt("feedback_scores", ">=", "1", key="equals_metric")]))
     assert right["experiment_items_count"] == 4
-    assert right["duration"]["p50"] == pytest.approx(percentile([A_DURATIONS[n] for n in (1, 2, 4, 5)], 50))
+    assert right["duration"]["p50"] == pytest.approx(
+        percentile([A_DURATIONS[n] for n in (1, 2, 4, 5)], 50)
+    )
 
 
 def test_output_columns_list_the_keys_of_the_outputs(client, scenario):
@@ -224,7 +245,10 @@ def test_output_columns_list_the_keys_of_the_outputs(client, scenario):
     path = f"{API}/datasets/{s.dataset_id}/items/experiments/items/output/columns"
 
     def columns(**params) -> dict:
-        return {column["name"]: column["types"] for column in get_json(client, path, **params)["columns"]}
+        return {
+            column["name"]: column["types"]
+            for column in get_json(client, path, **params)["columns"]
+        }
 
     assert columns(experiment_ids=json.dumps([s.a])) == {"answer": ["string"]}
     assert columns() == {"answer": ["string"], "confidence": ["number"]}
@@ -241,12 +265,21 @@ def test_bad_requests_get_clear_errors(client, scenario):
         {"experiment_ids": "[not json"},
         {"experiment_ids": json.dumps(["nope"])},
         {"experiment_ids": json.dumps([s.a]), "filters": json.dumps([flt("colour", "=", "red")])},
-        {"experiment_ids": json.dumps([s.a]), "filters": json.dumps([flt("feedback_scores", ">", "x", key="q")])},
+        {
+            "experiment_ids": json.dumps([s.a]),
+            "filters": json.dumps([flt("feedback_scores", ">", "x", key="q")]),
+        },
         {"experiment_ids": json.dumps([s.a]), "sorting": json.dumps([{"field": "output.answer"}])},
     ):
         response = client.get(path, params=params)
-        assert (response.status_code, response.json()["code"]) == (400, 400), (params, response.text)
-    missing = client.get(f"{API}/datasets/{new_id()}/items/experiments/items", params={"experiment_ids": json.dumps([s.a])})
+        assert (response.status_code, response.json()["code"]) == (400, 400), (
+            params,
+            response.text,
+        )
+    missing = client.get(
+        f"{API}/datasets/{new_id()}/items/experiments/items",
+        params={"experiment_ids": json.dumps([s.a])},
+    )
     assert missing.status_code == 404
 
 
@@ -254,7 +287,10 @@ def test_other_workspaces_cannot_compare(client, scenario):
     s = scenario
     other = {"Comet-Workspace": "elsewhere"}
     path = f"{API}/datasets/{s.dataset_id}/items/experiments/items"
-    assert client.get(path, params={"experiment_ids": json.dumps([s.a])}, headers=other).status_code == 404
+    assert (
+        client.get(path, params={"experiment_ids": json.dumps([s.a])}, headers=other).status_code
+        == 404
+    )
 
     own_dataset, _ = dataset_with_items(client, "mine", [{"q": 1}], headers=other)
     theirs = client.get(

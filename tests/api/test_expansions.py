@@ -15,7 +15,6 @@ from seedbed.api.app import create_app
 from seedbed.providers.registry import ProviderRegistry
 from seedbed.settings import Settings
 from seedbed.testing import StubBehaviour, StubLLMServer
-
 from tests.api.opik_http import API, create_dataset, get_json, put_items
 
 SEEDS = [

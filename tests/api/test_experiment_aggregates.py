@@ -29,8 +29,21 @@ def test_aggregates_add_up_traces_spans_and_scores(client):
     _, item_ids = dataset_with_items(client, "qa", [{"q": n} for n in range(5)])
     experiment_id = create_experiment(client, "qa")
     runs = [
-        RunSpec(item_ids[0], 120, scores={"acc": 1, "tone": 0.25}, spans=[{"cost": 0.01, "usage": {"prompt_tokens": 10, "completion_tokens": 3}}]),
-        RunSpec(item_ids[1], 80, scores={"acc": 0}, spans=[{"cost": 0.02, "usage": {"prompt_tokens": 7}}, {"cost": 0.005, "usage": {"prompt_tokens": 5}}]),
+        RunSpec(
+            item_ids[0],
+            120,
+            scores={"acc": 1, "tone": 0.25},
+            spans=[{"cost": 0.01, "usage": {"prompt_tokens": 10, "completion_tokens": 3}}],
+        ),
+        RunSpec(
+            item_ids[1],
+            80,
+            scores={"acc": 0},
+            spans=[
+                {"cost": 0.02, "usage": {"prompt_tokens": 7}},
+                {"cost": 0.005, "usage": {"prompt_tokens": 5}},
+            ],
+        ),
         RunSpec(item_ids[2], 300.5, scores={"acc": 0.5, "tone": 1}),
         RunSpec(item_ids[3], 55, spans=[{"usage": {"completion_tokens": 9}}]),
         RunSpec(item_ids[4], 1000, scores={"acc": 1}, spans=[{"cost": 0.1}]),
@@ -41,7 +54,9 @@ def test_aggregates_add_up_traces_spans_and_scores(client):
     found = get_experiment(client, experiment_id)
 
     assert (found["trace_count"], found["dataset_item_count"]) == (6, 5)
-    assert averages(found) == pytest.approx({"acc": (1 + 0 + 0.5 + 1 + 0.25) / 5, "tone": (0.25 + 1) / 2})
+    assert averages(found) == pytest.approx(
+        {"acc": (1 + 0 + 0.5 + 1 + 0.25) / 5, "tone": (0.25 + 1) / 2}
+    )
     durations = [run.duration_ms for run in runs]
     for name, percent in (("p50", 50), ("p90", 90), ("p99", 99)):
         assert found["duration"][name] == pytest.approx(percentile(durations, percent))
@@ -49,7 +64,9 @@ def test_aggregates_add_up_traces_spans_and_scores(client):
     assert found["total_estimated_cost"] == pytest.approx(sum(trace_costs))
     assert found["total_estimated_cost_avg"] == pytest.approx(sum(trace_costs) / len(trace_costs))
     # Per key, over the traces that report it, each trace's spans summed.
-    assert found["usage"] == pytest.approx({"prompt_tokens": (10 + 12) / 2, "completion_tokens": (3 + 9) / 2})
+    assert found["usage"] == pytest.approx(
+        {"prompt_tokens": (10 + 12) / 2, "completion_tokens": (3 + 9) / 2}
+    )
 
 
 def test_percentiles_of_one_and_of_two_traces(client):
@@ -60,7 +77,9 @@ def test_percentiles_of_one_and_of_two_traces(client):
     record_runs(client, two, [RunSpec(item_ids[0], 10), RunSpec(item_ids[1], 20)])
 
     assert get_experiment(client, one)["duration"] == {"p50": 42, "p90": 42, "p99": 42}
-    assert get_experiment(client, two)["duration"] == pytest.approx({"p50": 15, "p90": 19, "p99": 19.9})
+    assert get_experiment(client, two)["duration"] == pytest.approx(
+        {"p50": 15, "p90": 19, "p99": 19.9}
+    )
 
 
 def test_late_scores_and_several_authors_count_as_soon_as_they_arrive(client):
@@ -88,12 +107,24 @@ def test_a_trace_arriving_after_its_item_and_scores_completes_the_aggregates(cli
     run = RunSpec(item_ids[0], 250)
     client.post(
         f"{API}/experiments/items",
-        json={"experiment_items": [{"experiment_id": experiment_id, "dataset_item_id": run.dataset_item_id, "trace_id": run.trace_id}]},
+        json={
+            "experiment_items": [
+                {
+                    "experiment_id": experiment_id,
+                    "dataset_item_id": run.dataset_item_id,
+                    "trace_id": run.trace_id,
+                }
+            ]
+        },
     )
     score(client, run.trace_id, "acc", 0.5)
 
     before = get_experiment(client, experiment_id)
-    assert (before["trace_count"], averages(before), before.get("duration")) == (1, {"acc": 0.5}, None)
+    assert (before["trace_count"], averages(before), before.get("duration")) == (
+        1,
+        {"acc": 0.5},
+        None,
+    )
 
     record_runs(client, experiment_id, [run])  # the trace (and the item again) at last
     after = get_experiment(client, experiment_id)
@@ -103,7 +134,11 @@ def test_a_trace_arriving_after_its_item_and_scores_completes_the_aggregates(cli
 def test_evaluation_suite_pass_rate_follows_the_execution_policy(client):
     dataset_id = create_dataset(client, "suite", type="evaluation_suite")
     item_ids = [new_id() for _ in range(3)]
-    put_items(client, dataset_id, [{"id": item_id, "data": {"q": n}} for n, item_id in enumerate(item_ids)])
+    put_items(
+        client,
+        dataset_id,
+        [{"id": item_id, "data": {"q": n}} for n, item_id in enumerate(item_ids)],
+    )
     experiment_id = create_experiment(client, "suite", "suite run")
     policy = {"runs_per_item": 3, "pass_threshold": 2}
     # Per item, three runs, each with two assertions (1 passed, 0 failed).
@@ -126,13 +161,18 @@ def test_evaluation_suite_pass_rate_follows_the_execution_policy(client):
     found = get_experiment(client, experiment_id)
 
     passed_items = sum(
-        1 for item_verdicts in verdicts.values() if sum(all(run) for run in item_verdicts) >= policy["pass_threshold"]
+        1
+        for item_verdicts in verdicts.values()
+        if sum(all(run) for run in item_verdicts) >= policy["pass_threshold"]
     )
     assert found["evaluation_method"] == "evaluation_suite"
     assert (found["passed_count"], found["total_count"]) == (passed_items, 3)
     assert found["pass_rate"] == pytest.approx(passed_items / 3)
     assert averages(found, "assertion_scores") == pytest.approx(
-        {"is concise": sum(a[1] for a in assertions) / 9, "is polite": sum(a[2] for a in assertions) / 9}
+        {
+            "is concise": sum(a[1] for a in assertions) / 9,
+            "is polite": sum(a[2] for a in assertions) / 9,
+        }
     )
     # Assertions are not feedback scores.
     assert averages(found) == pytest.approx({"helpful": sum(0.5 * a[1] for a in assertions) / 9})
@@ -163,7 +203,13 @@ def test_experiments_sort_and_filter_on_their_aggregates(client):
     }
     f1 = {"slow-good": 0.9, "fast-bad": 0.1, "middling": 0.5}
     for name, runs in specs.items():
-        record_runs(client, create_experiment(client, "qa", name, experiment_scores=[{"name": "f1", "value": f1[name]}]), runs)
+        record_runs(
+            client,
+            create_experiment(
+                client, "qa", name, experiment_scores=[{"name": "f1", "value": f1[name]}]
+            ),
+            runs,
+        )
 
     def listed(**params) -> list[str]:
         return [e["name"] for e in get_json(client, f"{API}/experiments", **params)["content"]]
@@ -195,7 +241,13 @@ def test_usage_and_cost_averages_keep_their_fractions(client):
         experiment_id,
         [
             RunSpec(item_ids[0], spans=[{"cost": 0.25, "usage": {"prompt_tokens": 10}}]),
-            RunSpec(item_ids[1], spans=[{"cost": 0.5, "usage": {"prompt_tokens": 5}}, {"usage": {"prompt_tokens": 0}}]),
+            RunSpec(
+                item_ids[1],
+                spans=[
+                    {"cost": 0.5, "usage": {"prompt_tokens": 5}},
+                    {"usage": {"prompt_tokens": 0}},
+                ],
+            ),
         ],
     )
 

@@ -69,7 +69,11 @@ def test_create_keeps_the_client_id_and_reads_back_what_was_sent(client):
     )
     assert found["project_name"] == "support-bot"
     assert found["experiment_scores"] == [{"name": "f1", "value": 0.75}]
-    assert (found["trace_count"], found["dataset_item_count"], found["feedback_scores"]) == (0, 0, [])
+    assert (found["trace_count"], found["dataset_item_count"], found["feedback_scores"]) == (
+        0,
+        0,
+        [],
+    )
 
 
 def test_create_refuses_unknown_datasets_versions_and_taken_ids(client):
@@ -78,7 +82,9 @@ def test_create_refuses_unknown_datasets_versions_and_taken_ids(client):
 
     missing = client.post(f"{API}/experiments", json={"dataset_name": "nope", "name": "x"})
     assert (missing.status_code, missing.json()) == (404, {"errors": ["Dataset not found"]})
-    unknown_version = client.post(f"{API}/experiments", json={"dataset_name": "qa", "dataset_version_id": new_id()})
+    unknown_version = client.post(
+        f"{API}/experiments", json={"dataset_name": "qa", "dataset_version_id": new_id()}
+    )
     assert unknown_version.status_code == 404
     taken = client.post(f"{API}/experiments", json={"id": experiment_id, "dataset_name": "qa"})
     assert taken.status_code == 409 and "errors" in taken.json()
@@ -87,7 +93,9 @@ def test_create_refuses_unknown_datasets_versions_and_taken_ids(client):
     assert bad_type.status_code == 422
     # Ids are global: another workspace cannot take one either.
     dataset_with_items(client, "qa", [{"q": "hi"}], headers=OTHER)
-    elsewhere = client.post(f"{API}/experiments", json={"id": experiment_id, "dataset_name": "qa"}, headers=OTHER)
+    elsewhere = client.post(
+        f"{API}/experiments", json={"id": experiment_id, "dataset_name": "qa"}, headers=OTHER
+    )
     assert elsewhere.status_code == 409
 
 
@@ -110,7 +118,9 @@ def test_find_pages_newest_first_and_narrows_by_every_parameter(client):
     qa_id, _ = dataset_with_items(client, "qa", [{"q": "hi"}])
     dataset_with_items(client, "other", [{"q": "hi"}])
     optimization = new_id()
-    first = create_experiment(client, "qa", "Baseline-GPT", type="trial", optimization_id=optimization)
+    first = create_experiment(
+        client, "qa", "Baseline-GPT", type="trial", optimization_id=optimization
+    )
     second = create_experiment(client, "qa", "tuned-gpt", tags=["keep"], metadata={"model": "a"})
     third = create_experiment(client, "other", "claude", type="mini-batch", project_name="bots")
 
@@ -120,9 +130,15 @@ def test_find_pages_newest_first_and_narrows_by_every_parameter(client):
     assert find(client, page=3, size=2)["content"] == []
     assert names(find(client, datasetId=qa_id)) == ["tuned-gpt", "Baseline-GPT"]
     assert names(find(client, name="GPT")) == ["tuned-gpt", "Baseline-GPT"]
-    assert names(find(client, types=json.dumps(["trial", "mini-batch"]))) == ["claude", "Baseline-GPT"]
+    assert names(find(client, types=json.dumps(["trial", "mini-batch"]))) == [
+        "claude",
+        "Baseline-GPT",
+    ]
     assert names(find(client, optimization_id=optimization)) == ["Baseline-GPT"]
-    assert names(find(client, experiment_ids=json.dumps([first, third]))) == ["claude", "Baseline-GPT"]
+    assert names(find(client, experiment_ids=json.dumps([first, third]))) == [
+        "claude",
+        "Baseline-GPT",
+    ]
     project_id = get_experiment(client, third)["project_id"]
     assert names(find(client, project_id=project_id)) == ["claude"]
     assert names(find(client, project_deleted="false")) == ["claude", "tuned-gpt", "Baseline-GPT"]
@@ -134,7 +150,9 @@ def test_find_pages_newest_first_and_narrows_by_every_parameter(client):
     by_name = find(client, sorting=[{"field": "name", "direction": "ASC"}], force_sorting="true")
     assert names(by_name) == ["Baseline-GPT", "claude", "tuned-gpt"]
     assert {"name", "created_at", "trace_count", "duration.p50"} <= set(by_name["sortableBy"])
-    assert second in [experiment["id"] for experiment in find(client, dataset_deleted="false")["content"]]
+    assert second in [
+        experiment["id"] for experiment in find(client, dataset_deleted="false")["content"]
+    ]
 
     client.delete(f"{API}/datasets/{qa_id}")
     assert names(find(client, dataset_deleted="true")) == ["tuned-gpt", "Baseline-GPT"]
@@ -161,16 +179,31 @@ def test_patch_changes_only_what_is_sent(client):
     dataset_with_items(client, "qa", [{"q": "hi"}])
     experiment_id = create_experiment(client, "qa", "draft", tags=["a", "b"], metadata={"k": 1})
 
-    send(client, "PATCH", f"experiments/{experiment_id}", {"name": "final", "tags_to_add": ["c"], "tags_to_remove": ["a"]})
-    send(client, "PATCH", f"experiments/{experiment_id}", {"status": "completed", "type": "mutation"})
-    send(client, "PATCH", f"experiments/{experiment_id}", {"experiment_scores": [{"name": "acc", "value": 0.9}]})
+    send(
+        client,
+        "PATCH",
+        f"experiments/{experiment_id}",
+        {"name": "final", "tags_to_add": ["c"], "tags_to_remove": ["a"]},
+    )
+    send(
+        client, "PATCH", f"experiments/{experiment_id}", {"status": "completed", "type": "mutation"}
+    )
+    send(
+        client,
+        "PATCH",
+        f"experiments/{experiment_id}",
+        {"experiment_scores": [{"name": "acc", "value": 0.9}]},
+    )
 
     found = get_experiment(client, experiment_id)
     assert (found["name"], found["tags"], found["metadata"]) == ("final", ["b", "c"], {"k": 1})
     assert (found["status"], found["type"]) == ("completed", "mutation")
     assert found["experiment_scores"] == [{"name": "acc", "value": 0.9}]
     assert client.patch(f"{API}/experiments/{new_id()}", json={"name": "x"}).status_code == 404
-    assert client.patch(f"{API}/experiments/{experiment_id}", json={"status": "paused"}).status_code == 422
+    assert (
+        client.patch(f"{API}/experiments/{experiment_id}", json={"status": "paused"}).status_code
+        == 422
+    )
 
 
 def test_finish_completes_running_experiments(client):
@@ -188,7 +221,12 @@ def test_experiment_items_keep_client_ids_and_resending_changes_nothing(client):
     _, item_ids = dataset_with_items(client, "qa", [{"q": "a"}, {"q": "b"}])
     experiment_id = create_experiment(client, "qa")
     items = [
-        {"id": new_id(), "experiment_id": experiment_id, "dataset_item_id": item_id, "trace_id": new_id()}
+        {
+            "id": new_id(),
+            "experiment_id": experiment_id,
+            "dataset_item_id": item_id,
+            "trace_id": new_id(),
+        }
         for item_id in item_ids
     ]
 
@@ -199,7 +237,9 @@ def test_experiment_items_keep_client_ids_and_resending_changes_nothing(client):
     assert {key: found[key] for key in items[0]} == items[0]
     assert get_experiment(client, experiment_id)["dataset_item_count"] == 2
     streamed = stream(client, "experiments/items/stream", experiment_name="run")
-    assert [entry["id"] for entry in streamed] == sorted((item["id"] for item in items), reverse=True)
+    assert [entry["id"] for entry in streamed] == sorted(
+        (item["id"] for item in items), reverse=True
+    )
     unknown = {**items[0], "id": new_id(), "experiment_id": new_id()}
     response = client.post(f"{API}/experiments/items", json={"experiment_items": [unknown]})
     assert response.status_code == 404 and "errors" in response.json()
@@ -210,7 +250,12 @@ def test_deleting_items_and_experiments(client):
     _, item_ids = dataset_with_items(client, "qa", [{"q": "a"}, {"q": "b"}])
     experiment_id = create_experiment(client, "qa")
     items = [
-        {"id": new_id(), "experiment_id": experiment_id, "dataset_item_id": item_id, "trace_id": new_id()}
+        {
+            "id": new_id(),
+            "experiment_id": experiment_id,
+            "dataset_item_id": item_id,
+            "trace_id": new_id(),
+        }
         for item_id in item_ids
     ]
     send(client, "POST", "experiments/items", {"experiment_items": items})
@@ -231,11 +276,17 @@ def test_stream_is_newest_first_by_partial_name_and_continues_after_the_cursor(c
     create_experiment(client, "qa", "other")
 
     first = stream(client, "experiments/stream", name="nightly", limit=3)
-    rest = stream(client, "experiments/stream", name="nightly", limit=3, last_retrieved_id=first[-1]["id"])
+    rest = stream(
+        client, "experiments/stream", name="nightly", limit=3, last_retrieved_id=first[-1]["id"]
+    )
 
     assert [entry["id"] for entry in first + rest] == made[::-1]
-    assert stream(client, "experiments/stream", name="nightly", project_name="no such project") == []
-    in_default = stream(client, "experiments/stream", name="Nightly-0", project_name="Default Project")
+    assert (
+        stream(client, "experiments/stream", name="nightly", project_name="no such project") == []
+    )
+    in_default = stream(
+        client, "experiments/stream", name="Nightly-0", project_name="Default Project"
+    )
     assert [entry["name"] for entry in in_default] == ["Nightly-0"]
 
 
@@ -246,7 +297,9 @@ def test_feedback_score_names_come_from_the_experiments_traces(client):
     record_runs(client, first, [RunSpec(item_ids[0], scores={"accuracy": 1, "tone": 0.5})])
     record_runs(client, second, [RunSpec(item_ids[0], scores={"latency_ok": 1})])
 
-    only_first = get_json(client, f"{API}/experiments/feedback-scores/names", experiment_ids=json.dumps([first]))
+    only_first = get_json(
+        client, f"{API}/experiments/feedback-scores/names", experiment_ids=json.dumps([first])
+    )
     everything = get_json(client, f"{API}/experiments/feedback-scores/names")
 
     assert [score["name"] for score in only_first["scores"]] == ["accuracy", "tone"]
@@ -261,13 +314,27 @@ def test_other_workspaces_see_nothing(client):
         client,
         "POST",
         "experiments/items",
-        {"experiment_items": [{"id": item_id, "experiment_id": experiment_id, "dataset_item_id": item_ids[0], "trace_id": new_id()}]},
+        {
+            "experiment_items": [
+                {
+                    "id": item_id,
+                    "experiment_id": experiment_id,
+                    "dataset_item_id": item_ids[0],
+                    "trace_id": new_id(),
+                }
+            ]
+        },
     )
 
     assert client.get(f"{API}/experiments/{experiment_id}", headers=OTHER).status_code == 404
     assert client.get(f"{API}/experiments/items/{item_id}", headers=OTHER).status_code == 404
     assert client.get(f"{API}/experiments", headers=OTHER).json()["total"] == 0
-    assert client.patch(f"{API}/experiments/{experiment_id}", json={"name": "x"}, headers=OTHER).status_code == 404
+    assert (
+        client.patch(
+            f"{API}/experiments/{experiment_id}", json={"name": "x"}, headers=OTHER
+        ).status_code
+        == 404
+    )
     client.post(f"{API}/experiments/delete", json={"ids": [experiment_id]}, headers=OTHER)
     assert get_experiment(client, experiment_id)["name"] == "run"
 
@@ -281,25 +348,49 @@ def test_bulk_upload_records_whole_runs_into_a_new_or_existing_experiment(client
         "dataset_name": "qa",
         "experiment_id": experiment_id,
         "items": [
-            {"dataset_item_id": item_ids[0], "evaluate_task_result": {"answer": "A"}, "feedback_scores": [{"name": "acc", "value": 1, "source": "sdk"}]},
+            {
+                "dataset_item_id": item_ids[0],
+                "evaluate_task_result": {"answer": "A"},
+                "feedback_scores": [{"name": "acc", "value": 1, "source": "sdk"}],
+            },
             {
                 "dataset_item_id": item_ids[1],
-                "trace": {"id": trace_id, "start_time": "2024-05-01T00:00:00Z", "end_time": "2024-05-01T00:00:00.300Z", "output": {"answer": "B"}},
-                "spans": [{"start_time": "2024-05-01T00:00:00Z", "type": "llm", "usage": {"prompt_tokens": 4}, "total_estimated_cost": 0.2}],
+                "trace": {
+                    "id": trace_id,
+                    "start_time": "2024-05-01T00:00:00Z",
+                    "end_time": "2024-05-01T00:00:00.300Z",
+                    "output": {"answer": "B"},
+                },
+                "spans": [
+                    {
+                        "start_time": "2024-05-01T00:00:00Z",
+                        "type": "llm",
+                        "usage": {"prompt_tokens": 4},
+                        "total_estimated_cost": 0.2,
+                    }
+                ],
             },
         ],
     }
 
     send(client, "PUT", "experiments/items/bulk", body)
-    send(client, "PUT", "experiments/items/bulk", {**body, "items": body["items"][:1]})  # into the same experiment
+    send(
+        client, "PUT", "experiments/items/bulk", {**body, "items": body["items"][:1]}
+    )  # into the same experiment
 
     found = get_experiment(client, experiment_id)
     assert (found["name"], found["trace_count"], found["dataset_item_count"]) == ("imported", 3, 2)
     assert (found["total_estimated_cost"], found["usage"]) == (0.2, {"prompt_tokens": 4})
     # Runs sent as a task result alone get a trace that starts and ends at once.
     assert found["duration"]["p99"] == pytest.approx(percentile([0, 0, 300], 99))
-    page = get_json(client, f"{API}/datasets/{dataset_id}/items/experiments/items", experiment_ids=json.dumps([experiment_id]))
-    outputs = sorted(run["output"]["answer"] for row in page["content"] for run in row["experiment_items"])
+    page = get_json(
+        client,
+        f"{API}/datasets/{dataset_id}/items/experiments/items",
+        experiment_ids=json.dumps([experiment_id]),
+    )
+    outputs = sorted(
+        run["output"]["answer"] for row in page["content"] for run in row["experiment_items"]
+    )
     assert outputs == ["A", "A", "B"]
     both = {**body["items"][1], "evaluate_task_result": {"answer": "B"}}
     response = client.put(f"{API}/experiments/items/bulk", json={**body, "items": [both]})

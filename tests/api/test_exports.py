@@ -16,14 +16,20 @@ def download(client, job_id: str) -> list[dict]:
 
 def test_an_export_holds_the_items_as_they_were_when_asked_for(client):
     dataset_id = create_dataset(client, "faq")
-    put_items(client, dataset_id, [{"data": {"q": "one", "meta": {"lang": "en"}}}, {"data": {"q": "two"}}])
+    put_items(
+        client, dataset_id, [{"data": {"q": "one", "meta": {"lang": "en"}}}, {"data": {"q": "two"}}]
+    )
 
     response = client.post(f"{API}/datasets/{dataset_id}/export")
     put_items(client, dataset_id, [{"data": {"q": "three, added later"}}])
 
     assert response.status_code == 202
     job = response.json()
-    assert (job["status"], job["dataset_id"], job["dataset_name"]) == ("COMPLETED", dataset_id, "faq")
+    assert (job["status"], job["dataset_id"], job["dataset_name"]) == (
+        "COMPLETED",
+        dataset_id,
+        "faq",
+    )
     rows = download(client, job["id"])
     assert sorted(row["q"] for row in rows) == ["one", "two"]
     assert {row["meta"] for row in rows} == {'{"lang": "en"}', ""}
@@ -61,7 +67,12 @@ def test_another_workspace_cannot_see_or_download_an_export(client):
     job = client.post(f"{API}/datasets/{dataset_id}/export").json()
     elsewhere = {"Comet-Workspace": "someone-else"}
 
-    assert client.get(f"{API}/datasets/export-jobs/{job['id']}/download", headers=elsewhere).status_code == 404
+    assert (
+        client.get(
+            f"{API}/datasets/export-jobs/{job['id']}/download", headers=elsewhere
+        ).status_code
+        == 404
+    )
     assert client.get(f"{API}/datasets/export-jobs", headers=elsewhere).json() == []
 
 
@@ -69,7 +80,9 @@ def test_a_download_of_many_pages_holds_every_item_under_every_column(client):
     """The download is written a page of items at a time; its columns are every key any
     item has, in the order a reader going newest first meets them."""
     dataset_id = create_dataset(client, "large")
-    put_items(client, dataset_id, [{"data": {"question": "the oldest", "n": -1, "only_here": True}}])
+    put_items(
+        client, dataset_id, [{"data": {"question": "the oldest", "n": -1, "only_here": True}}]
+    )
     for start in range(0, 4500, 1000):
         batch = range(start, min(start + 1000, 4500))
         put_items(client, dataset_id, [{"data": {"question": f"q{n}", "n": n}} for n in batch])

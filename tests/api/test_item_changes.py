@@ -34,7 +34,10 @@ def suite(client) -> dict:
     response = apply(
         client,
         dataset_id,
-        added_items=[{"id": a, "data": {"q": "a"}, "tags": ["keep"]}, {"id": b, "data": {"q": "b"}}],
+        added_items=[
+            {"id": a, "data": {"q": "a"}, "tags": ["keep"]},
+            {"id": b, "data": {"q": "b"}},
+        ],
         evaluators=[JUDGE],
         execution_policy=POLICY,
         tags=["baseline"],
@@ -47,7 +50,12 @@ def suite(client) -> dict:
 
 def test_the_first_change_set_makes_v1_with_its_settings(client, suite):
     v1 = suite["v1"]
-    assert (v1["version_name"], v1["is_latest"], v1["items_total"], v1["items_added"]) == ("v1", True, 2, 2)
+    assert (v1["version_name"], v1["is_latest"], v1["items_total"], v1["items_added"]) == (
+        "v1",
+        True,
+        2,
+        2,
+    )
     assert v1["evaluators"] == [JUDGE] and v1["execution_policy"] == POLICY
     assert v1["tags"] == ["baseline"] and v1["metadata"] == {"source": "tests"}
     assert v1["change_description"] == "first cut"
@@ -67,7 +75,12 @@ def test_edits_deletes_and_adds_land_in_one_version_that_keeps_the_settings(clie
 
     assert response.status_code == 201, response.text
     v2 = response.json()
-    assert (v2["version_name"], v2["items_added"], v2["items_modified"], v2["items_deleted"]) == ("v2", 1, 1, 1)
+    assert (v2["version_name"], v2["items_added"], v2["items_modified"], v2["items_deleted"]) == (
+        "v2",
+        1,
+        1,
+        1,
+    )
     assert v2["evaluators"] == [JUDGE] and v2["execution_policy"] == POLICY
     now = items(client, suite["dataset_id"])
     assert set(now) == {suite["a"], c}
@@ -79,18 +92,28 @@ def test_a_stale_base_version_is_a_conflict_unless_overridden(client, suite):
     put_items(client, suite["dataset_id"], [{"data": {"q": "sneaked in"}}])  # v2
     before = items(client, suite["dataset_id"])
 
-    stale = apply(client, suite["dataset_id"], base_version=suite["v1"]["id"], deleted_ids=[suite["a"]])
+    stale = apply(
+        client, suite["dataset_id"], base_version=suite["v1"]["id"], deleted_ids=[suite["a"]]
+    )
     assert stale.status_code == 409 and "base_version" in stale.json()["errors"][0]
     assert items(client, suite["dataset_id"]) == before
     assert len(versions(client, suite["dataset_id"])) == 2
 
-    forced = apply(client, suite["dataset_id"], override=True, base_version=suite["v1"]["id"], deleted_ids=[suite["a"]])
+    forced = apply(
+        client,
+        suite["dataset_id"],
+        override=True,
+        base_version=suite["v1"]["id"],
+        deleted_ids=[suite["a"]],
+    )
     assert forced.status_code == 201
     assert suite["a"] not in items(client, suite["dataset_id"])
 
 
 def test_settings_alone_make_a_version_and_the_policy_can_be_cleared(client, suite):
-    response = apply(client, suite["dataset_id"], base_version=suite["v1"]["id"], clear_execution_policy=True)
+    response = apply(
+        client, suite["dataset_id"], base_version=suite["v1"]["id"], clear_execution_policy=True
+    )
 
     assert response.status_code == 201
     v2 = response.json()
@@ -148,10 +171,18 @@ def test_copy_from_carries_another_datasets_version_forward(client, suite):
 def test_an_upload_can_start_from_another_datasets_version_once_per_batch_group(client, suite):
     target = create_dataset(client, "carried")
     group = str(uuid.uuid4())
-    copy_from = {"copy_from_dataset_id": suite["dataset_id"], "copy_from_version_id": suite["v1"]["id"]}
+    copy_from = {
+        "copy_from_dataset_id": suite["dataset_id"],
+        "copy_from_version_id": suite["v1"]["id"],
+    }
 
     for batch in ("first", "second"):
         put_items(client, target, [{"data": {"q": batch}}], batch_group_id=group, **copy_from)
 
-    assert {item["data"]["q"] for item in items(client, target).values()} == {"a", "b", "first", "second"}
+    assert {item["data"]["q"] for item in items(client, target).values()} == {
+        "a",
+        "b",
+        "first",
+        "second",
+    }
     assert [v["version_name"] for v in versions(client, target)] == ["v1"]

@@ -397,7 +397,9 @@ def test_a_gzip_compressed_body_is_accepted(client):
 
 def test_a_body_of_several_gzip_members_is_read_whole(client):
     dataset_id = create_dataset(client)
-    raw = json.dumps({"dataset_id": dataset_id, "items": [{"data": {"n": n}} for n in range(50)]}).encode()
+    raw = json.dumps(
+        {"dataset_id": dataset_id, "items": [{"data": {"n": n}} for n in range(50)]}
+    ).encode()
     middle = len(raw) // 2
     body = gzip.compress(raw[:middle]) + gzip.compress(raw[middle:])
 
@@ -422,9 +424,16 @@ def test_columns_follow_the_live_items(client):
     put_items(
         client,
         dataset_id,
-        [{"id": only_here, "data": {"q": "a", "rare": 1}}, {"id": other, "data": {"q": "b", "score": 1}}],
+        [
+            {"id": only_here, "data": {"q": "a", "rare": 1}},
+            {"id": other, "data": {"q": "b", "score": 1}},
+        ],
     )
-    assert _columns(client, dataset_id) == {"q": ["string"], "rare": ["number"], "score": ["number"]}
+    assert _columns(client, dataset_id) == {
+        "q": ["string"],
+        "rare": ["number"],
+        "score": ["number"],
+    }
 
     put_items(client, dataset_id, [{"id": other, "data": {"q": "b", "score": "high"}}])
     assert _columns(client, dataset_id)["score"] == ["string"]
@@ -433,16 +442,24 @@ def test_columns_follow_the_live_items(client):
     assert _columns(client, dataset_id) == {"q": ["string"], "score": ["string"]}
     assert "data.rare" not in list_items(client, dataset_id)["sortableBy"]
 
-    client.post(f"{API}/datasets/{dataset_id}/versions/restore", json={"version_ref": "v1"}).raise_for_status()
-    assert _columns(client, dataset_id) == {"q": ["string"], "rare": ["number"], "score": ["number"]}
+    client.post(
+        f"{API}/datasets/{dataset_id}/versions/restore", json={"version_ref": "v1"}
+    ).raise_for_status()
+    assert _columns(client, dataset_id) == {
+        "q": ["string"],
+        "rare": ["number"],
+        "score": ["number"],
+    }
 
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
 def test_non_finite_numbers_are_refused_not_turned_into_null(client, number):
     dataset_id = create_dataset(client)
-    body = '{"dataset_id": "%s", "items": [{"data": {"score": %s}}]}' % (dataset_id, number)
+    body = f'{{"dataset_id": "{dataset_id}", "items": [{{"data": {{"score": {number}}}}}]}}'
 
-    response = client.put(f"{API}/datasets/items", content=body, headers={"Content-Type": "application/json"})
+    response = client.put(
+        f"{API}/datasets/items", content=body, headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 422, response.text
     assert "finite" in response.json()["errors"][0]

@@ -12,14 +12,16 @@ from seedbed.api.app import create_app
 from seedbed.providers.registry import ProviderRegistry
 from seedbed.settings import Settings
 from seedbed.testing import StubBehaviour, StubLLMServer
-
 from tests.api.opik_http import API, create_dataset, get_json, put_items
 
 JOBS = "/seedbed/v1/jobs"
 SEEDS = [
     {"question": "How do I reset my password?", "answer": "Use the link on the sign-in page."},
     {"question": "Can I pay by invoice?", "answer": "Yes, on the business plan."},
-    {"question": "Where is my order?", "answer": "The tracking link is in your confirmation email."},
+    {
+        "question": "Where is my order?",
+        "answer": "The tracking link is in your confirmation email.",
+    },
 ]
 
 
@@ -67,7 +69,11 @@ def items_of(client, job_id: str) -> list[dict]:
 def test_a_job_from_seeds_delivers_exactly_the_count_with_its_account(client, stub):
     stub.set_behaviour(StubBehaviour(seed=2, fault_rate=0.2, duplicate_rate=0.2))
     created = start(client, count=230, seeds=SEEDS)
-    assert created["status"] == "queued" and created["requested"] == 230 and created["chunks_total"] == 3
+    assert (
+        created["status"] == "queued"
+        and created["requested"] == 230
+        and created["chunks_total"] == 3
+    )
 
     job = wait_until_finished(client, created["id"])
 
@@ -87,7 +93,9 @@ def test_a_job_from_a_dataset_saves_its_samples_as_a_new_version(client):
     dataset_id = create_dataset(client, "support")
     put_items(client, dataset_id, [{"data": seed} for seed in SEEDS])
 
-    job = wait_until_finished(client, start(client, count=12, dataset_id=dataset_id, save=True)["id"])
+    job = wait_until_finished(
+        client, start(client, count=12, dataset_id=dataset_id, save=True)["id"]
+    )
 
     assert job["status"] == "completed" and job["written_version"] == "v2"
     items = get_json(client, f"{API}/datasets/{dataset_id}/items", size=100)["content"]
@@ -136,7 +144,9 @@ def test_cancel_stops_a_running_job_and_keeps_what_it_made(client, stub):
 
 
 def test_a_job_that_runs_out_of_budget_fails_and_says_why(client):
-    job = wait_until_finished(client, start(client, count=50, seeds=SEEDS, budget={"max_calls": 1})["id"])
+    job = wait_until_finished(
+        client, start(client, count=50, seeds=SEEDS, budget={"max_calls": 1})["id"]
+    )
 
     assert job["status"] == "failed"
     assert "budget" in job["detail"] and "max_calls=1" in job["detail"]

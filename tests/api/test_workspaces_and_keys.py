@@ -21,7 +21,6 @@ from fastapi.testclient import TestClient
 from seedbed.api.app import create_app
 from seedbed.services import keys
 from seedbed.settings import Settings
-
 from tests.api.opik_http import API, create_dataset, put_items
 
 

@@ -1,7 +1,7 @@
 """Running the ``seedbed`` command in-process, against the database under test."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 from click.testing import Result
@@ -55,4 +55,3 @@ def run_seedbed() -> Callable[..., Result]:
 @pytest.fixture
 def seedbed(database_url, database) -> Seedbed:
     return Seedbed(database_url)
-

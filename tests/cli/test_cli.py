@@ -82,7 +82,9 @@ GROUPS = {
     ("jobs",): ["list", "watch", "cancel"],
 }
 COMMANDS = [("serve",), ("expand",), ("worker",)] + [
-    group + (name,) for group in [("keys",), ("datasets",), ("experiments",), ("jobs",)] for name in GROUPS[group]
+    group + (name,)
+    for group in [("keys",), ("datasets",), ("experiments",), ("jobs",)]
+    for name in GROUPS[group]
 ]
 
 
@@ -166,7 +168,9 @@ def test_import_reads_each_file_format(seedbed, tmp_path, file_format):
 @pytest.mark.parametrize("file_format", ["jsonl", "json"])
 def test_reserved_keys_of_json_rows_become_the_items_own_fields(seedbed, tmp_path, file_format):
     chosen = [str(uuid.uuid4()) for _ in ROWS]
-    rows = [{"id": item_id, "tags": ["seed"], **row} for item_id, row in zip(chosen, ROWS)]
+    rows = [
+        {"id": item_id, "tags": ["seed"], **row} for item_id, row in zip(chosen, ROWS, strict=False)
+    ]
     path = WRITERS[file_format](tmp_path / f"faq.{file_format}", rows)
 
     _import(seedbed, path, "support-faq")
@@ -288,8 +292,15 @@ def test_a_bad_json_line_fails_and_imports_nothing(seedbed, tmp_path):
         (("keys", "revoke", "not-an-id"), "key id must be a UUID"),
         (("keys", "revoke", "01a20b02-150c-7103-ac19-0790b7a23644"), "No active key"),
     ],
-    ids=["unknown dataset", "unknown version", "unknown export format", "unknown file type",
-         "unknown import format", "malformed key id", "unknown key"],
+    ids=[
+        "unknown dataset",
+        "unknown version",
+        "unknown export format",
+        "unknown file type",
+        "unknown import format",
+        "malformed key id",
+        "unknown key",
+    ],
 )
 def test_mistakes_fail_with_a_readable_message(seedbed, tmp_path, command, message):
     _import(seedbed, _write_jsonl(tmp_path / "seed.jsonl", ROWS), "support-faq")

@@ -153,7 +153,8 @@ def assert_refused(seedbed, result, out, message: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("source", "message"), [("no-such-dataset", "Dataset not found"), ("missing.jsonl", "no such file: missing.jsonl")]
+    ("source", "message"),
+    [("no-such-dataset", "Dataset not found"), ("missing.jsonl", "no such file: missing.jsonl")],
 )
 def test_an_unknown_dataset_or_a_missing_file_is_refused(seedbed, stub, tmp_path, source, message):
     out = tmp_path / "out.jsonl"

@@ -19,13 +19,22 @@ def recorded(database_url, tmp_path) -> dict:
     """Two experiments over three questions: 'baseline' gets 2 of 3 right, 'tuned' all 3."""
     database = Database(database_url)
     try:
-        with TestClient(create_app(Settings(database_url=database_url, home=tmp_path), database)) as client:
-            dataset_id, item_ids = dataset_with_items(client, "faq", [{"q": f"question {n}"} for n in range(3)])
+        with TestClient(
+            create_app(Settings(database_url=database_url, home=tmp_path), database)
+        ) as client:
+            dataset_id, item_ids = dataset_with_items(
+                client, "faq", [{"q": f"question {n}"} for n in range(3)]
+            )
             made = {}
             for name, right in (("baseline", [1, 1, 0]), ("tuned", [1, 1, 1])):
                 experiment_id = create_experiment(client, "faq", name=name)
                 runs = [
-                    RunSpec(item_id, duration_ms=100 * (n + 1), output={"answer": f"a{n}"}, scores={"correct": right[n]})
+                    RunSpec(
+                        item_id,
+                        duration_ms=100 * (n + 1),
+                        output={"answer": f"a{n}"},
+                        scores={"correct": right[n]},
+                    )
                     for n, item_id in enumerate(item_ids)
                 ]
                 record_runs(client, experiment_id, runs)

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from seedbed.testing import StubBehaviour, StubLLMServer
-
 from tests.conftest import running_server
 
 SEEDS = [
@@ -44,9 +43,15 @@ def test_a_detached_job_is_queued_listed_and_cancelled(seedbed, stub, seed_file)
     assert stub.stats["requests"] == 0  # nothing ran it
 
 
-def test_a_running_server_runs_a_detached_job_and_watch_follows_it(seedbed, stub, seed_file, database_url, tmp_path):
-    with running_server(database_url, tmp_path, OPENAI_BASE_URL=stub.base_url, OPENAI_API_KEY="test"):
-        job_id = seedbed("expand", seed_file, "-n", 25, "--model", "gpt-4o-mini", "--detach", "--into", "grown").stdout.strip()
+def test_a_running_server_runs_a_detached_job_and_watch_follows_it(
+    seedbed, stub, seed_file, database_url, tmp_path
+):
+    with running_server(
+        database_url, tmp_path, OPENAI_BASE_URL=stub.base_url, OPENAI_API_KEY="test"
+    ):
+        job_id = seedbed(
+            "expand", seed_file, "-n", 25, "--model", "gpt-4o-mini", "--detach", "--into", "grown"
+        ).stdout.strip()
         watched = seedbed("jobs", "watch", job_id, "--interval", "0.2")
 
     assert "completed: 25 samples into dataset grown (v1)" in watched.stderr

@@ -10,7 +10,7 @@ import importlib
 import os
 import subprocess
 import sys
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import opik
 import pytest

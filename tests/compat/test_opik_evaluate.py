@@ -28,7 +28,6 @@ pytestmark = [
 ITEMS = 50
 
 
-
 @pytest.fixture(autouse=True)
 def client_as_a_user_has_it(opik_env, monkeypatch):
     """Tracing on (the shared fixtures turn it off; without it the client drops the task's
@@ -75,7 +74,10 @@ def _duration_ms(trace) -> float:
 def test_evaluate_then_read_the_experiment_back(opik_client, server):
     dataset = opik_client.create_dataset("capitals")
     dataset.insert(
-        [{"question": f"What is capital #{n}?", "reference": f"City {n}", "number": n} for n in range(ITEMS)]
+        [
+            {"question": f"What is capital #{n}?", "reference": f"City {n}", "number": n}
+            for n in range(ITEMS)
+        ]
     )
 
     result = evaluate(
@@ -89,7 +91,9 @@ def test_evaluate_then_read_the_experiment_back(opik_client, server):
 
     experiment = opik_client.get_experiment_by_name("capitals-v1")
     assert experiment.id == result.experiment_id
-    assert [found.id for found in opik_client.get_dataset_experiments("capitals")] == [experiment.id]
+    assert [found.id for found in opik_client.get_dataset_experiments("capitals")] == [
+        experiment.id
+    ]
 
     # Every item came back once, with the output the task gave and the scores it earned.
     items = experiment.get_items()
@@ -101,7 +105,10 @@ def test_evaluate_then_read_the_experiment_back(opik_client, server):
         scores = {score["name"]: score["value"] for score in item.feedback_scores}
         expected_equals[item.trace_id] = 1.0 if number % 3 != 0 else 0.0
         assert item.evaluation_task_output == answer(item.dataset_item_data)
-        assert scores == {"equals_metric": expected_equals[item.trace_id], "question_number": number / 100}
+        assert scores == {
+            "equals_metric": expected_equals[item.trace_id],
+            "question_number": number / 100,
+        }
 
     # Aggregates, against the traces as the server stored them.
     durations = [_duration_ms(opik_client.get_trace_content(item.trace_id)) for item in items]
@@ -112,7 +119,9 @@ def test_evaluate_then_read_the_experiment_back(opik_client, server):
     assert averages["equals_metric"] == pytest.approx(sum(expected_equals.values()) / ITEMS)
     assert averages["question_number"] == pytest.approx(sum(range(ITEMS)) / 100 / ITEMS)
     for name, percent in (("p50", 50), ("p90", 90), ("p99", 99)):
-        assert getattr(summary.duration, name) == pytest.approx(percentile(durations, percent), abs=0.01)
+        assert getattr(summary.duration, name) == pytest.approx(
+            percentile(durations, percent), abs=0.01
+        )
     assert summary.dataset_version_summary.version_name == "v1"
 
     # The compare view, filtered on a score and sorted on another, as the UI asks for it.
@@ -121,9 +130,18 @@ def test_evaluate_then_read_the_experiment_back(opik_client, server):
         params={
             "experiment_ids": json.dumps([experiment.id]),
             "filters": json.dumps(
-                [{"field": "feedback_scores", "key": "equals_metric", "operator": "=", "value": "0"}]
+                [
+                    {
+                        "field": "feedback_scores",
+                        "key": "equals_metric",
+                        "operator": "=",
+                        "value": "0",
+                    }
+                ]
             ),
-            "sorting": json.dumps([{"field": "feedback_scores.question_number", "direction": "DESC"}]),
+            "sorting": json.dumps(
+                [{"field": "feedback_scores.question_number", "direction": "DESC"}]
+            ),
             "size": 100,
         },
         headers={"Comet-Workspace": "default"},
@@ -131,7 +149,10 @@ def test_evaluate_then_read_the_experiment_back(opik_client, server):
     wrong = sorted((n for n in range(ITEMS) if n % 3 == 0), reverse=True)
     assert page["total"] == len(wrong)
     assert [row["data"]["number"] for row in page["content"]] == wrong
-    assert all(row["experiment_items"][0]["output"] == {"output": "I do not know"} for row in page["content"])
+    assert all(
+        row["experiment_items"][0]["output"] == {"output": "I do not know"}
+        for row in page["content"]
+    )
 
 
 def test_batch_upload_records_runs_an_experiment_did_elsewhere(opik_client):
@@ -139,7 +160,7 @@ def test_batch_upload_records_runs_an_experiment_did_elsewhere(opik_client):
     dataset.insert([{"question": f"q{n}", "number": n} for n in range(4)])
     by_number = {item["number"]: item["id"] for item in dataset.get_items()}
     experiment = opik_client.create_experiment(dataset_name="offline", name="imported")
-    start = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 
     experiment.batch_upload_items(
         [
@@ -151,9 +172,18 @@ def test_batch_upload_records_runs_an_experiment_did_elsewhere(opik_client):
             ExperimentItemBulkRecord(
                 dataset_item_id=by_number[1],
                 trace=ExperimentItemBulkTrace(
-                    start_time=start, end_time=start + dt.timedelta(milliseconds=250), output={"answer": "a1"}
+                    start_time=start,
+                    end_time=start + dt.timedelta(milliseconds=250),
+                    output={"answer": "a1"},
                 ),
-                spans=[ExperimentItemBulkSpan(start_time=start, type="llm", usage={"prompt_tokens": 12}, total_estimated_cost=0.5)],
+                spans=[
+                    ExperimentItemBulkSpan(
+                        start_time=start,
+                        type="llm",
+                        usage={"prompt_tokens": 12},
+                        total_estimated_cost=0.5,
+                    )
+                ],
                 feedback_scores=[{"name": "acc", "value": 0.0}],
             ),
         ]
@@ -164,5 +194,9 @@ def test_batch_upload_records_runs_an_experiment_did_elsewhere(opik_client):
     assert items[by_number[1]].evaluation_task_output == {"answer": "a1"}
     assert [score["value"] for score in items[by_number[1]].feedback_scores] == [0.0]
     summary = experiment.get_experiment_data()
-    assert (summary.trace_count, summary.total_estimated_cost, summary.usage) == (2, 0.5, {"prompt_tokens": 12.0})
+    assert (summary.trace_count, summary.total_estimated_cost, summary.usage) == (
+        2,
+        0.5,
+        {"prompt_tokens": 12.0},
+    )
     assert {score.name: score.value for score in summary.feedback_scores} == {"acc": 0.5}

@@ -11,7 +11,6 @@ from opik.rest_api.core.api_error import ApiError
 from opik.rest_api.types.dataset_expansion_response import DatasetExpansionResponse
 
 from seedbed.testing import StubBehaviour, StubLLMServer
-
 from tests.conftest import running_server
 
 pytestmark = [

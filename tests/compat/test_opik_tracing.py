@@ -12,7 +12,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:`verify=<str>` is deprecated:DeprecationWarning"),
 ]
 
-START = dt.datetime(2024, 5, 1, 10, 0, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2024, 5, 1, 10, 0, 0, tzinfo=dt.UTC)
 
 
 def _get(server: str, path: str, **params) -> dict:

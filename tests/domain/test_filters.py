@@ -6,15 +6,21 @@ from seedbed.domain.items import ITEM_FIELDS
 
 
 def test_data_filter_takes_its_key_from_key_or_from_a_dotted_field():
-    by_key = parse_filters('[{"field":"data","key":"question","operator":"contains","value":"refund"}]', ITEM_FIELDS)
-    dotted = parse_filters('[{"field":"data.question","operator":"contains","value":"refund"}]', ITEM_FIELDS)
+    by_key = parse_filters(
+        '[{"field":"data","key":"question","operator":"contains","value":"refund"}]', ITEM_FIELDS
+    )
+    dotted = parse_filters(
+        '[{"field":"data.question","operator":"contains","value":"refund"}]', ITEM_FIELDS
+    )
     assert by_key == dotted
     assert by_key[0].key_path == ("question",)
     assert by_key[0].operator is Operator.CONTAINS
 
 
 def test_nested_keys_become_paths():
-    [found] = parse_filters('[{"field":"data","key":"meta.lang","operator":"=","value":"de"}]', ITEM_FIELDS)
+    [found] = parse_filters(
+        '[{"field":"data","key":"meta.lang","operator":"=","value":"de"}]', ITEM_FIELDS
+    )
     assert found.key_path == ("meta", "lang")
 
 
@@ -43,7 +49,12 @@ def test_empty_operators_need_no_value():
 
 def test_sorting_uses_the_first_entry_and_defaults_to_ascending():
     sort = parse_sorting('[{"field":"data.score"},{"field":"id","direction":"DESC"}]', ITEM_FIELDS)
-    assert (sort.field, sort.kind, sort.key_path, sort.descending) == ("data", FieldKind.JSON, ("score",), False)
+    assert (sort.field, sort.kind, sort.key_path, sort.descending) == (
+        "data",
+        FieldKind.JSON,
+        ("score",),
+        False,
+    )
     assert parse_sorting("[]", ITEM_FIELDS) is None
     with pytest.raises(InvalidInput, match="ASC or DESC"):
         parse_sorting('[{"field":"id","direction":"UP"}]', ITEM_FIELDS)

@@ -5,8 +5,13 @@ from seedbed.domain.imports import detect_format, read_rows, write_csv
 
 
 def test_jsonl_reserved_keys_become_item_fields():
-    rows = list(read_rows('{"id": "x", "tags": ["a"], "question": "q1"}\n\n{"question": "q2"}\n', "jsonl"))
-    assert rows == [{"id": "x", "tags": ["a"], "data": {"question": "q1"}}, {"data": {"question": "q2"}}]
+    rows = list(
+        read_rows('{"id": "x", "tags": ["a"], "question": "q1"}\n\n{"question": "q2"}\n', "jsonl")
+    )
+    assert rows == [
+        {"id": "x", "tags": ["a"], "data": {"question": "q1"}},
+        {"data": {"question": "q2"}},
+    ]
 
 
 def test_bad_jsonl_line_is_named():
@@ -24,7 +29,10 @@ def test_json_must_be_an_array_of_objects():
 
 def test_csv_rows_are_data_and_round_trip():
     rows = list(read_rows("question,answer\nq1,a1\nq2,a2\n", "csv"))
-    assert rows == [{"data": {"question": "q1", "answer": "a1"}}, {"data": {"question": "q2", "answer": "a2"}}]
+    assert rows == [
+        {"data": {"question": "q1", "answer": "a1"}},
+        {"data": {"question": "q2", "answer": "a2"}},
+    ]
     text = write_csv([row["data"] for row in rows])
     assert list(read_rows(text, "csv")) == rows
 

@@ -89,9 +89,13 @@ def build_world(client, headers: dict, galileo_headers: dict, wait_for_jobs: boo
     extension) are waited for, so that the world no longer changes by itself; that
     needs the app's lifespan (its job executor) to be running.
     """
-    project_id = _created(client.post(f"{API}/projects", json={"name": "fault project"}, headers=headers))
+    project_id = _created(
+        client.post(f"{API}/projects", json={"name": "fault project"}, headers=headers)
+    )
     dataset_name = "fault dataset"
-    dataset_id = _created(client.post(f"{API}/datasets", json={"name": dataset_name}, headers=headers))
+    dataset_id = _created(
+        client.post(f"{API}/datasets", json={"name": dataset_name}, headers=headers)
+    )
     item_ids = tuple(str(uuid.uuid4()) for _ in range(3))
     for start in (0, 2):  # two writes, so there are two versions to tell apart
         _expect(
@@ -99,9 +103,9 @@ def build_world(client, headers: dict, galileo_headers: dict, wait_for_jobs: boo
                 f"{API}/datasets/items",
                 json={
                     "dataset_id": dataset_id,
-                    "items": [{"id": item_id, "data": {"n": n}} for n, item_id in enumerate(item_ids)][
-                        start : start + 2
-                    ],
+                    "items": [
+                        {"id": item_id, "data": {"n": n}} for n, item_id in enumerate(item_ids)
+                    ][start : start + 2],
                 },
                 headers=headers,
             ),
@@ -113,16 +117,30 @@ def build_world(client, headers: dict, galileo_headers: dict, wait_for_jobs: boo
     tag = "golden"
     _expect(
         client.post(
-            f"{API}/datasets/{dataset_id}/versions/hash/{version_hash}/tags", json={"tag": tag}, headers=headers
+            f"{API}/datasets/{dataset_id}/versions/hash/{version_hash}/tags",
+            json={"tag": tag},
+            headers=headers,
         ),
         204,
     )
 
     trace_id, span_id, experiment_id, experiment_item_id = (str(uuid.uuid4()) for _ in range(4))
     moment = T0.isoformat() + "Z"
-    trace = {"id": trace_id, "project_name": "fault project", "name": "task", "start_time": moment, "input": {"q": 1}}
+    trace = {
+        "id": trace_id,
+        "project_name": "fault project",
+        "name": "task",
+        "start_time": moment,
+        "input": {"q": 1},
+    }
     _expect(client.post(f"{API}/traces", json=trace, headers=headers), 201)
-    span = {"id": span_id, "trace_id": trace_id, "project_name": "fault project", "type": "llm", "start_time": moment}
+    span = {
+        "id": span_id,
+        "trace_id": trace_id,
+        "project_name": "fault project",
+        "type": "llm",
+        "start_time": moment,
+    }
     _expect(client.post(f"{API}/spans", json=span, headers=headers), 201)
     score_name = "accuracy"
     for kind, entity_id in (("traces", trace_id), ("spans", span_id)):
@@ -159,7 +177,9 @@ def build_world(client, headers: dict, galileo_headers: dict, wait_for_jobs: boo
         ),
         204,
     )
-    export_job_id = _expect(client.post(f"{API}/datasets/{dataset_id}/export", headers=headers), 202)["id"]
+    export_job_id = _expect(
+        client.post(f"{API}/datasets/{dataset_id}/export", headers=headers), 202
+    )["id"]
     generation_job_id = _expect(
         client.post(JOBS, json={"count": 2, "seeds": SEEDS, "model": MODEL}, headers=headers), 201
     )["id"]
@@ -208,7 +228,9 @@ def build_world(client, headers: dict, galileo_headers: dict, wait_for_jobs: boo
 
 
 def _expect(response, status: int):
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: {response.text}"
+    )
     return response.json() if response.content else None
 
 

@@ -30,7 +30,9 @@ class Recorder:
 
     def __call__(self, response: httpx.Response) -> None:
         with self._lock:
-            self.answers.append((response.request.method, response.request.url.path, response.status_code))
+            self.answers.append(
+                (response.request.method, response.request.url.path, response.status_code)
+            )
 
     def server_errors(self) -> list[tuple[str, str, int]]:
         return [answer for answer in self.answers if answer[2] >= 500]
@@ -47,7 +49,9 @@ def fill(base_url: str, client_number: int, record: Recorder) -> dict:
     with httpx.Client(base_url=base_url, timeout=60, event_hooks={"response": [record]}) as http:
         dataset_id = None
         for start in range(0, ITEMS_PER_CLIENT, BATCH):
-            batch = [{"id": item_id, "data": sent[item_id]} for item_id in ids[start : start + BATCH]]
+            batch = [
+                {"id": item_id, "data": sent[item_id]} for item_id in ids[start : start + BATCH]
+            ]
             put = http.put(
                 f"{API}/datasets/items",
                 json={"dataset_name": DATASET, "items": batch, "batch_group_id": group},
@@ -63,7 +67,9 @@ def fill(base_url: str, client_number: int, record: Recorder) -> dict:
                     continue
             written = start + len(batch)
             if (start // BATCH) % 2 == 0:
-                read = http.get(f"{API}/datasets/{dataset_id}/items", params={"page": 1, "size": 50})
+                read = http.get(
+                    f"{API}/datasets/{dataset_id}/items", params={"page": 1, "size": 50}
+                )
                 if read.status_code == 200:
                     seen_totals.append((written, read.json()["total"]))
             else:
@@ -77,7 +83,9 @@ def all_items(http: httpx.Client, dataset_id: str) -> dict[str, dict]:
     found: dict[str, dict] = {}
     page = 1
     while True:
-        response = http.get(f"{API}/datasets/{dataset_id}/items", params={"page": page, "size": 10_000})
+        response = http.get(
+            f"{API}/datasets/{dataset_id}/items", params={"page": page, "size": 10_000}
+        )
         assert response.status_code == 200, response.text
         content = response.json()["content"]
         found.update({item["id"]: item["data"] for item in content})
@@ -91,7 +99,9 @@ def all_versions(http: httpx.Client, dataset_id: str) -> list[dict]:
     assert response.status_code == 200, response.text
     listed = response.json()
     assert listed["total"] == len(listed["content"])
-    return sorted(listed["content"], key=lambda version: int(version["version_name"].removeprefix("v")))
+    return sorted(
+        listed["content"], key=lambda version: int(version["version_name"].removeprefix("v"))
+    )
 
 
 def test_twenty_clients_filling_one_dataset_leave_every_item_and_a_consistent_history(server):
@@ -103,7 +113,9 @@ def test_twenty_clients_filling_one_dataset_leave_every_item_and_a_consistent_hi
     assert record.server_errors() == []
     assert [client["refused"] for client in clients] == [[]] * CLIENTS
     for client in clients:  # a client reads its own writes
-        assert all(total >= written for written, total in client["seen_totals"]), client["seen_totals"]
+        assert all(total >= written for written, total in client["seen_totals"]), client[
+            "seen_totals"
+        ]
     with httpx.Client(base_url=server, timeout=60) as http:
         named = http.get(f"{API}/datasets", params={"name": DATASET}).json()
         assert [dataset["name"] for dataset in named["content"]] == [DATASET]
@@ -115,13 +127,19 @@ def test_twenty_clients_filling_one_dataset_leave_every_item_and_a_consistent_hi
     assert len(sent) == CLIENTS * ITEMS_PER_CLIENT
     assert dataset["dataset_items_count"] == len(sent)
     assert stored == sent
-    assert [version["version_name"] for version in versions] == [f"v{n}" for n in range(1, len(versions) + 1)]
+    assert [version["version_name"] for version in versions] == [
+        f"v{n}" for n in range(1, len(versions) + 1)
+    ]
     assert CLIENTS <= len(versions) <= CLIENTS * ITEMS_PER_CLIENT // BATCH
     previous_total = 0
     for version in versions:
         assert version["items_added"] > 0, version
-        assert (version.get("items_modified", 0), version.get("items_deleted", 0)) == (0, 0), version
+        assert (version.get("items_modified", 0), version.get("items_deleted", 0)) == (0, 0), (
+            version
+        )
         assert version["items_total"] == previous_total + version["items_added"], version
         previous_total = version["items_total"]
     assert versions[-1]["is_latest"] and versions[-1]["items_total"] == len(sent)
-    assert [version["version_name"] for version in versions if version["is_latest"]] == [versions[-1]["version_name"]]
+    assert [version["version_name"] for version in versions if version["is_latest"]] == [
+        versions[-1]["version_name"]
+    ]

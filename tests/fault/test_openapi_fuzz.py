@@ -41,7 +41,6 @@ from seedbed.api.app import create_app
 from seedbed.providers.registry import ProviderRegistry
 from seedbed.settings import Settings
 from seedbed.testing import StubBehaviour, StubLLMServer
-
 from tests.fault import World, build_world, llm_settings
 
 CONFIG = schemathesis.Config.from_dict(
@@ -84,15 +83,25 @@ def assert_error_shape(path: str, status: int, body) -> None:
     [{"loc", "msg", "type"}, ...]}`` for 422 and ``{"detail": "..."}`` otherwise."""
     if path.startswith(_OPIK_PREFIXES):
         if status in _LIST_SHAPED:
-            assert isinstance(body, dict) and set(body) == {"errors"}, f"not Opik's {status} shape: {body}"
+            assert isinstance(body, dict) and set(body) == {"errors"}, (
+                f"not Opik's {status} shape: {body}"
+            )
             errors = body["errors"]
             assert isinstance(errors, list) and errors, f"not Opik's {status} shape: {body}"
-            assert all(isinstance(error, str) and error for error in errors), f"not Opik's shape: {body}"
+            assert all(isinstance(error, str) and error for error in errors), (
+                f"not Opik's shape: {body}"
+            )
         else:
-            assert isinstance(body, dict) and set(body) == {"code", "message"}, f"not Opik's shape: {body}"
-            assert body["code"] == status and isinstance(body["message"], str) and body["message"], body
+            assert isinstance(body, dict) and set(body) == {"code", "message"}, (
+                f"not Opik's shape: {body}"
+            )
+            assert (
+                body["code"] == status and isinstance(body["message"], str) and body["message"]
+            ), body
         return
-    assert isinstance(body, dict) and set(body) == {"detail"}, f"not FastAPI's {status} shape: {body}"
+    assert isinstance(body, dict) and set(body) == {"detail"}, (
+        f"not FastAPI's {status} shape: {body}"
+    )
     detail = body["detail"]
     if status == 422:
         assert isinstance(detail, list) and detail, f"not FastAPI's 422 shape: {body}"
@@ -109,7 +118,9 @@ def error_shape(ctx, response, case) -> None:
     try:
         body = response.json()
     except ValueError:
-        raise AssertionError(f"a {response.status_code} that is not JSON: {response.text[:200]!r}") from None
+        raise AssertionError(
+            f"a {response.status_code} that is not JSON: {response.text[:200]!r}"
+        ) from None
     assert_error_shape(case.path, response.status_code, body)
 
 
@@ -212,9 +223,16 @@ def send(client: TestClient, case):
     wire (JSON, forms, multipart), the test client delivers the bytes."""
     wire = case.as_transport_kwargs(base_url="http://testserver")
     prepared = requests.Request(
-        **{key: wire[key] for key in ("method", "url", "headers", "params", "cookies", "json", "data", "files") if key in wire}
+        **{
+            key: wire[key]
+            for key in ("method", "url", "headers", "params", "cookies", "json", "data", "files")
+            if key in wire
+        }
     ).prepare()
-    headers = [(name.encode("latin-1"), str(value).encode("latin-1")) for name, value in prepared.headers.items()]
+    headers = [
+        (name.encode("latin-1"), str(value).encode("latin-1"))
+        for name, value in prepared.headers.items()
+    ]
     return client.request(prepared.method, prepared.url, headers=headers, content=prepared.body)
 
 
@@ -229,6 +247,7 @@ def test_every_answer_is_a_success_or_a_client_error_in_its_surfaces_shape(case,
 
 
 # -- methods a path does not serve ---------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("method", "path"),

@@ -27,7 +27,6 @@ from seedbed.settings import Settings
 from seedbed.storage.database import Database
 from seedbed.storage.tables import metadata
 from seedbed.testing import StubBehaviour, StubLLMServer
-
 from tests.conftest import ENGINES
 from tests.fault import API, JOBS, MODEL, World, build_world, llm_settings
 
@@ -49,7 +48,8 @@ def _operations(document: dict, keep: Callable[[str, dict], bool]) -> list[tuple
 
 DOCUMENT = _document()
 ROUTES_WITH_IDS = _operations(
-    DOCUMENT, lambda path, operation: any(p["in"] == "path" for p in operation.get("parameters", []))
+    DOCUMENT,
+    lambda path, operation: any(p["in"] == "path" for p in operation.get("parameters", [])),
 )
 # Where the Comet-Workspace header chooses the workspace: Opik's surface and seedbed's own.
 WORKSPACE_ROUTES = _operations(
@@ -63,7 +63,9 @@ def template(path: str) -> str:
 
 
 def is_galileo(path: str) -> bool:
-    return not path.startswith((API, f"/api{API}", "/seedbed/", "/api/v1/synth_data", "/is-alive", "/api/is-alive"))
+    return not path.startswith(
+        (API, f"/api{API}", "/seedbed/", "/api/v1/synth_data", "/is-alive", "/api/is-alive")
+    )
 
 
 # -- what B sends ---------------------------------------------------------------------------
@@ -96,8 +98,12 @@ PATH_ROUTE_BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/v1/private/datasets/{dataset_id}/items/changes"): lambda world: {
         "added_items": [{"data": {"taken": "over"}}]
     },
-    ("POST", "/v1/private/datasets/{dataset_id}/versions/retrieve"): lambda world: {"version_name": "v1"},
-    ("POST", "/v1/private/datasets/{dataset_id}/versions/restore"): lambda world: {"version_ref": "v1"},
+    ("POST", "/v1/private/datasets/{dataset_id}/versions/retrieve"): lambda world: {
+        "version_name": "v1"
+    },
+    ("POST", "/v1/private/datasets/{dataset_id}/versions/restore"): lambda world: {
+        "version_ref": "v1"
+    },
     ("POST", "/v1/private/datasets/{dataset_id}/versions/hash/{version_hash}/tags"): lambda world: {
         "tag": "taken-over"
     },
@@ -105,14 +111,24 @@ PATH_ROUTE_BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
         "change_description": "taken over",
         "tags_to_add": ["taken-over"],
     },
-    ("POST", "/v1/private/datasets/{dataset_id}/expansions"): lambda world: {"model": MODEL, "sample_count": 1},
+    ("POST", "/v1/private/datasets/{dataset_id}/expansions"): lambda world: {
+        "model": MODEL,
+        "sample_count": 1,
+    },
     ("PUT", "/v1/private/datasets/{dataset_id}"): lambda world: {"name": "taken over"},
     ("PATCH", "/v1/private/traces/{trace_id}"): lambda world: {"name": "taken over"},
     ("PUT", "/v1/private/traces/{trace_id}/feedback-scores"): lambda world: SCORE,
-    ("POST", "/v1/private/traces/{trace_id}/feedback-scores/delete"): lambda world: {"name": world.score_name},
-    ("PATCH", "/v1/private/spans/{span_id}"): lambda world: {"trace_id": world.trace_id, "name": "taken over"},
+    ("POST", "/v1/private/traces/{trace_id}/feedback-scores/delete"): lambda world: {
+        "name": world.score_name
+    },
+    ("PATCH", "/v1/private/spans/{span_id}"): lambda world: {
+        "trace_id": world.trace_id,
+        "name": "taken over",
+    },
     ("PUT", "/v1/private/spans/{span_id}/feedback-scores"): lambda world: SCORE,
-    ("POST", "/v1/private/spans/{span_id}/feedback-scores/delete"): lambda world: {"name": world.score_name},
+    ("POST", "/v1/private/spans/{span_id}/feedback-scores/delete"): lambda world: {
+        "name": world.score_name
+    },
     ("PATCH", "/v1/private/experiments/{experiment_id}"): lambda world: {"name": "taken over"},
     ("PATCH", "/datasets/{dataset_id}/content"): lambda world: {
         "edits": [{"edit_type": "append_row", "values": {"input": "taken over"}}]
@@ -134,7 +150,9 @@ class Call:
 
 def never_created(world: World) -> World:
     """A world of the same shape whose ids were never created anywhere."""
-    fields = {name: str(uuid.uuid4()) for name in World.__dataclass_fields__ if name.endswith("_id")}
+    fields = {
+        name: str(uuid.uuid4()) for name in World.__dataclass_fields__ if name.endswith("_id")
+    }
     fields.update(
         item_ids=tuple(str(uuid.uuid4()) for _ in world.item_ids),
         dataset_name="never created",
@@ -158,7 +176,9 @@ def path_route_call(method: str, path: str, world: World) -> Call:
 # be the one an id nobody created gets, whatever that answer is.
 BODY_CALLS: dict[str, Callable[[World], Call]] = {
     "put items into A's dataset by id": lambda world: Call(
-        "PUT", f"{API}/datasets/items", json={"dataset_id": world.dataset_id, "items": [{"data": {"x": 1}}]}
+        "PUT",
+        f"{API}/datasets/items",
+        json={"dataset_id": world.dataset_id, "items": [{"data": {"x": 1}}]},
     ),
     "copy A's dataset into B's": lambda world: Call(
         "PUT",
@@ -171,7 +191,9 @@ BODY_CALLS: dict[str, Callable[[World], Call]] = {
         },
     ),
     "update A's items in a batch": lambda world: Call(
-        "PATCH", f"{API}/datasets/items/batch", json={"ids": list(world.item_ids), "update": {"data": {"x": 1}}}
+        "PATCH",
+        f"{API}/datasets/items/batch",
+        json={"ids": list(world.item_ids), "update": {"data": {"x": 1}}},
     ),
     "delete A's items": lambda world: Call(
         "POST", f"{API}/datasets/items/delete", json={"item_ids": list(world.item_ids)}
@@ -194,12 +216,18 @@ BODY_CALLS: dict[str, Callable[[World], Call]] = {
     "delete A's datasets in a batch": lambda world: Call(
         "POST", f"{API}/datasets/delete-batch", json={"ids": [world.dataset_id]}
     ),
-    "list datasets of A's project": lambda world: Call("GET", f"{API}/datasets", params={"project_id": world.project_id}),
-    "list traces of A's project": lambda world: Call("GET", f"{API}/traces", params={"project_id": world.project_id}),
+    "list datasets of A's project": lambda world: Call(
+        "GET", f"{API}/datasets", params={"project_id": world.project_id}
+    ),
+    "list traces of A's project": lambda world: Call(
+        "GET", f"{API}/traces", params={"project_id": world.project_id}
+    ),
     "trace score names of A's project": lambda world: Call(
         "GET", f"{API}/traces/feedback-scores/names", params={"project_id": world.project_id}
     ),
-    "delete A's traces": lambda world: Call("POST", f"{API}/traces/delete", json={"ids": [world.trace_id]}),
+    "delete A's traces": lambda world: Call(
+        "POST", f"{API}/traces/delete", json={"ids": [world.trace_id]}
+    ),
     "score A's traces in a batch": lambda world: Call(
         "PUT", f"{API}/traces/feedback-scores", json={"scores": [{**SCORE, "id": world.trace_id}]}
     ),
@@ -209,7 +237,11 @@ BODY_CALLS: dict[str, Callable[[World], Call]] = {
     "add a span to A's trace": lambda world: Call(
         "POST",
         f"{API}/spans",
-        json={"trace_id": world.trace_id, "project_name": "fault project", "start_time": "2024-05-01T12:00:00Z"},
+        json={
+            "trace_id": world.trace_id,
+            "project_name": "fault project",
+            "start_time": "2024-05-01T12:00:00Z",
+        },
     ),
     "list experiments of A's dataset": lambda world: Call(
         "GET", f"{API}/experiments", params={"datasetId": world.dataset_id}
@@ -218,7 +250,9 @@ BODY_CALLS: dict[str, Callable[[World], Call]] = {
         "GET", f"{API}/experiments", params={"experiment_ids": json.dumps([world.experiment_id])}
     ),
     "score names of A's experiments": lambda world: Call(
-        "GET", f"{API}/experiments/feedback-scores/names", params={"experiment_ids": json.dumps([world.experiment_id])}
+        "GET",
+        f"{API}/experiments/feedback-scores/names",
+        params={"experiment_ids": json.dumps([world.experiment_id])},
     ),
     "add items to A's experiment": lambda world: Call(
         "POST",
@@ -247,7 +281,9 @@ BODY_CALLS: dict[str, Callable[[World], Call]] = {
         "POST", JOBS, json={"count": 1, "dataset_id": world.dataset_id, "model": MODEL}
     ),
     "extend A's Galileo dataset": lambda world: Call(
-        "POST", "/datasets/extend", json={"source_dataset": {"dataset_id": world.galileo_dataset_id}, "count": 1}
+        "POST",
+        "/datasets/extend",
+        json={"source_dataset": {"dataset_id": world.galileo_dataset_id}, "count": 1},
     ),
 }
 
@@ -271,7 +307,10 @@ class Workspaces:
             key_a = keys.create_key(connection, "key of a", [A]).secret
             key_b = keys.create_key(connection, "key of b", [B]).secret
         self.key_b = key_b
-        self.opik = {A: {"Authorization": key_a, "Comet-Workspace": A}, B: {"Authorization": key_b, "Comet-Workspace": B}}
+        self.opik = {
+            A: {"Authorization": key_a, "Comet-Workspace": A},
+            B: {"Authorization": key_b, "Comet-Workspace": B},
+        }
         self.galileo = {A: self._galileo_login(key_a), B: self._galileo_login(key_b)}
         self.world = build_world(self.client, self.opik[A], self.galileo[A])
         self.pristine = self.observe_a()
@@ -345,7 +384,9 @@ def keyed(request, migrated_urls, tmp_path_factory) -> Iterator[Workspaces]:
             auth="required",
             **llm_settings(stub),
         )
-        app = create_app(settings, database, providers=ProviderRegistry(settings, load_plugins=False))
+        app = create_app(
+            settings, database, providers=ProviderRegistry(settings, load_plugins=False)
+        )
         with TestClient(app) as client:
             yield Workspaces(client, database)
     with database.engine.begin() as connection:
@@ -378,7 +419,9 @@ def label(operation: tuple[str, str]) -> str:
 
 
 @pytest.mark.parametrize("operation", ROUTES_WITH_IDS, ids=label)
-def test_a_route_given_another_workspaces_ids_answers_not_found_and_changes_nothing(workspaces, operation):
+def test_a_route_given_another_workspaces_ids_answers_not_found_and_changes_nothing(
+    workspaces, operation
+):
     method, path = operation
     world = workspaces.world
     ghost = never_created(world)
@@ -396,7 +439,9 @@ def test_a_route_given_another_workspaces_ids_answers_not_found_and_changes_noth
 
 
 @pytest.mark.parametrize("case", BODY_CALLS)
-def test_a_request_naming_another_workspaces_ids_is_answered_as_for_ids_nobody_created(workspaces, case):
+def test_a_request_naming_another_workspaces_ids_is_answered_as_for_ids_nobody_created(
+    workspaces, case
+):
     world = workspaces.world
     ghost = never_created(world)
 
@@ -417,8 +462,13 @@ def test_a_key_naming_a_workspace_it_does_not_open_is_refused(workspaces, operat
         else Call(method, path, json={} if method in ("POST", "PUT", "PATCH") else None)
     )
 
-    response = workspaces.send(call, headers={"Authorization": workspaces.key_b, "Comet-Workspace": A})
+    response = workspaces.send(
+        call, headers={"Authorization": workspaces.key_b, "Comet-Workspace": A}
+    )
 
     assert response.status_code == 401, response.text
-    assert response.json() == {"code": 401, "message": f"The API key does not give access to workspace '{A}'"}
+    assert response.json() == {
+        "code": 401,
+        "message": f"The API key does not give access to workspace '{A}'",
+    }
     workspaces.assert_a_unchanged()

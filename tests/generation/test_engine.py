@@ -26,7 +26,6 @@ from seedbed.providers.registry import ProviderRegistry
 from seedbed.settings import Settings
 from seedbed.testing import StubBehaviour
 from seedbed.testing.canned_provider import CannedProvider
-
 from tests.generation.seed_examples import SEEDS
 
 SAMPLE_REASONS = ("duplicate", "near_duplicate", "invalid", "surplus")
@@ -55,7 +54,10 @@ def assert_counts_add_up(result):
     stats = result.stats
     rejected = stats.rejected
     assert stats.samples_received == stats.accepted + sum(rejected[r] for r in SAMPLE_REASONS)
-    assert stats.calls + stats.cached_calls == stats.replies + rejected["provider_error"] + stats.abandoned_calls
+    assert (
+        stats.calls + stats.cached_calls
+        == stats.replies + rejected["provider_error"] + stats.abandoned_calls
+    )
     assert stats.accepted == len(result.samples)
 
 
@@ -111,7 +113,9 @@ def test_replies_without_schema_support_are_parsed_from_prose_and_fences(stub, t
     stub.set_behaviour(StubBehaviour(seed=5, fenced_rate=0.4, prose_rate=0.4, wrap="array"))
     settings = Settings(
         home=tmp_path,
-        providers={"plain": {"type": "openai", "base_url": stub.base_url, "structured_output": "none"}},
+        providers={
+            "plain": {"type": "openai", "base_url": stub.base_url, "structured_output": "none"}
+        },
     )
     result = expand(ProviderRegistry(settings, load_plugins=False), n=15, model="plain/any-model")
 
@@ -134,7 +138,9 @@ def test_rate_limits_slow_the_run_down_and_retry_after_is_honoured(registry, stu
 
 def test_a_provider_that_is_down_ends_the_run_with_the_reason(registry, stub):
     stub.set_behaviour(StubBehaviour(server_error_rate=1.0))
-    result = expand(registry, n=5, breaker_threshold=3, breaker_cooldown_seconds=0.01, max_retries=2)
+    result = expand(
+        registry, n=5, breaker_threshold=3, breaker_cooldown_seconds=0.01, max_retries=2
+    )
 
     assert result.stop_reason == PROVIDER_UNAVAILABLE
     assert result.items == []
@@ -145,7 +151,12 @@ def test_a_provider_that_is_down_ends_the_run_with_the_reason(registry, stub):
 def test_slow_calls_time_out_and_count_as_provider_errors(registry, stub):
     stub.set_behaviour(StubBehaviour(latency_ms=600))
     result = expand(
-        registry, n=3, call_timeout_seconds=0.1, breaker_threshold=2, breaker_cooldown_seconds=0.01, max_retries=1
+        registry,
+        n=3,
+        call_timeout_seconds=0.1,
+        breaker_threshold=2,
+        breaker_cooldown_seconds=0.01,
+        max_retries=1,
     )
 
     assert result.stop_reason == PROVIDER_UNAVAILABLE
@@ -193,17 +204,30 @@ def test_the_response_cache_replays_a_rerun_without_paying(registry, stub, concu
 
 
 def test_samples_already_in_the_dataset_are_not_generated_again():
-    existing = [{"question": f"Existing question number {n} about rivers", "answer": f"A{n}"} for n in range(3)]
+    existing = [
+        {"question": f"Existing question number {n} about rivers", "answer": f"A{n}"}
+        for n in range(3)
+    ]
     fresh = itertools.count()
 
     def reply(request):
-        new = [{"question": f"Brand new {next(fresh)} topic {word}", "answer": "x"} for word in ("zebra", "quartz")]
+        new = [
+            {"question": f"Brand new {next(fresh)} topic {word}", "answer": "x"}
+            for word in ("zebra", "quartz")
+        ]
         return json.dumps({"samples": [existing[0], existing[1], *new]})
 
     provider = CannedProvider([reply] * 10, max_concurrency=1)
     seeds = [{"question": "Seed question about mountains", "answer": "Seed"}]
     result = asyncio.run(
-        seedbed.aexpand(seeds, 4, registry=_registry_with(provider), model="canned/m", existing=existing, samples_per_call=4)
+        seedbed.aexpand(
+            seeds,
+            4,
+            registry=_registry_with(provider),
+            model="canned/m",
+            existing=existing,
+            samples_per_call=4,
+        )
     )
 
     assert_delivered(result, 4, seeds=seeds, existing=existing)
@@ -240,7 +264,13 @@ def test_unreadable_replies_are_repaired_by_asking_again():
         max_concurrency=1,
     )
     result = asyncio.run(
-        seedbed.aexpand([{"q": "How do bees make honey?"}], 2, registry=_registry_with(provider), model="canned/m", samples_per_call=2)
+        seedbed.aexpand(
+            [{"q": "How do bees make honey?"}],
+            2,
+            registry=_registry_with(provider),
+            model="canned/m",
+            samples_per_call=2,
+        )
     )
 
     assert_delivered(result, 2, seeds=[{"q": "How do bees make honey?"}])
@@ -284,7 +314,9 @@ def test_calls_rotate_through_the_seeds(registry, stub):
 
 
 def test_anthropic_provider_through_its_own_protocol(registry, stub):
-    stub.set_behaviour(StubBehaviour(seed=4, rate_limit_rate=0.2, retry_after_seconds=0.05, fenced_rate=0.3))
+    stub.set_behaviour(
+        StubBehaviour(seed=4, rate_limit_rate=0.2, retry_after_seconds=0.05, fenced_rate=0.3)
+    )
     result = expand(registry, n=12, model="claude-haiku-4-5")
 
     assert_delivered(result, 12)
@@ -317,7 +349,9 @@ def test_unknown_data_types_are_refused(registry):
 
 def test_missing_key_and_unknown_model_name_the_provider_and_model(tmp_path, registry):
     keyless = ProviderRegistry(Settings(home=tmp_path), load_plugins=False)
-    with pytest.raises(ProviderNotConfigured, match="openai/gpt-4o-mini: no API key: set OPENAI_API_KEY"):
+    with pytest.raises(
+        ProviderNotConfigured, match="openai/gpt-4o-mini: no API key: set OPENAI_API_KEY"
+    ):
         expand(keyless, model="gpt-4o-mini")
     with pytest.raises(UnknownModel, match="gemini-pro: no configured provider"):
         expand(registry, model="gemini-pro")

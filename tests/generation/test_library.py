@@ -25,7 +25,9 @@ with StubLLMServer() as stub:
 def test_blocking_expand_called_twice_works_and_leaves_no_noise():
     """Each call runs in an event loop of its own: a connection kept from the first loop
     would fail in the second, or complain at exit that its loop is closed."""
-    done = subprocess.run([sys.executable, "-c", TWO_BLOCKING_CALLS], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", TWO_BLOCKING_CALLS], capture_output=True, text=True, timeout=120
+    )
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["completed 5", "completed 5"]

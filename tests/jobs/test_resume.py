@@ -19,7 +19,10 @@ from tests.conftest import wait_for_job, wait_until_alive
 SEEDS = [
     {"question": "How do I reset my password?", "answer": "Use the link on the sign-in page."},
     {"question": "Can I pay by invoice?", "answer": "Yes, on the business plan."},
-    {"question": "Where is my order?", "answer": "The tracking link is in your confirmation email."},
+    {
+        "question": "Where is my order?",
+        "answer": "The tracking link is in your confirmation email.",
+    },
 ]
 COUNT = 240
 CONCURRENCY = 2
@@ -34,12 +37,28 @@ def start_server(database_url: str, workdir, stub: StubLLMServer) -> tuple[subpr
         "SEEDBED_HOME": str(workdir / "home"),
         # A slow provider (two calls at a time), so the kill lands mid-job.
         "SEEDBED_PROVIDERS": json.dumps(
-            {"slow": {"type": "openai", "base_url": stub.base_url, "api_key": "test", "max_concurrency": CONCURRENCY}}
+            {
+                "slow": {
+                    "type": "openai",
+                    "base_url": stub.base_url,
+                    "api_key": "test",
+                    "max_concurrency": CONCURRENCY,
+                }
+            }
         ),
     }
     log = (workdir / f"server-{port}.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "seedbed", "serve", "--port", str(port), "--database-url", database_url],
+        [
+            sys.executable,
+            "-m",
+            "seedbed",
+            "serve",
+            "--port",
+            str(port),
+            "--database-url",
+            database_url,
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -49,13 +68,20 @@ def start_server(database_url: str, workdir, stub: StubLLMServer) -> tuple[subpr
     return process, base_url
 
 
-def test_a_killed_server_resumes_the_job_and_delivers_exactly_what_was_asked(database, database_url, tmp_path):
+def test_a_killed_server_resumes_the_job_and_delivers_exactly_what_was_asked(
+    database, database_url, tmp_path
+):
     with StubLLMServer(StubBehaviour(seed=5, latency_ms=250, duplicate_rate=0.1)) as stub:
         process, base_url = start_server(database_url, tmp_path, stub)
         try:
             created = httpx.post(
                 f"{base_url}/seedbed/v1/jobs",
-                json={"count": COUNT, "model": "slow/stub", "seeds": SEEDS, "target_dataset_name": "grown"},
+                json={
+                    "count": COUNT,
+                    "model": "slow/stub",
+                    "seeds": SEEDS,
+                    "target_dataset_name": "grown",
+                },
                 timeout=10,
             )
             assert created.status_code == 201, created.text
@@ -69,9 +95,15 @@ def test_a_killed_server_resumes_the_job_and_delivers_exactly_what_was_asked(dat
 
         process, base_url = start_server(database_url, tmp_path, stub)
         try:
-            finished = wait_for_job(base_url, job_id, lambda current: current["status"] not in ("queued", "running"))
-            items = httpx.get(f"{base_url}/seedbed/v1/jobs/{job_id}/items", params={"limit": 1000}, timeout=10).json()["content"]
-            dataset = httpx.get(f"{base_url}/v1/private/datasets", params={"name": "grown"}, timeout=10).json()["content"][0]
+            finished = wait_for_job(
+                base_url, job_id, lambda current: current["status"] not in ("queued", "running")
+            )
+            items = httpx.get(
+                f"{base_url}/seedbed/v1/jobs/{job_id}/items", params={"limit": 1000}, timeout=10
+            ).json()["content"]
+            dataset = httpx.get(
+                f"{base_url}/v1/private/datasets", params={"name": "grown"}, timeout=10
+            ).json()["content"][0]
         finally:
             process.terminate()
             process.wait()

@@ -43,7 +43,9 @@ THREE_SAMPLES = {
     "additionalProperties": False,
 }
 MESSAGES = (
-    Message("system", "You write test data for a customer-support assistant. Reply with JSON only."),
+    Message(
+        "system", "You write test data for a customer-support assistant. Reply with JSON only."
+    ),
     Message(
         "user",
         f"Here is one example: {json.dumps(SEED_EXAMPLE)}\n"
@@ -55,14 +57,20 @@ MESSAGES = (
 def test_the_local_provider_keeps_the_contract():
     provider = LocalProvider()
     assert isinstance(provider, Provider)
-    assert (provider.name, provider.supports_json_schema, provider.max_concurrency) == ("local", True, 1)
+    assert (provider.name, provider.supports_json_schema, provider.max_concurrency) == (
+        "local",
+        True,
+        1,
+    )
 
 
 def test_a_model_it_does_not_serve_is_unknown(tmp_path):
     with pytest.raises(UnknownModel, match=DEFAULT_LOCAL_MODEL):
         LocalProvider(cache_dir=tmp_path).model_file("gpt-4o")
     with pytest.raises(UnknownModel, match="no GGUF file"):
-        LocalProvider(cache_dir=tmp_path, allow_model_paths=True).model_file(str(tmp_path / "absent.gguf"))
+        LocalProvider(cache_dir=tmp_path, allow_model_paths=True).model_file(
+            str(tmp_path / "absent.gguf")
+        )
 
 
 def test_a_users_gguf_serves_any_model_name(tmp_path):
@@ -95,7 +103,9 @@ def test_without_llama_cpp_the_error_names_the_extra():
         "except ProviderNotConfigured as error:\n"
         "    print(error)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
     assert "seedbed[local]" in result.stdout
 
 
@@ -113,7 +123,9 @@ def complete(provider: LocalProvider, **options):
 
 @pytest.mark.slow
 def test_the_embedded_model_writes_new_samples_that_match_the_schema(embedded_model):
-    reply = complete(embedded_model, temperature=0.8, max_tokens=300, json_schema=THREE_SAMPLES, seed=11)
+    reply = complete(
+        embedded_model, temperature=0.8, max_tokens=300, json_schema=THREE_SAMPLES, seed=11
+    )
 
     assert reply.finish_reason == "stop", reply.text
     samples = json.loads(reply.text)

@@ -33,7 +33,10 @@ WHOLE = b"GGUF-middle-end"
 WHOLE_SHA256 = hashlib.sha256(WHOLE).hexdigest()
 
 
-def assemble(chunks, destination, *, size=len(WHOLE), sha256=WHOLE_SHA256) -> Path:
+WHOLE_SIZE = len(WHOLE)
+
+
+def assemble(chunks, destination, *, size=WHOLE_SIZE, sha256=WHOLE_SHA256) -> Path:
     return assemble_weights(chunks, destination, expected_size=size, expected_sha256=sha256)
 
 
@@ -45,7 +48,10 @@ def test_chunks_are_concatenated_in_order_and_the_hash_is_recorded(chunks, tmp_p
     destination = tmp_path / "models" / "model.gguf"
     assert assemble(chunks, destination) == destination
     assert destination.read_bytes() == WHOLE
-    assert (tmp_path / "models" / "model.gguf.sha256").read_text().split() == [WHOLE_SHA256, "model.gguf"]
+    assert (tmp_path / "models" / "model.gguf.sha256").read_text().split() == [
+        WHOLE_SHA256,
+        "model.gguf",
+    ]
     assert not [name for name in files_in(destination.parent) if name.endswith(".partial")]
 
 

@@ -10,7 +10,6 @@ import pytest
 
 from seedbed.sdk import AsyncClient, Client, JobFailed
 from seedbed.testing import StubBehaviour, StubLLMServer
-
 from tests.conftest import running_server
 
 SEEDS = [{"question": "How do I reset my password?", "answer": "Use the link on the sign-in page."}]
@@ -24,7 +23,9 @@ def stub() -> Iterator[StubLLMServer]:
 
 @pytest.fixture
 def base_url(database, database_url, tmp_path, stub) -> Iterator[str]:
-    with running_server(database_url, tmp_path, OPENAI_BASE_URL=stub.base_url, OPENAI_API_KEY="test") as url:
+    with running_server(
+        database_url, tmp_path, OPENAI_BASE_URL=stub.base_url, OPENAI_API_KEY="test"
+    ) as url:
         yield url
 
 

@@ -39,7 +39,9 @@ def test_migrations_run_down_and_up_from_empty(fresh_url):
     fresh = Database(fresh_url)
     try:
         migrate.upgrade(fresh)
-        assert {"datasets", "dataset_items", "dataset_versions"} <= set(sa.inspect(fresh.engine).get_table_names())
+        assert {"datasets", "dataset_items", "dataset_versions"} <= set(
+            sa.inspect(fresh.engine).get_table_names()
+        )
         migrate.downgrade(fresh, "base")
         assert set(sa.inspect(fresh.engine).get_table_names()) <= {"alembic_version"}
         migrate.upgrade(fresh)
@@ -59,7 +61,9 @@ def test_processes_starting_together_on_an_empty_database_all_come_up(fresh_url)
     before it serves, and none fails because another is migrating."""
     spawn = multiprocessing.get_context("spawn")
     ready = spawn.Barrier(4)
-    processes = [spawn.Process(target=_upgrade_when_all_are_ready, args=(fresh_url, ready)) for _ in range(4)]
+    processes = [
+        spawn.Process(target=_upgrade_when_all_are_ready, args=(fresh_url, ready)) for _ in range(4)
+    ]
     for process in processes:
         process.start()
     for process in processes:

@@ -229,7 +229,11 @@ def test_the_asked_count_is_read_in_other_tools_phrasing_not_from_worked_example
 
     assert len(samples_of(ask(client, prompt))) == 7
     # What is asked for counts, not what is shown.
-    shown_three = "Here are 3 examples from the dataset:\n" + json.dumps(EXAMPLES[0]) + "\nWrite 5 new examples."
+    shown_three = (
+        "Here are 3 examples from the dataset:\n"
+        + json.dumps(EXAMPLES[0])
+        + "\nWrite 5 new examples."
+    )
     assert len(samples_of(ask(client, shown_three))) == 5
 
 

@@ -288,7 +288,9 @@ def test_workers_refuse_sqlite_with_a_clear_error(tmp_path):
     assert result.exit_code == 1 and "workers need PostgreSQL" in result.output
 
     served = CliRunner().invoke(
-        cli, ["serve", "--database-url", sqlite, "--port", "1"], env={"SEEDBED_JOB_RUNNER": "workers"}
+        cli,
+        ["serve", "--database-url", sqlite, "--port", "1"],
+        env={"SEEDBED_JOB_RUNNER": "workers"},
     )
     assert served.exit_code == 1 and "workers need PostgreSQL" in served.output
     assert "Traceback" not in served.output

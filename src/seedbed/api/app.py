@@ -58,7 +58,9 @@ async def _run_jobs(app: FastAPI) -> AsyncIterator[None]:
     """In-process jobs run while the app runs; with workers, the app only enqueues."""
     # In a thread, while the app already answers: the first generation request would
     # otherwise import its provider's SDK inside the event loop, holding every request.
-    app.state.sdk_import = asyncio.create_task(asyncio.to_thread(import_provider_sdks, app.state.settings))
+    app.state.sdk_import = asyncio.create_task(
+        asyncio.to_thread(import_provider_sdks, app.state.settings)
+    )
     dispatcher = app.state.job_dispatcher
     await dispatcher.start()
     try:

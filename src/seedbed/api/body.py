@@ -14,7 +14,13 @@ from seedbed.domain.errors import InvalidInput, PayloadTooLarge
 
 # Opik's surface and seedbed's own answer {"code", "message"}; Galileo's and Collinear's
 # (FastAPI apps) answer {"detail": ...}.
-_OPIK_SHAPED_PREFIXES = ("/v1/private", "/api/v1/private", "/seedbed/", "/is-alive", "/api/is-alive")
+_OPIK_SHAPED_PREFIXES = (
+    "/v1/private",
+    "/api/v1/private",
+    "/seedbed/",
+    "/is-alive",
+    "/api/is-alive",
+)
 
 
 def answers_in_opik_shape(path: str) -> bool:
@@ -35,7 +41,10 @@ async def _reply(scope: Scope, send: Send, status: int, message: str) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -53,7 +62,12 @@ class RequestBodyMiddleware:
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _reply(scope, send, 413, f"Request body is larger than the limit of {self.max_body_bytes} bytes")
+            await _reply(
+                scope,
+                send,
+                413,
+                f"Request body is larger than the limit of {self.max_body_bytes} bytes",
+            )
             return
         chunks: list[bytes] = []
         received = 0
@@ -64,7 +78,12 @@ class RequestBodyMiddleware:
             chunk = message.get("body", b"")
             received += len(chunk)
             if received > self.max_body_bytes:
-                await _reply(scope, send, 413, f"Request body is larger than the limit of {self.max_body_bytes} bytes")
+                await _reply(
+                    scope,
+                    send,
+                    413,
+                    f"Request body is larger than the limit of {self.max_body_bytes} bytes",
+                )
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -84,7 +103,12 @@ class RequestBodyMiddleware:
                 if name not in (b"content-encoding", b"content-length")
             ] + [(b"content-length", str(len(body)).encode())]
         elif encoding not in (b"", b"identity"):
-            await _reply(scope, send, 400, f"Unsupported Content-Encoding: {encoding.decode(errors='replace')}")
+            await _reply(
+                scope,
+                send,
+                400,
+                f"Unsupported Content-Encoding: {encoding.decode(errors='replace')}",
+            )
             return
 
         sent = False

@@ -1,6 +1,7 @@
 """What routes receive: the caller (workspace and name) and a unit of work."""
 
-from typing import Annotated, Iterator
+from collections.abc import Iterator
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Connection

@@ -22,14 +22,20 @@ LOGGER = logging.getLogger("seedbed.api")
 _LIST_SHAPED = (404, 409, 422)
 
 
-def error_response(status: int, messages: list[str], headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, messages: list[str], headers: dict[str, str] | None = None
+) -> JSONResponse:
     if status in _LIST_SHAPED:
         return JSONResponse({"errors": messages}, status_code=status, headers=headers)
-    return JSONResponse({"code": status, "message": "; ".join(messages)}, status_code=status, headers=headers)
+    return JSONResponse(
+        {"code": status, "message": "; ".join(messages)}, status_code=status, headers=headers
+    )
 
 
 def _describe(error: dict) -> str:
-    location = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path"))
+    location = ".".join(
+        str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")
+    )
     return f"{location}: {error.get('msg')}" if location else str(error.get("msg"))
 
 
@@ -48,7 +54,9 @@ def _listing_every_method_served(request: Request, error: HTTPException) -> HTTP
     served = [method for method in _METHODS if serves(method)]
     if not served:
         return error
-    return HTTPException(405, error.detail, headers={**(error.headers or {}), "Allow": ", ".join(served)})
+    return HTTPException(
+        405, error.detail, headers={**(error.headers or {}), "Allow": ", ".join(served)}
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

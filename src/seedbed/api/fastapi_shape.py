@@ -40,7 +40,9 @@ class FastAPIShapedRoute(APIRoute):
         return handle_in_fastapi_shape
 
 
-def invalid_field(location: Sequence[str | int], message: str, value: Any) -> RequestValidationError:
+def invalid_field(
+    location: Sequence[str | int], message: str, value: Any
+) -> RequestValidationError:
     """A refusal of one field, reported like pydantic's own."""
     problem = {"type": "value_error", "loc": tuple(location), "msg": message, "input": value}
     return RequestValidationError([problem])
@@ -64,7 +66,9 @@ async def error_response(request: Request, error: Exception) -> Response:
         # As FastAPI's HTTPBearer and OAuth2PasswordBearer answer a request they cannot
         # authenticate.
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
-        return JSONResponse({"detail": error.message}, status_code=error.status_code, headers=headers)
+        return JSONResponse(
+            {"detail": error.message}, status_code=error.status_code, headers=headers
+        )
     LOGGER.exception("unexpected error", exc_info=error)
     return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
 

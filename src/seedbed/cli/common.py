@@ -1,6 +1,6 @@
 """Options and helpers shared by the CLI commands."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,7 +16,7 @@ console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
 DatabaseUrlOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--database-url",
         help="SQLAlchemy database URL [env: SEEDBED_DATABASE_URL; default: SQLite file in ~/.seedbed]",

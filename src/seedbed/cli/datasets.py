@@ -5,7 +5,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Optional, TextIO
+from typing import Annotated, TextIO
 
 import typer
 
@@ -27,7 +27,9 @@ app = typer.Typer(help="List, create, import and export datasets.", no_args_is_h
 
 @app.command("list")
 def list_datasets(
-    name: Annotated[Optional[str], typer.Option(help="Only datasets whose name contains this.")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Only datasets whose name contains this.")
+    ] = None,
     workspace: WorkspaceOption = "default",
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -58,7 +60,7 @@ def list_datasets(
 @app.command("create")
 def create(
     name: Annotated[str, typer.Argument(help="Name of the new dataset.")],
-    description: Annotated[Optional[str], typer.Option(help="What the dataset is for.")] = None,
+    description: Annotated[str | None, typer.Option(help="What the dataset is for.")] = None,
     workspace: WorkspaceOption = "default",
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -66,7 +68,9 @@ def create(
     database = open_database(database_url)
     try:
         with database.writing() as connection:
-            created = datasets.create_dataset(connection, Caller(workspace), name, description=description)
+            created = datasets.create_dataset(
+                connection, Caller(workspace), name, description=description
+            )
     except SeedbedError as error:
         fail(error)
     console.print(f"created dataset '{created.name}' ({created.id})")
@@ -74,10 +78,20 @@ def create(
 
 @app.command("import")
 def import_file(
-    file: Annotated[Path, typer.Argument(help="A .jsonl, .json (array of objects) or .csv file.", exists=True, dir_okay=False)],
-    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset to add to; created if missing.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A .jsonl, .json (array of objects) or .csv file.", exists=True, dir_okay=False
+        ),
+    ],
+    dataset: Annotated[
+        str, typer.Option("--dataset", "-d", help="Dataset to add to; created if missing.")
+    ],
     file_format: Annotated[
-        Optional[str], typer.Option("--format", help="jsonl, json or csv [default: from the file name]", show_default=False)
+        str | None,
+        typer.Option(
+            "--format", help="jsonl, json or csv [default: from the file name]", show_default=False
+        ),
     ] = None,
     workspace: WorkspaceOption = "default",
     database_url: DatabaseUrlOption = None,
@@ -111,9 +125,19 @@ def import_file(
 @app.command("export")
 def export(
     dataset: Annotated[str, typer.Argument(help="Name of the dataset.")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write [default: standard output].", show_default=False)] = None,
-    file_format: Annotated[str, typer.Option("--format", help="jsonl (whole items) or csv (data only).")] = "jsonl",
-    version: Annotated[Optional[str], typer.Option(help="Version name (v3), hash or tag [default: latest].", show_default=False)] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="File to write [default: standard output].", show_default=False
+        ),
+    ] = None,
+    file_format: Annotated[
+        str, typer.Option("--format", help="jsonl (whole items) or csv (data only).")
+    ] = "jsonl",
+    version: Annotated[
+        str | None,
+        typer.Option(help="Version name (v3), hash or tag [default: latest].", show_default=False),
+    ] = None,
     workspace: WorkspaceOption = "default",
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -126,7 +150,9 @@ def export(
     try:
         with database.reading() as connection:
             target = datasets.require_dataset_by_name(connection, caller, dataset)
-            columns = items.data_columns_of(connection, caller, target, version)  # checks the version too
+            columns = items.data_columns_of(
+                connection, caller, target, version
+            )  # checks the version too
             # One page of items at a time, so a dataset of any size exports in flat memory.
             pages = items.export_pages(connection, caller, target, version)
             with _opened(output) as out:
@@ -134,9 +160,16 @@ def export(
                     out.write(imports.csv_text(columns, []))
                 for page in pages:
                     if file_format == "csv":
-                        out.write(imports.csv_text(columns, (item.data for item in page), header=False))
+                        out.write(
+                            imports.csv_text(columns, (item.data for item in page), header=False)
+                        )
                     else:
-                        out.write("".join(json.dumps(_jsonl_row(item), ensure_ascii=False) + "\n" for item in page))
+                        out.write(
+                            "".join(
+                                json.dumps(_jsonl_row(item), ensure_ascii=False) + "\n"
+                                for item in page
+                            )
+                        )
                     written += len(page)
     except SeedbedError as error:
         fail(error)

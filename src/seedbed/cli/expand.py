@@ -5,12 +5,19 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from seedbed.cli.common import DatabaseUrlOption, WorkspaceOption, errors, fail, open_database, settings_with
+from seedbed.cli.common import (
+    DatabaseUrlOption,
+    WorkspaceOption,
+    errors,
+    fail,
+    open_database,
+    settings_with,
+)
 from seedbed.domain import imports
 from seedbed.domain.errors import InvalidInput, SeedbedError
 from seedbed.generation.result import GenerationResult, GenerationStats
@@ -22,34 +29,58 @@ from seedbed.storage.database import Database
 
 
 def expand(
-    source: Annotated[str, typer.Argument(help="A dataset name, or a .jsonl/.json/.csv file of seed rows.")],
-    count: Annotated[int, typer.Option("--count", "-n", help="How many new samples to generate.")] = 10,
+    source: Annotated[
+        str, typer.Argument(help="A dataset name, or a .jsonl/.json/.csv file of seed rows.")
+    ],
+    count: Annotated[
+        int, typer.Option("--count", "-n", help="How many new samples to generate.")
+    ] = 10,
     model: Annotated[
-        Optional[str],
-        typer.Option(help="provider/model, e.g. openai/gpt-4o-mini [default: SEEDBED_DEFAULT_MODEL, else the embedded local model]"),
+        str | None,
+        typer.Option(
+            help="provider/model, e.g. openai/gpt-4o-mini [default: SEEDBED_DEFAULT_MODEL, else the embedded local model]"
+        ),
     ] = None,
-    instructions: Annotated[Optional[str], typer.Option(help="What to vary, what to aim for.")] = None,
+    instructions: Annotated[str | None, typer.Option(help="What to vary, what to aim for.")] = None,
     preserve: Annotated[
-        Optional[list[str]], typer.Option("--preserve", help="A field whose pattern must be kept (repeatable).")
+        list[str] | None,
+        typer.Option("--preserve", help="A field whose pattern must be kept (repeatable)."),
     ] = None,
     data_type: Annotated[
-        Optional[list[str]],
-        typer.Option("--data-type", help="Kind of case, e.g. 'Prompt Injection' (repeatable; the count is split).")
+        list[str] | None,
+        typer.Option(
+            "--data-type",
+            help="Kind of case, e.g. 'Prompt Injection' (repeatable; the count is split).",
+        ),
     ] = None,
-    custom_prompt: Annotated[Optional[str], typer.Option(help="Replaces the task description of the prompt.")] = None,
-    temperature: Annotated[float, typer.Option(help="Sampling temperature (spread a little across calls).")] = 0.9,
-    max_cost: Annotated[Optional[float], typer.Option(help="Stop when this much (USD) is spent.")] = None,
-    max_tokens: Annotated[Optional[int], typer.Option(help="Stop when this many tokens are used.")] = None,
-    concurrency: Annotated[Optional[int], typer.Option(help="Calls in flight at most.")] = None,
+    custom_prompt: Annotated[
+        str | None, typer.Option(help="Replaces the task description of the prompt.")
+    ] = None,
+    temperature: Annotated[
+        float, typer.Option(help="Sampling temperature (spread a little across calls).")
+    ] = 0.9,
+    max_cost: Annotated[
+        float | None, typer.Option(help="Stop when this much (USD) is spent.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Stop when this many tokens are used.")
+    ] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Calls in flight at most.")] = None,
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Write the samples to this JSONL file.")
+        Path | None, typer.Option("--output", "-o", help="Write the samples to this JSONL file.")
     ] = None,
-    save: Annotated[bool, typer.Option("--save", help="Add the samples to the source dataset as a new version.")] = False,
+    save: Annotated[
+        bool, typer.Option("--save", help="Add the samples to the source dataset as a new version.")
+    ] = False,
     into: Annotated[
-        Optional[str], typer.Option(help="Add the samples to this dataset (created if missing) as a new version.")
+        str | None,
+        typer.Option(help="Add the samples to this dataset (created if missing) as a new version."),
     ] = None,
     provenance: Annotated[
-        bool, typer.Option(help="In JSONL output, write {data, provenance} per line instead of the bare sample.")
+        bool,
+        typer.Option(
+            help="In JSONL output, write {data, provenance} per line instead of the bare sample."
+        ),
     ] = False,
     detach: Annotated[
         bool,
@@ -70,7 +101,9 @@ def expand(
     try:
         seeds, known, dataset_id = _seeds(database, caller, source)
         if save and dataset_id is None:
-            raise_usage("--save adds to the source dataset; for a file source, name one with --into")
+            raise_usage(
+                "--save adds to the source dataset; for a file source, name one with --into"
+            )
         spec = GenerationSpec(
             count=count,
             model=model or "",
@@ -100,13 +133,19 @@ def expand(
     _report(result)
 
 
-def _seeds(database: Database, caller: Caller, source: str) -> tuple[list[SeedItem], list[dict], str | None]:
+def _seeds(
+    database: Database, caller: Caller, source: str
+) -> tuple[list[SeedItem], list[dict], str | None]:
     path = Path(source)
-    looks_like_a_file = path.suffix.lower() in (".jsonl", ".ndjson", ".json", ".csv") or "/" in source
+    looks_like_a_file = (
+        path.suffix.lower() in (".jsonl", ".ndjson", ".json", ".csv") or "/" in source
+    )
     if looks_like_a_file and not path.is_file():
         raise InvalidInput(f"no such file: {source}")
     if path.is_file():
-        rows = imports.read_rows(path.read_text(encoding="utf-8-sig"), imports.detect_format(path.name))
+        rows = imports.read_rows(
+            path.read_text(encoding="utf-8-sig"), imports.detect_format(path.name)
+        )
         seeds = [SeedItem(row["data"], row.get("id")) for row in rows]
         return seeds, [seed.data for seed in seeds], None
     with database.reading() as connection:
@@ -138,7 +177,9 @@ def _save(database: Database, caller: Caller, dataset_name: str, result: Generat
         dataset = datasets.get_or_create_by_name(connection, caller, dataset_name)
         version = expansions.save_samples(connection, caller, dataset.id, result.samples)
     if version is not None:
-        errors.print(f"saved {len(result.samples)} samples to {dataset_name!r} as version {version.name}")
+        errors.print(
+            f"saved {len(result.samples)} samples to {dataset_name!r} as version {version.name}"
+        )
 
 
 def raise_usage(message: str) -> None:
@@ -166,7 +207,11 @@ def _run_with_progress(database, registry, seeds, known, spec) -> GenerationResu
 
 
 def _account(stats: GenerationStats) -> str:
-    rejected = ", ".join(f"{reason.replace('_', ' ')} {count}" for reason, count in sorted(stats.rejected.items()) if count)
+    rejected = ", ".join(
+        f"{reason.replace('_', ' ')} {count}"
+        for reason, count in sorted(stats.rejected.items())
+        if count
+    )
     cost = "" if stats.unpriced else f" · ${stats.cost:.4f}"
     return f"rejected: {rejected or 'none'} · {stats.usage.total_tokens:,} tokens{cost}"
 
@@ -174,7 +219,9 @@ def _account(stats: GenerationStats) -> str:
 def _write(result: GenerationResult, output: Path | None, with_provenance: bool) -> None:
     lines = [
         json.dumps(
-            {"data": sample.data, "provenance": sample.provenance.as_dict()} if with_provenance else sample.data,
+            {"data": sample.data, "provenance": sample.provenance.as_dict()}
+            if with_provenance
+            else sample.data,
             ensure_ascii=False,
         )
         for sample in result.samples

@@ -6,7 +6,14 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from seedbed.cli.common import DatabaseUrlOption, WorkspaceOption, errors, fail, open_database, print_table
+from seedbed.cli.common import (
+    DatabaseUrlOption,
+    WorkspaceOption,
+    errors,
+    fail,
+    open_database,
+    print_table,
+)
 from seedbed.domain.errors import SeedbedError
 from seedbed.domain.jobs import COMPLETED, GenerationJob
 from seedbed.services import jobs
@@ -18,13 +25,21 @@ JobIdArgument = Annotated[str, typer.Argument(help="The job's id.")]
 
 
 @app.command("list")
-def list_jobs(workspace: WorkspaceOption = "default", database_url: DatabaseUrlOption = None) -> None:
+def list_jobs(
+    workspace: WorkspaceOption = "default", database_url: DatabaseUrlOption = None
+) -> None:
     """The workspace's generation jobs, newest first."""
     database = open_database(database_url)
     with database.reading() as connection:
         found, _ = jobs.list_jobs(connection, Caller(workspace), 1, 1000)
     rows = [
-        [job.id, job.status, f"{job.accepted}/{job.requested}", job.spec.get("model", ""), job.created_at.strftime("%Y-%m-%d %H:%M")]
+        [
+            job.id,
+            job.status,
+            f"{job.accepted}/{job.requested}",
+            job.spec.get("model", ""),
+            job.created_at.strftime("%Y-%m-%d %H:%M"),
+        ]
         for job in found
     ]
     print_table(["id", "status", "samples", "model", "created"], rows)
@@ -52,7 +67,9 @@ def watch(
         with Progress(*columns, console=errors) as progress:
             task = progress.add_task("job", total=job.requested, status=job.status, account="")
             while True:
-                progress.update(task, completed=job.accepted, status=job.status, account=account(job))
+                progress.update(
+                    task, completed=job.accepted, status=job.status, account=account(job)
+                )
                 if job.finished:
                     break
                 time.sleep(interval)
@@ -63,12 +80,20 @@ def watch(
     if job.status != COMPLETED:
         errors.print(f"[yellow]{job.status}:[/yellow] {job.detail or ''}")
         raise typer.Exit(code=1)
-    target = f" into dataset {job.target_dataset_name or job.target_dataset_id} ({job.written_version})" if job.written_version else ""
+    target = (
+        f" into dataset {job.target_dataset_name or job.target_dataset_id} ({job.written_version})"
+        if job.written_version
+        else ""
+    )
     errors.print(f"completed: {job.accepted} samples{target}")
 
 
 @app.command("cancel")
-def cancel(job_id: JobIdArgument, workspace: WorkspaceOption = "default", database_url: DatabaseUrlOption = None) -> None:
+def cancel(
+    job_id: JobIdArgument,
+    workspace: WorkspaceOption = "default",
+    database_url: DatabaseUrlOption = None,
+) -> None:
     """Stop a job; the samples it already has stay with it."""
     database = open_database(database_url)
     try:
@@ -82,7 +107,11 @@ def cancel(job_id: JobIdArgument, workspace: WorkspaceOption = "default", databa
 
 def account(job: GenerationJob) -> str:
     totals = job.totals()
-    rejected = ", ".join(f"{reason.replace('_', ' ')} {count}" for reason, count in sorted(totals["rejected"].items()) if count)
+    rejected = ", ".join(
+        f"{reason.replace('_', ' ')} {count}"
+        for reason, count in sorted(totals["rejected"].items())
+        if count
+    )
     eta = job.eta_seconds(utcnow())
     return (
         f"rejected: {rejected or 'none'} · {totals['calls']} calls · "

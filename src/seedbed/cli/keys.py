@@ -13,17 +13,23 @@ app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True
 
 @app.command("create")
 def create(
-    name: Annotated[str, typer.Argument(help="A name to recognise the key by (recorded as the author of its writes).")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="A name to recognise the key by (recorded as the author of its writes)."
+        ),
+    ],
     workspace: Annotated[
-        list[str], typer.Option("--workspace", "-w", help="Workspace the key opens; repeat for several.")
-    ] = ["default"],
+        list[str] | None,
+        typer.Option("--workspace", "-w", help="Workspace the key opens; repeat for several."),
+    ] = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Create a key. The secret is printed once and only its hash is stored."""
     database = open_database(database_url)
     try:
         with database.writing() as connection:
-            created = keys.create_key(connection, name, workspace)
+            created = keys.create_key(connection, name, workspace or ["default"])
     except SeedbedError as error:
         fail(error)
     console.print(f"id:         {created.key.id}")

@@ -1,6 +1,6 @@
 """``seedbed serve``."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -12,11 +12,17 @@ from seedbed.domain.errors import SeedbedError
 
 def serve(
     host: Annotated[
-        Optional[str],
-        typer.Option(help="Address to listen on. Anything but a loopback address requires API keys. [env: SEEDBED_HOST; default: 127.0.0.1]", show_default=False),
+        str | None,
+        typer.Option(
+            help="Address to listen on. Anything but a loopback address requires API keys. [env: SEEDBED_HOST; default: 127.0.0.1]",
+            show_default=False,
+        ),
     ] = None,
     port: Annotated[
-        Optional[int], typer.Option(help="Port to listen on. [env: SEEDBED_PORT; default: 5174]", show_default=False)
+        int | None,
+        typer.Option(
+            help="Port to listen on. [env: SEEDBED_PORT; default: 5174]", show_default=False
+        ),
     ] = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:

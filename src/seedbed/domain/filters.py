@@ -7,9 +7,10 @@ A filter arrives as a JSON array, ``[{"field": "data", "key": "question", "opera
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 from seedbed.domain.errors import InvalidInput
 
@@ -113,11 +114,13 @@ def parse_datetime(value: str, field: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.timezone.utc)
+            moment = moment.replace(tzinfo=dt.UTC)
         # Converting can leave the calendar's range (year 9999 at UTC-5).
-        return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return moment.astimezone(dt.UTC).replace(tzinfo=None)
     except (ValueError, OverflowError):
-        raise InvalidInput(f"filter on '{field}' needs an ISO-8601 date-time, got {value!r}") from None
+        raise InvalidInput(
+            f"filter on '{field}' needs an ISO-8601 date-time, got {value!r}"
+        ) from None
 
 
 def _load_json_array(raw: str | list | None, what: str) -> list[Any]:
@@ -134,16 +137,16 @@ def _load_json_array(raw: str | list | None, what: str) -> list[Any]:
     return parsed
 
 
-def _split_field(name: str, fields: Mapping[str, FieldKind]) -> tuple[str, FieldKind, tuple[str, ...]]:
+def _split_field(
+    name: str, fields: Mapping[str, FieldKind]
+) -> tuple[str, FieldKind, tuple[str, ...]]:
     """``data.question`` -> (``data``, JSON, ("question",)); plain names map to themselves."""
     if name in fields:
         return name, fields[name], ()
     head, _, rest = name.partition(".")
     if rest and fields.get(head) in _KEYED:
         return head, fields[head], tuple(rest.split("."))
-    raise InvalidInput(
-        f"unknown field '{name}'; expected one of: {', '.join(sorted(fields))}"
-    )
+    raise InvalidInput(f"unknown field '{name}'; expected one of: {', '.join(sorted(fields))}")
 
 
 def parse_filters(raw: str | list | None, fields: Mapping[str, FieldKind]) -> list[Filter]:
@@ -175,10 +178,12 @@ def parse_filters(raw: str | list | None, fields: Mapping[str, FieldKind]) -> li
             raise InvalidInput(f"filter on '{field}' with '{operator.value}' needs a 'value'")
         if value is not None and not isinstance(value, (str, int, float, bool)):
             raise InvalidInput(f"filter value for '{field}' must be a string")
-        text = "" if value is None else (json.dumps(value) if isinstance(value, bool) else str(value))
+        text = (
+            "" if value is None else (json.dumps(value) if isinstance(value, bool) else str(value))
+        )
         found = Filter(field=field, kind=kind, operator=operator, value=text, key_path=key_path)
         if kind is FieldKind.DATE_TIME and operator not in _VALUELESS:
-            found.moment  # validates now, so a bad date is a 400 before any query runs
+            _ = found.moment  # validates now, so a bad date is a 400 before any query runs
         numeric = kind in (FieldKind.NUMBER, FieldKind.NAMED_NUMBER)
         if numeric and operator not in _VALUELESS and found.number is None:
             raise InvalidInput(f"filter on '{field}' needs a number, got {text!r}")

@@ -79,7 +79,13 @@ class ItemDraft:
     def __post_init__(self) -> None:
         if not isinstance(self.data, dict):
             raise InvalidInput(f"item {self.id}: 'data' must be a JSON object")
-        for value in (self.data, self.tags, self.description, self.evaluators, self.execution_policy):
+        for value in (
+            self.data,
+            self.tags,
+            self.description,
+            self.evaluators,
+            self.execution_policy,
+        ):
             if (problem := storage_problem(value)) is not None:
                 raise InvalidInput(f"item {self.id}: {problem}")
         if self.source not in ITEM_SOURCES:

@@ -78,7 +78,13 @@ class GenerationJob:
     def totals(self) -> dict[str, Any]:
         """Counters summed over the chunks: calls, tokens, cost, rejections by reason."""
         rejected: Counter = Counter()
-        totals = {"calls": 0, "cached_calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0}
+        totals = {
+            "calls": 0,
+            "cached_calls": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost": 0.0,
+        }
         for chunk in self.chunks:
             rejected.update(chunk.stats.get("rejected", {}))
             for key in totals:

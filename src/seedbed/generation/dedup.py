@@ -54,7 +54,9 @@ class NearDuplicateFilter:
         self._exact: set[str] = set()
         self._words: dict[str, frozenset[str]] = {}
         # LSH only works for thresholds it can band; 1.0 means exact matches only.
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=_PERMUTATIONS) if threshold < 1 else None
+        self._lsh = (
+            MinHashLSH(threshold=threshold, num_perm=_PERMUTATIONS) if threshold < 1 else None
+        )
 
     def __len__(self) -> int:
         return len(self._exact)

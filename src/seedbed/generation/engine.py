@@ -134,7 +134,9 @@ class GenerationRun:
         self.accept = accept
         self.stats = GenerationStats(requested=spec.count, unpriced=self.price is None)
         self.samples: list[GeneratedSample] = []
-        self._quotas = {quota.data_type: quota.count for quota in split_count(spec.count, spec.data_types)}
+        self._quotas = {
+            quota.data_type: quota.count for quota in split_count(spec.count, spec.data_types)
+        }
         for data, data_type in already_accepted:
             self.filter.add(self._text(without_markers(data)))
             if data_type in self._quotas:
@@ -164,7 +166,9 @@ class GenerationRun:
                     raise failures[0]
                 # Calls that finished together are judged in the order they were
                 # planned, not in the set's (memory-address) order.
-                for outcome in sorted((task.result() for task in done), key=lambda outcome: outcome.plan.index):
+                for outcome in sorted(
+                    (task.result() for task in done), key=lambda outcome: outcome.plan.index
+                ):
                     await self._judge(outcome)
                 self.stats.elapsed_seconds = time.monotonic() - started
                 if self.on_progress:
@@ -383,7 +387,7 @@ class GenerationRun:
             raise
         except (ProviderNotConfigured, UnknownModel):
             raise
-        except (asyncio.TimeoutError, ProviderError) as error:
+        except (TimeoutError, ProviderError) as error:
             self._record_failure(error)
             if isinstance(error, RateLimited):
                 self.concurrency.on_rate_limited()
@@ -402,7 +406,9 @@ class GenerationRun:
 
     def _record_failure(self, error: BaseException) -> None:
         self.stats.rejected[PROVIDER_ERROR] += 1
-        self._last_error = str(error) or f"the call timed out after {self.spec.call_timeout_seconds:g} s"
+        self._last_error = (
+            str(error) or f"the call timed out after {self.spec.call_timeout_seconds:g} s"
+        )
         self.breaker.record_failure()
 
     def _account(self, usage: Usage, outcome: _CallOutcome) -> None:
@@ -484,14 +490,20 @@ class GenerationRun:
         if self._provider_down() or (stats.replies == 0 and rejected[PROVIDER_ERROR] > 0):
             return PROVIDER_UNAVAILABLE, f"{short}: the provider kept failing ({self._last_error})"
         if self._budget_exhausted() or self._next_call_could_pass_budget(calls_in_flight=0):
-            return BUDGET_EXHAUSTED, f"{short}: the budget ({_describe_budget(self.spec)}) is used up"
+            return (
+                BUDGET_EXHAUSTED,
+                f"{short}: the budget ({_describe_budget(self.spec)}) is used up",
+            )
         if self._futile():
             return NO_VALID_SAMPLES, (
                 f"{short}: none of the {stats.replies} replies held a sample in the seeds'"
                 f" shape ({rejected[INVALID]} invalid samples, {rejected[PARSE_ERROR]}"
                 " unreadable replies); check the model or the custom prompt"
             )
-        return ATTEMPTS_EXHAUSTED, f"{short}: gave up after {self._next_call} calls ({_describe_rejections(rejected)})"
+        return (
+            ATTEMPTS_EXHAUSTED,
+            f"{short}: gave up after {self._next_call} calls ({_describe_rejections(rejected)})",
+        )
 
 
 class _PermanentFailure(Exception):
@@ -513,4 +525,11 @@ def _describe_budget(spec: GenerationSpec) -> str:
 
 
 def _describe_rejections(rejected: Mapping[str, int]) -> str:
-    return ", ".join(f"{count} {reason.replace('_', ' ')}" for reason, count in sorted(rejected.items()) if count) or "no replies"
+    return (
+        ", ".join(
+            f"{count} {reason.replace('_', ' ')}"
+            for reason, count in sorted(rejected.items())
+            if count
+        )
+        or "no replies"
+    )

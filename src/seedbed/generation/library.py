@@ -1,9 +1,9 @@
 """``seedbed.expand``: the engine as a library call, no server needed.
 
-    import seedbed
-    result = seedbed.expand([{"question": "…", "answer": "…"}], n=50, model="openai/gpt-4o-mini")
-    result.items          # exactly 50 new objects, unless result.stop_reason says why not
-    result.samples[0].provenance, result.stats
+import seedbed
+result = seedbed.expand([{"question": "…", "answer": "…"}], n=50, model="openai/gpt-4o-mini")
+result.items          # exactly 50 new objects, unless result.stop_reason says why not
+result.samples[0].provenance, result.stats
 """
 
 import asyncio
@@ -66,12 +66,16 @@ async def aexpand(
     return await run.run()
 
 
-def expand(seeds: Iterable[Mapping[str, Any] | SeedItem], n: int, **arguments: Any) -> GenerationResult:
+def expand(
+    seeds: Iterable[Mapping[str, Any] | SeedItem], n: int, **arguments: Any
+) -> GenerationResult:
     """The blocking form of :func:`aexpand`, in an event loop of its own; the providers'
     connections opened in it are closed before it ends."""
     from seedbed.providers.registry import ProviderRegistry
 
-    registry = arguments.pop("registry", None) or ProviderRegistry(arguments.get("settings") or Settings())
+    registry = arguments.pop("registry", None) or ProviderRegistry(
+        arguments.get("settings") or Settings()
+    )
 
     async def expand_and_close() -> GenerationResult:
         try:

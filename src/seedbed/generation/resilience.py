@@ -84,7 +84,9 @@ class CircuitBreaker:
             await asyncio.sleep(delay)
 
 
-def backoff_seconds(attempt: int, retry_after: float | None, base: float = 0.5, cap: float = 30.0) -> float:
+def backoff_seconds(
+    attempt: int, retry_after: float | None, base: float = 0.5, cap: float = 30.0
+) -> float:
     """How long to wait before retry ``attempt`` (1-based): the server's Retry-After when
     it gave one (plus a little jitter so waiting callers do not return in lockstep),
     else exponential backoff with full jitter."""

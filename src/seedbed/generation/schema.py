@@ -15,10 +15,14 @@ JsonSchema = dict[str, Any]
 GENERATION_MARKERS = frozenset({"_generated", "_generation_model"})
 
 
-def infer_item_schema(seeds: Sequence[Mapping[str, Any]], preserve_fields: Iterable[str] = ()) -> JsonSchema:
+def infer_item_schema(
+    seeds: Sequence[Mapping[str, Any]], preserve_fields: Iterable[str] = ()
+) -> JsonSchema:
     schema = _object_schema([without_markers(seed) for seed in seeds])
     for field_name in preserve_fields:
-        _preserve(schema, [seed.get(field_name) for seed in seeds if field_name in seed], field_name)
+        _preserve(
+            schema, [seed.get(field_name) for seed in seeds if field_name in seed], field_name
+        )
     return schema
 
 

@@ -85,10 +85,24 @@ def seed_items(seeds: Any) -> list[SeedItem]:
 
 
 _STORED_FIELDS = (
-    "count", "model", "temperature", "top_p", "max_tokens", "instructions", "preserve_fields",
-    "custom_prompt", "data_types", "samples_per_call", "examples_per_call", "concurrency",
-    "similarity_threshold", "max_retries", "call_timeout_seconds", "breaker_threshold",
-    "breaker_cooldown_seconds", "random_seed",
+    "count",
+    "model",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "instructions",
+    "preserve_fields",
+    "custom_prompt",
+    "data_types",
+    "samples_per_call",
+    "examples_per_call",
+    "concurrency",
+    "similarity_threshold",
+    "max_retries",
+    "call_timeout_seconds",
+    "breaker_threshold",
+    "breaker_cooldown_seconds",
+    "random_seed",
 )
 
 

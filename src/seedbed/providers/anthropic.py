@@ -38,7 +38,9 @@ class AnthropicProvider:
             "model": request.model,
             "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
             "messages": [
-                {"role": m.role, "content": m.content} for m in request.messages if m.role != "system"
+                {"role": m.role, "content": m.content}
+                for m in request.messages
+                if m.role != "system"
             ],
         }
         if system:
@@ -47,7 +49,9 @@ class AnthropicProvider:
             response = await client.messages.create(**arguments, timeout=request.timeout_seconds)
         except anthropic.AnthropicError as error:
             raise translated(anthropic, self.name, request.model, error) from error
-        text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
+        text = "".join(
+            block.text for block in response.content if getattr(block, "type", "") == "text"
+        )
         return Completion(
             text=text,
             usage=Usage(response.usage.input_tokens, response.usage.output_tokens),
@@ -61,7 +65,9 @@ class AnthropicProvider:
             import anthropic
         except ImportError as error:
             raise ProviderNotConfigured(
-                self.name, model, "the anthropic package is not installed: pip install 'seedbed[anthropic]'"
+                self.name,
+                model,
+                "the anthropic package is not installed: pip install 'seedbed[anthropic]'",
             ) from error
         return anthropic
 
@@ -71,8 +77,12 @@ class AnthropicProvider:
     def _sdk_client(self, anthropic: Any, model: str) -> Any:
         if not self._api_key:
             raise ProviderNotConfigured(
-                self.name, model, "no API key: set ANTHROPIC_API_KEY (or configure this provider's api_key)"
+                self.name,
+                model,
+                "no API key: set ANTHROPIC_API_KEY (or configure this provider's api_key)",
             )
         return self._clients.get(
-            lambda: anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self._base_url, max_retries=0)
+            lambda: anthropic.AsyncAnthropic(
+                api_key=self._api_key, base_url=self._base_url, max_retries=0
+            )
         )

@@ -45,5 +45,7 @@ def _local(name: str, options: Mapping[str, Any], settings: Settings) -> Provide
 
     path = options.get("model_path") or settings.local_model_path or None
     return LocalProvider(
-        path, cache_dir=settings.home / "models", allow_model_paths=bool(options.get("allow_model_paths", False))
+        path,
+        cache_dir=settings.home / "models",
+        allow_model_paths=bool(options.get("allow_model_paths", False)),
     )

@@ -88,7 +88,11 @@ class LocalProvider:
             _PROVIDER,
             model,
             f"the local provider serves {DEFAULT_LOCAL_MODEL!r}"
-            + (" or a path to a .gguf file" if self.allow_model_paths else " (set SEEDBED_LOCAL_MODEL_PATH for your own GGUF)"),
+            + (
+                " or a path to a .gguf file"
+                if self.allow_model_paths
+                else " (set SEEDBED_LOCAL_MODEL_PATH for your own GGUF)"
+            ),
         )
 
     def _complete_blocking(self, request: CompletionRequest) -> Completion:

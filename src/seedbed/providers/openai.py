@@ -83,7 +83,9 @@ class OpenAICompatibleProvider:
         openai = _sdk(self.name, model)
         if not self._api_key and not self._base_url:
             raise ProviderNotConfigured(
-                self.name, model, "no API key: set OPENAI_API_KEY (or configure this provider's api_key)"
+                self.name,
+                model,
+                "no API key: set OPENAI_API_KEY (or configure this provider's api_key)",
             )
         # Local servers (Ollama, vLLM, llama.cpp) need no key, but the SDK insists on one.
         api_key = self._api_key or "not-needed"
@@ -100,7 +102,10 @@ def is_strict_compatible(schema: Mapping[str, Any]) -> bool:
     and to forbid others; optional keys make a schema non-strict."""
     if schema.get("type") == "object" or "properties" in schema:
         properties = schema.get("properties", {})
-        if set(schema.get("required", [])) != set(properties) or schema.get("additionalProperties") is not False:
+        if (
+            set(schema.get("required", [])) != set(properties)
+            or schema.get("additionalProperties") is not False
+        ):
             return False
         return all(is_strict_compatible(child) for child in properties.values())
     if "items" in schema and isinstance(schema["items"], Mapping):
@@ -112,7 +117,9 @@ def _sdk(provider: str, model: str) -> Any:
     try:
         import openai
     except ImportError as error:  # a core dependency, but a broken install should say so
-        raise ProviderNotConfigured(provider, model, "the openai package is not installed") from error
+        raise ProviderNotConfigured(
+            provider, model, "the openai package is not installed"
+        ) from error
     return openai
 
 

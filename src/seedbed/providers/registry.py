@@ -40,7 +40,11 @@ _BARE_NAME_PREFIXES = {
     "o4": "openai",
     "claude-": "anthropic",
 }
-_BUILT_IN_PROVIDERS = {"openai": {"type": "openai"}, "anthropic": {"type": "anthropic"}, "local": {"type": "local"}}
+_BUILT_IN_PROVIDERS = {
+    "openai": {"type": "openai"},
+    "anthropic": {"type": "anthropic"},
+    "local": {"type": "local"},
+}
 
 
 @dataclass(frozen=True, slots=True)

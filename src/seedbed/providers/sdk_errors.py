@@ -23,7 +23,9 @@ def translated(sdk: Any, provider: str, model: str, error: Exception) -> Excepti
     if isinstance(error, sdk.APITimeoutError | sdk.APIConnectionError | sdk.InternalServerError):
         return TransientProviderError(provider, model, message)
     if isinstance(error, sdk.AuthenticationError | sdk.PermissionDeniedError):
-        return ProviderNotConfigured(provider, model, f"the endpoint rejected the API key ({message})")
+        return ProviderNotConfigured(
+            provider, model, f"the endpoint rejected the API key ({message})"
+        )
     if isinstance(error, sdk.NotFoundError):
         return UnknownModel(provider, model, f"the endpoint does not serve this model ({message})")
     if isinstance(error, sdk.APIStatusError):

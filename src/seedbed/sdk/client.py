@@ -31,7 +31,10 @@ class _BaseClient:
 
     @staticmethod
     def _job_body(count: int, **fields: Any) -> dict[str, Any]:
-        return {"count": count, **{key: value for key, value in fields.items() if value is not None}}
+        return {
+            "count": count,
+            **{key: value for key, value in fields.items() if value is not None},
+        }
 
     @staticmethod
     def _checked(response: httpx.Response) -> Any:
@@ -61,7 +64,9 @@ class Client(_BaseClient):
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(base_url, api_key, workspace)
-        self._http = httpx.Client(base_url=self.base_url, headers=self.headers, timeout=timeout, transport=transport)
+        self._http = httpx.Client(
+            base_url=self.base_url, headers=self.headers, timeout=timeout, transport=transport
+        )
 
     def __enter__(self) -> "Client":
         return self
@@ -76,19 +81,25 @@ class Client(_BaseClient):
         """Fields as in ``POST /seedbed/v1/jobs``: one of ``seeds``, ``dataset_id``,
         ``dataset_name``; ``model``, ``instructions``, ``data_types``, ``save``,
         ``target_dataset_name``, ``budget``, …"""
-        return self._checked(self._http.post(f"{_PREFIX}/jobs", json=self._job_body(count, **fields)))
+        return self._checked(
+            self._http.post(f"{_PREFIX}/jobs", json=self._job_body(count, **fields))
+        )
 
     def get_job(self, job_id: str) -> dict[str, Any]:
         return self._checked(self._http.get(f"{_PREFIX}/jobs/{job_id}"))
 
     def list_jobs(self, page: int = 1, size: int = 20) -> list[dict[str, Any]]:
-        return self._checked(self._http.get(f"{_PREFIX}/jobs", params={"page": page, "size": size}))["content"]
+        return self._checked(
+            self._http.get(f"{_PREFIX}/jobs", params={"page": page, "size": size})
+        )["content"]
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
         return self._checked(self._http.post(f"{_PREFIX}/jobs/{job_id}/cancel"))
 
     def job_items(self, job_id: str, after: int = 0, limit: int = 10_000) -> list[dict[str, Any]]:
-        response = self._http.get(f"{_PREFIX}/jobs/{job_id}/items", params={"after": after, "limit": limit})
+        response = self._http.get(
+            f"{_PREFIX}/jobs/{job_id}/items", params={"after": after, "limit": limit}
+        )
         return self._checked(response)["content"]
 
     def events(self, job_id: str) -> Iterator[dict[str, Any]]:
@@ -99,7 +110,9 @@ class Client(_BaseClient):
                 self._checked(response)
             yield from self._parse_events(response.iter_lines())
 
-    def wait(self, job_id: str, timeout: float | None = None, interval: float = 0.5) -> dict[str, Any]:
+    def wait(
+        self, job_id: str, timeout: float | None = None, interval: float = 0.5
+    ) -> dict[str, Any]:
         """The finished job; ``JobFailed`` unless it completed."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while (job := self.get_job(job_id))["status"] not in _FINISHED:
@@ -122,7 +135,9 @@ class AsyncClient(_BaseClient):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(base_url, api_key, workspace)
-        self._http = httpx.AsyncClient(base_url=self.base_url, headers=self.headers, timeout=timeout, transport=transport)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, headers=self.headers, timeout=timeout, transport=transport
+        )
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -134,7 +149,9 @@ class AsyncClient(_BaseClient):
         await self._http.aclose()
 
     async def start_job(self, count: int, **fields: Any) -> dict[str, Any]:
-        return self._checked(await self._http.post(f"{_PREFIX}/jobs", json=self._job_body(count, **fields)))
+        return self._checked(
+            await self._http.post(f"{_PREFIX}/jobs", json=self._job_body(count, **fields))
+        )
 
     async def get_job(self, job_id: str) -> dict[str, Any]:
         return self._checked(await self._http.get(f"{_PREFIX}/jobs/{job_id}"))
@@ -142,12 +159,18 @@ class AsyncClient(_BaseClient):
     async def cancel_job(self, job_id: str) -> dict[str, Any]:
         return self._checked(await self._http.post(f"{_PREFIX}/jobs/{job_id}/cancel"))
 
-    async def job_items(self, job_id: str, after: int = 0, limit: int = 10_000) -> list[dict[str, Any]]:
-        response = await self._http.get(f"{_PREFIX}/jobs/{job_id}/items", params={"after": after, "limit": limit})
+    async def job_items(
+        self, job_id: str, after: int = 0, limit: int = 10_000
+    ) -> list[dict[str, Any]]:
+        response = await self._http.get(
+            f"{_PREFIX}/jobs/{job_id}/items", params={"after": after, "limit": limit}
+        )
         return self._checked(response)["content"]
 
     async def events(self, job_id: str) -> AsyncIterator[dict[str, Any]]:
-        async with self._http.stream("GET", f"{_PREFIX}/jobs/{job_id}/events", timeout=None) as response:
+        async with self._http.stream(
+            "GET", f"{_PREFIX}/jobs/{job_id}/events", timeout=None
+        ) as response:
             if response.is_error:
                 await response.aread()
                 self._checked(response)

@@ -48,7 +48,9 @@ class CompareStats:
     aggregates: Aggregates
 
 
-def _experiment_ids(connection: Connection, caller: Caller, raw: str | None, required: bool = True) -> list[str] | None:
+def _experiment_ids(
+    connection: Connection, caller: Caller, raw: str | None, required: bool = True
+) -> list[str] | None:
     wanted = parse_id_list(raw, "experiment_ids")
     if wanted is None:
         if required:
@@ -101,12 +103,16 @@ def compare(
     query = _query(connection, caller, dataset_id, experiment_ids, filters, sorting, search)
     repository = CompareRepository(connection)
     found, total = repository.page(query, page, size)
-    runs = RunRepository(connection).runs(caller.workspace, repository.runs_of(query, [item.id for item in found]))
+    runs = RunRepository(connection).runs(
+        caller.workspace, repository.runs_of(query, [item.id for item in found])
+    )
     by_item: dict[str, list[Run]] = {}
     for run in runs:
         by_item.setdefault(run.item.dataset_item_id, []).append(run)
     columns = ItemRepository(connection).columns(query.dataset_id)
-    score_names = AggregateRepository(connection).score_names(caller.workspace, query.experiment_ids)
+    score_names = AggregateRepository(connection).score_names(
+        caller.workspace, query.experiment_ids
+    )
     sortable = [
         *COMPARE_SORTABLE,
         *(f"data.{column.name}" for column in columns),
@@ -117,7 +123,11 @@ def compare(
 
 
 def stats(
-    connection: Connection, caller: Caller, dataset_id: str, experiment_ids: str | None, filters: str | None = None
+    connection: Connection,
+    caller: Caller,
+    dataset_id: str,
+    experiment_ids: str | None,
+    filters: str | None = None,
 ) -> CompareStats:
     query = _query(connection, caller, dataset_id, experiment_ids, filters)
     count, aggregates = CompareRepository(connection).stats(query)

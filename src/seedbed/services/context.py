@@ -16,4 +16,4 @@ class Caller:
 
 def utcnow() -> dt.datetime:
     """Naive UTC, as stored in both engines."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -102,7 +102,9 @@ def get_or_create_by_name(connection: Connection, caller: Caller, name: str) -> 
         return require_dataset_by_name(connection, caller, name)
 
 
-def require_dataset(connection: Connection, caller: Caller, dataset_id: str, lock: bool = False) -> Dataset:
+def require_dataset(
+    connection: Connection, caller: Caller, dataset_id: str, lock: bool = False
+) -> Dataset:
     dataset_id = ids.canonical_id(dataset_id, "dataset id")
     dataset = DatasetRepository(connection).get(caller.workspace, dataset_id, lock=lock)
     if dataset is None:
@@ -150,7 +152,15 @@ def find_datasets(
         project = projects.get_project(connection, caller, project_id)
         project_id, include_unassigned = project.id, project.name == DEFAULT_PROJECT
     found, total = DatasetRepository(connection).find(
-        caller.workspace, page, size, name, parsed_filters, sort, project_id, include_unassigned, with_experiments_only
+        caller.workspace,
+        page,
+        size,
+        name,
+        parsed_filters,
+        sort,
+        project_id,
+        include_unassigned,
+        with_experiments_only,
     )
     return DatasetPage(_views(connection, caller.workspace, found), page, size, total)
 
@@ -185,7 +195,9 @@ def update_dataset(
 
 def delete_dataset(connection: Connection, caller: Caller, dataset_id: str) -> None:
     """Deleting what is not there is not an error (as in Opik): the result is the same."""
-    DatasetRepository(connection).delete(caller.workspace, [ids.canonical_id(dataset_id, "dataset id")])
+    DatasetRepository(connection).delete(
+        caller.workspace, [ids.canonical_id(dataset_id, "dataset id")]
+    )
 
 
 def delete_dataset_by_name(connection: Connection, caller: Caller, name: str) -> None:

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from seedbed.domain import ids
 from seedbed.domain.errors import InvalidInput, Unprocessable, UpstreamFailure
 from seedbed.domain.items import ItemDraft
 from seedbed.domain.versions import DatasetVersion
-from seedbed.domain import ids
 from seedbed.generation.engine import GenerationRun, ProgressCallback
 from seedbed.generation.result import PROVIDER_UNAVAILABLE, GeneratedSample, GenerationResult
 from seedbed.generation.spec import GenerationSpec, SeedItem
@@ -105,7 +105,11 @@ def save_stored_samples(
     drafts = [
         ItemDraft(
             id=ids.new_id(),
-            data={**item["data"], "_generated": True, "_generation_model": item["provenance"].get("model")},
+            data={
+                **item["data"],
+                "_generated": True,
+                "_generation_model": item["provenance"].get("model"),
+            },
             source="sdk",
             tags=["generated"],
         )

@@ -32,10 +32,14 @@ def create_items(connection: Connection, caller: Caller, items: list[dict[str, A
     for item in items:
         project_name = (item.get("project_name") or "").strip()
         if project_name and project_name not in project_ids:
-            project_ids[project_name] = projects.get_or_create_project(connection, caller, project_name).id
+            project_ids[project_name] = projects.get_or_create_project(
+                connection, caller, project_name
+            ).id
         rows.append(
             {
-                "id": ids.canonical_id(item["id"], "experiment item id") if item.get("id") else ids.new_id(),
+                "id": ids.canonical_id(item["id"], "experiment item id")
+                if item.get("id")
+                else ids.new_id(),
                 "workspace": caller.workspace,
                 "experiment_id": ids.canonical_id(item["experiment_id"], "experiment_id"),
                 "dataset_item_id": ids.canonical_id(item["dataset_item_id"], "dataset_item_id"),
@@ -61,7 +65,9 @@ def create_items(connection: Connection, caller: Caller, items: list[dict[str, A
 
 
 def get_item(connection: Connection, caller: Caller, item_id: str) -> ExperimentItem:
-    found = ExperimentRepository(connection).get_item(caller.workspace, ids.canonical_id(item_id, "experiment item id"))
+    found = ExperimentRepository(connection).get_item(
+        caller.workspace, ids.canonical_id(item_id, "experiment item id")
+    )
     if found is None:
         raise NotFound("Experiment item not found")
     return found
@@ -108,13 +114,21 @@ class BulkRecord:
 
 def _trace_of(record: BulkRecord, project_name: str) -> Write:
     if record.trace is not None and record.task_result is not None:
-        raise InvalidInput(f"item {record.dataset_item_id}: give evaluate_task_result or trace, not both")
+        raise InvalidInput(
+            f"item {record.dataset_item_id}: give evaluate_task_result or trace, not both"
+        )
     if record.trace is not None:
-        return record.trace if record.trace.names_project else replace(record.trace, project_name=project_name)
+        return (
+            record.trace
+            if record.trace.names_project
+            else replace(record.trace, project_name=project_name)
+        )
     now = utcnow()
     fields = {"name": "evaluation_task", "start_time": now, "end_time": now, "source": "experiment"}
     # Without a trace the client sends the task's result, which becomes the trace's output.
-    return Write(record.trace_id, {**fields, "output": record.task_result}, project_name=project_name)
+    return Write(
+        record.trace_id, {**fields, "output": record.task_result}, project_name=project_name
+    )
 
 
 def bulk_upload(
@@ -135,7 +149,12 @@ def bulk_upload(
         existing = ExperimentRepository(connection).get(caller.workspace, experiment_id)
     if existing is None:
         existing = create_experiment(
-            connection, caller, dataset_name, experiment_id=experiment_id, name=experiment_name, project_name=project_name
+            connection,
+            caller,
+            dataset_name,
+            experiment_id=experiment_id,
+            name=experiment_name,
+            project_name=project_name,
         )
     traces.write_traces(connection, caller, [_trace_of(record, project_name) for record in records])
     written_spans = [
@@ -145,7 +164,11 @@ def bulk_upload(
     ]
     if written_spans:
         spans.write_spans(connection, caller, written_spans)
-    scores = [replace(score, project_name=score.project_name or project_name) for r in records for score in r.scores]
+    scores = [
+        replace(score, project_name=score.project_name or project_name)
+        for r in records
+        for score in r.scores
+    ]
     if scores:
         feedback_scores.put_scores(connection, caller, "trace", scores)
     create_items(

@@ -88,7 +88,9 @@ def create_experiment(
     elif project_name:
         project_id = projects.get_or_create_project(connection, caller, project_name).id
     repository = ExperimentRepository(connection)
-    experiment_id = ids.canonical_id(experiment_id, "experiment id") if experiment_id else ids.new_id()
+    experiment_id = (
+        ids.canonical_id(experiment_id, "experiment id") if experiment_id else ids.new_id()
+    )
     if repository.id_taken(experiment_id):
         raise Conflict(f"Experiment already exists with id '{experiment_id}'")
     now = utcnow()
@@ -103,8 +105,11 @@ def create_experiment(
         metadata=metadata,
         tags=list(dict.fromkeys(tags or [])),
         type=type or "regular",
-        evaluation_method=evaluation_method or (SUITE_METHOD if dataset.type == SUITE_METHOD else "dataset"),
-        optimization_id=ids.canonical_id(optimization_id, "optimization_id") if optimization_id else None,
+        evaluation_method=evaluation_method
+        or (SUITE_METHOD if dataset.type == SUITE_METHOD else "dataset"),
+        optimization_id=ids.canonical_id(optimization_id, "optimization_id")
+        if optimization_id
+        else None,
         status=status or "running",
         experiment_scores=experiment_scores or {},
         prompt_versions=prompt_versions,
@@ -136,7 +141,9 @@ def views(connection: Connection, caller: Caller, found: list[Experiment]) -> li
 
 
 def require_experiment(connection: Connection, caller: Caller, experiment_id: str) -> Experiment:
-    found = ExperimentRepository(connection).get(caller.workspace, ids.canonical_id(experiment_id, "experiment id"))
+    found = ExperimentRepository(connection).get(
+        caller.workspace, ids.canonical_id(experiment_id, "experiment id")
+    )
     if found is None:
         raise NotFound("Experiment not found")
     return found
@@ -155,7 +162,10 @@ def get_experiment(connection: Connection, caller: Caller, experiment_id: str) -
 
 
 def _project_scope(
-    connection: Connection, caller: Caller, project_id: str | None = None, project_name: str | None = None
+    connection: Connection,
+    caller: Caller,
+    project_id: str | None = None,
+    project_name: str | None = None,
 ) -> tuple[str | None, bool] | None:
     """(project id, whether experiments without a project count) to narrow by; ``None``
     for no narrowing. Experiments made without a project count as the default project's."""
@@ -189,7 +199,9 @@ def find_experiments(
 ) -> ExperimentPage:
     criteria = ExperimentCriteria(
         dataset_id=ids.canonical_id(dataset_id, "datasetId") if dataset_id else None,
-        optimization_id=ids.canonical_id(optimization_id, "optimization_id") if optimization_id else None,
+        optimization_id=ids.canonical_id(optimization_id, "optimization_id")
+        if optimization_id
+        else None,
         types=parse_types(types),
         name=name or None,
         dataset_deleted=dataset_deleted,
@@ -202,7 +214,9 @@ def find_experiments(
         criteria.project_id, criteria.include_unassigned = scope
     parsed_filters = parse_filters(filters, EXPERIMENT_FIELDS)
     sort = parse_sorting(sorting, EXPERIMENT_SORT_FIELDS)
-    found, total = ExperimentRepository(connection).find(caller.workspace, criteria, parsed_filters, sort, page, size)
+    found, total = ExperimentRepository(connection).find(
+        caller.workspace, criteria, parsed_filters, sort, page, size
+    )
     return ExperimentPage(views(connection, caller, found), page, size, total)
 
 
@@ -254,7 +268,9 @@ def update_experiment(
 def finish_experiments(connection: Connection, caller: Caller, experiment_ids: list[str]) -> None:
     """Mark experiments completed. Aggregates need no finishing: they are computed when
     read. Ids of other workspaces, or of no experiment, are passed over."""
-    canonical = [ids.canonical_id(experiment_id, "experiment id") for experiment_id in experiment_ids]
+    canonical = [
+        ids.canonical_id(experiment_id, "experiment id") for experiment_id in experiment_ids
+    ]
     ExperimentRepository(connection).finish(
         caller.workspace, canonical, last_updated_at=utcnow(), last_updated_by=caller.user
     )
@@ -262,12 +278,17 @@ def finish_experiments(connection: Connection, caller: Caller, experiment_ids: l
 
 def delete_experiments(connection: Connection, caller: Caller, experiment_ids: list[str]) -> None:
     """Deleting what is not there is not an error: the result is the same."""
-    canonical = [ids.canonical_id(experiment_id, "experiment id") for experiment_id in experiment_ids]
+    canonical = [
+        ids.canonical_id(experiment_id, "experiment id") for experiment_id in experiment_ids
+    ]
     ExperimentRepository(connection).delete(caller.workspace, canonical)
 
 
 def feedback_score_names(
-    connection: Connection, caller: Caller, experiment_ids: str | None = None, project_id: str | None = None
+    connection: Connection,
+    caller: Caller,
+    experiment_ids: str | None = None,
+    project_id: str | None = None,
 ) -> list[str]:
     """Score names on the traces of the given experiments (or all of the workspace's, or
     of one project's)."""

@@ -38,7 +38,9 @@ def start_export(connection: Connection, caller: Caller, dataset_id: str) -> Exp
 
 
 def get_export(connection: Connection, caller: Caller, job_id: str) -> ExportJob:
-    job = ExportJobRepository(connection).get(caller.workspace, ids.canonical_id(job_id, "export job id"))
+    job = ExportJobRepository(connection).get(
+        caller.workspace, ids.canonical_id(job_id, "export job id")
+    )
     if job is None:
         raise NotFound("Export job not found")
     return job

@@ -49,7 +49,7 @@ def put_scores(
             last_updated_at=now,
             last_updated_by=caller.user,
         )
-        for entity_id, draft in zip(entity_ids, drafts)
+        for entity_id, draft in zip(entity_ids, drafts, strict=True)
     ]
     repository = FeedbackScoreRepository(connection)
     taken = repository.keys_elsewhere(

@@ -10,7 +10,6 @@ used as it is, and anything else gets the default model, as Galileo does for an 
 does not offer; the progress message names the model actually used.
 """
 
-
 import datetime as dt
 import re
 import secrets
@@ -29,7 +28,6 @@ from seedbed.services import datasets, items, jobs
 from seedbed.services.context import Caller
 from seedbed.services.expansions import MAX_SEEDS
 from seedbed.settings import Settings
-
 
 EXTEND_JOB_KIND = "galileo_extend"
 # Galileo's names for models (as its console shows them), normalised by _alias_key.

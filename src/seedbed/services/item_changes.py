@@ -23,7 +23,9 @@ from seedbed.storage.repositories.versions import VersionRepository
 class VersionChanges:
     base_version: str | None = None
     added: list[ItemDraft] = field(default_factory=list)
-    edited: list[dict[str, Any]] = field(default_factory=list)  # each: "id" and the fields to change
+    edited: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # each: "id" and the fields to change
     deleted: list[str] = field(default_factory=list)
     change_description: str | None = None
     evaluators: list[dict[str, Any]] | None = None
@@ -35,7 +37,13 @@ class VersionChanges:
     copy_from_version_id: str | None = None
 
 
-def _check_base(versions: VersionRepository, dataset_id: str, latest: DatasetVersion | None, changes: VersionChanges, override: bool) -> None:
+def _check_base(
+    versions: VersionRepository,
+    dataset_id: str,
+    latest: DatasetVersion | None,
+    changes: VersionChanges,
+    override: bool,
+) -> None:
     base = ids.canonical_id(changes.base_version, "base_version") if changes.base_version else None
     if base and versions.by_id(dataset_id, base) is None:
         raise NotFound(f"Dataset version not found: '{base}'")
@@ -47,29 +55,46 @@ def _check_base(versions: VersionRepository, dataset_id: str, latest: DatasetVer
 
 
 def apply_changes(
-    connection: Connection, caller: Caller, dataset_id: str, changes: VersionChanges, override: bool = False
+    connection: Connection,
+    caller: Caller,
+    dataset_id: str,
+    changes: VersionChanges,
+    override: bool = False,
 ) -> DatasetVersion:
     """Always makes a new version (a change of settings alone is a version too)."""
     dataset = require_dataset(connection, caller, dataset_id, lock=True)
     versions = VersionRepository(connection)
-    latest = versions.by_sequence(dataset.id, dataset.latest_version_sequence) if dataset.latest_version_sequence else None
+    latest = (
+        versions.by_sequence(dataset.id, dataset.latest_version_sequence)
+        if dataset.latest_version_sequence
+        else None
+    )
     _check_base(versions, dataset.id, latest, changes, override)
     carry_forward = carry_forward_source(
         connection, caller, changes.copy_from_dataset_id, changes.copy_from_version_id
     )
 
-    writer = VersionWriter(connection, caller, dataset, change_description=changes.change_description)
+    writer = VersionWriter(
+        connection, caller, dataset, change_description=changes.change_description
+    )
     version = writer.open()
     if carry_forward is not None:
         writer.reset_to(*carry_forward)
     writer.upsert(changes.added)
     if changes.edited:
         edited_ids = [ids.canonical_id(edit.get("id"), "edited item id") for edit in changes.edited]
-        current = {item.id: item for item in ItemRepository(connection).live_items(dataset.id, edited_ids)}
+        current = {
+            item.id: item for item in ItemRepository(connection).live_items(dataset.id, edited_ids)
+        }
         missing = [item_id for item_id in edited_ids if item_id not in current]
         if missing:
             raise NotFound(f"Dataset item not found: '{missing[0]}'")
-        writer.upsert([edited_draft(current[item_id], edit) for item_id, edit in zip(edited_ids, changes.edited)])
+        writer.upsert(
+            [
+                edited_draft(current[item_id], edit)
+                for item_id, edit in zip(edited_ids, changes.edited, strict=True)
+            ]
+        )
     writer.delete([ids.canonical_id(item_id, "deleted item id") for item_id in changes.deleted])
 
     if changes.evaluators is not None:

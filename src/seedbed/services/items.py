@@ -42,7 +42,9 @@ def draft_from_fields(fields: dict[str, Any]) -> ItemDraft:
         id=ids.canonical_id(item_id, "item id") if item_id else ids.new_id(),
         data=fields.get("data"),
         source=fields.get("source") or "sdk",
-        trace_id=ids.canonical_id(fields["trace_id"], "trace_id") if fields.get("trace_id") else None,
+        trace_id=ids.canonical_id(fields["trace_id"], "trace_id")
+        if fields.get("trace_id")
+        else None,
         span_id=ids.canonical_id(fields["span_id"], "span_id") if fields.get("span_id") else None,
         tags=fields.get("tags"),
         description=fields.get("description"),
@@ -53,7 +55,9 @@ def draft_from_fields(fields: dict[str, Any]) -> ItemDraft:
 
 def edited_draft(current: Item, changes: dict[str, Any]) -> ItemDraft:
     """``current`` with the fields present in ``changes`` replaced (its id stays)."""
-    return draft_from_fields({**current.as_draft().__dict__, **{k: v for k, v in changes.items() if k != "id"}})
+    return draft_from_fields(
+        {**current.as_draft().__dict__, **{k: v for k, v in changes.items() if k != "id"}}
+    )
 
 
 def _target_dataset(
@@ -85,7 +89,9 @@ def upsert_items(
     """
     dataset = _target_dataset(connection, caller, dataset_id, dataset_name)
     group = ids.canonical_id(batch_group_id, "batch_group_id") if batch_group_id else None
-    carry_forward = carry_forward_source(connection, caller, copy_from_dataset_id, copy_from_version_id)
+    carry_forward = carry_forward_source(
+        connection, caller, copy_from_dataset_id, copy_from_version_id
+    )
     writer = VersionWriter(connection, caller, dataset, batch_group_id=group)
     if carry_forward is not None:
         writer.open()
@@ -155,13 +161,17 @@ def delete_items(
 
 
 def get_item(connection: Connection, caller: Caller, item_id: str) -> Item:
-    item = ItemRepository(connection).get_live(caller.workspace, ids.canonical_id(item_id, "item id"))
+    item = ItemRepository(connection).get_live(
+        caller.workspace, ids.canonical_id(item_id, "item id")
+    )
     if item is None:
         raise NotFound("Dataset item not found")
     return item
 
 
-def patch_item(connection: Connection, caller: Caller, item_id: str, changes: dict[str, Any]) -> None:
+def patch_item(
+    connection: Connection, caller: Caller, item_id: str, changes: dict[str, Any]
+) -> None:
     """Replace only the fields given; the change is a new version."""
     current = get_item(connection, caller, item_id)
     draft = edited_draft(current, changes)
@@ -237,16 +247,22 @@ def export_pages(
         cursor = chunk[-1].id
 
 
-def export_items(connection: Connection, caller: Caller, dataset: Dataset, version: str | None = None) -> Iterator[Item]:
+def export_items(
+    connection: Connection, caller: Caller, dataset: Dataset, version: str | None = None
+) -> Iterator[Item]:
     """Every item of a dataset (or of one version), newest first, read in pages."""
     for page in export_pages(connection, caller, dataset, version):
         yield from page
 
 
-def data_columns_of(connection: Connection, caller: Caller, dataset: Dataset, version: str | None = None) -> list[str]:
+def data_columns_of(
+    connection: Connection, caller: Caller, dataset: Dataset, version: str | None = None
+) -> list[str]:
     """Every key of the items' data (of the draft or of one version): the columns of a
     CSV export, in the order a reader going newest first meets them."""
-    return ItemRepository(connection).data_keys(dataset.id, _version_sequence(connection, dataset, version))
+    return ItemRepository(connection).data_keys(
+        dataset.id, _version_sequence(connection, dataset, version)
+    )
 
 
 @dataclass
@@ -297,7 +313,9 @@ def update_items(
         targets = {target: wanted for target in repository.datasets_of(caller.workspace, wanted)}
     elif dataset_id:
         dataset = require_dataset(connection, caller, dataset_id)
-        targets = {dataset.id: repository.ids_matching(dataset.id, parse_filters(filters, ITEM_FIELDS))}
+        targets = {
+            dataset.id: repository.ids_matching(dataset.id, parse_filters(filters, ITEM_FIELDS))
+        }
     else:
         raise InvalidInput("give ids, or dataset_id with filters")
     for target, target_ids in targets.items():

@@ -27,7 +27,12 @@ def process_owner() -> str:
 
 class InProcessJobExecutor:
     def __init__(
-        self, database: Database, registry: ProviderRegistry, *, parallel_chunks: int = 4, poll_seconds: float = 1.0
+        self,
+        database: Database,
+        registry: ProviderRegistry,
+        *,
+        parallel_chunks: int = 4,
+        poll_seconds: float = 1.0,
     ) -> None:
         self.database = database
         self.registry = registry
@@ -79,12 +84,14 @@ class InProcessJobExecutor:
                 LOGGER.exception("could not read the job queue")
             try:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
 
     def _start(self, key: tuple[str, int]) -> None:
-        task = asyncio.create_task(run_chunk(self.database, self.registry, key[0], key[1], self.owner))
+        task = asyncio.create_task(
+            run_chunk(self.database, self.registry, key[0], key[1], self.owner)
+        )
         self._running[key] = task
 
         def finished(_task: asyncio.Task) -> None:

@@ -14,7 +14,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from seedbed.domain.jobs import CANCELLED, CHUNK_DONE, COMPLETED, FAILED, RUNNING, GenerationJob, chunk_seed
+from seedbed.domain.jobs import (
+    CANCELLED,
+    CHUNK_DONE,
+    COMPLETED,
+    FAILED,
+    RUNNING,
+    GenerationJob,
+    chunk_seed,
+)
 from seedbed.generation.dedup import sample_text, text_digest
 from seedbed.generation.engine import GenerationRun
 from seedbed.generation.result import GeneratedSample, GenerationStats
@@ -44,7 +52,9 @@ class _ChunkState:
     earlier: dict[str, Any] = field(default_factory=dict)
 
 
-async def run_chunk(database: Database, registry: ProviderRegistry, job_id: str, chunk_index: int, owner: str) -> None:
+async def run_chunk(
+    database: Database, registry: ProviderRegistry, job_id: str, chunk_index: int, owner: str
+) -> None:
     job = await asyncio.to_thread(_claim, database, job_id, chunk_index, owner)
     if job is None:
         return
@@ -71,17 +81,27 @@ def _claim(database: Database, job_id: str, chunk_index: int, owner: str) -> Gen
         if not repository.claim_chunk(job_id, chunk_index, owner, now):
             return None
         if job.status != RUNNING:
-            repository.update(job_id, status=RUNNING, started_at=job.started_at or now, updated_at=now)
+            repository.update(
+                job_id, status=RUNNING, started_at=job.started_at or now, updated_at=now
+            )
         return repository.get(job_id)
 
 
 async def _generate(database: Database, registry: ProviderRegistry, state: _ChunkState):
     job, chunk = state.job, state.job.chunks[state.chunk_index]
     seeds, known, stored = await asyncio.to_thread(_context, database, job)
-    own = [(item["data"], item["data_type"]) for item in stored if item["chunk_index"] == state.chunk_index]
+    own = [
+        (item["data"], item["data_type"])
+        for item in stored
+        if item["chunk_index"] == state.chunk_index
+    ]
     others = [item["data"] for item in stored if item["chunk_index"] != state.chunk_index]
     state.last_sequence = max((item["sequence"] for item in stored), default=0)
-    spec = spec_from_record(job.spec, count=chunk.target, random_seed=chunk_seed(job.spec["random_seed"], state.chunk_index))
+    spec = spec_from_record(
+        job.spec,
+        count=chunk.target,
+        random_seed=chunk_seed(job.spec["random_seed"], state.chunk_index),
+    )
     resolved = registry.resolve(spec.model)
     state.run = GenerationRun(
         seeds,
@@ -104,7 +124,9 @@ async def _generate(database: Database, registry: ProviderRegistry, state: _Chun
     return FAILED, result.detail, result.stats
 
 
-def _context(database: Database, job: GenerationJob) -> tuple[list[SeedItem], list[dict], list[dict]]:
+def _context(
+    database: Database, job: GenerationJob
+) -> tuple[list[SeedItem], list[dict], list[dict]]:
     with database.reading() as connection:
         stored = JobRepository(connection).items(job.id)
         source = job.source
@@ -161,12 +183,23 @@ def _report_progress(database: Database, state: _ChunkState, stats: GenerationSt
     state.last_write = now
     with database.writing() as connection:
         repository = JobRepository(connection)
-        repository.update_chunk(state.job.id, state.chunk_index, stats=_combined(state.earlier, stats), heartbeat_at=utcnow())
+        repository.update_chunk(
+            state.job.id,
+            state.chunk_index,
+            stats=_combined(state.earlier, stats),
+            heartbeat_at=utcnow(),
+        )
         job = repository.get(state.job.id)
         state.cancelled = job is None or job.cancel_requested
 
 
-def _settle(database: Database, state: _ChunkState, status: str, detail: str | None, stats: GenerationStats | None) -> None:
+def _settle(
+    database: Database,
+    state: _ChunkState,
+    status: str,
+    detail: str | None,
+    stats: GenerationStats | None,
+) -> None:
     with database.writing() as connection:
         repository = JobRepository(connection)
         values: dict[str, Any] = {"status": status, "detail": detail, "heartbeat_at": utcnow()}
@@ -179,12 +212,18 @@ def _settle(database: Database, state: _ChunkState, status: str, detail: str | N
 def _close_if_settled(connection, job: GenerationJob | None) -> None:
     """When no chunk is left to run: write the samples to the target dataset and close
     the job as completed, failed or cancelled."""
-    if job is None or job.finished or any(chunk.status in ("queued", RUNNING) for chunk in job.chunks):
+    if (
+        job is None
+        or job.finished
+        or any(chunk.status in ("queued", RUNNING) for chunk in job.chunks)
+    ):
         return
     repository = JobRepository(connection)
     now = utcnow()
     if job.cancel_requested:
-        repository.update(job.id, status=CANCELLED, finished_at=now, updated_at=now, detail="cancelled")
+        repository.update(
+            job.id, status=CANCELLED, finished_at=now, updated_at=now, detail="cancelled"
+        )
         return
     failed = [chunk for chunk in job.chunks if chunk.status != CHUNK_DONE]
     if failed and job.accepted < job.requested:
@@ -194,7 +233,10 @@ def _close_if_settled(connection, job: GenerationJob | None) -> None:
     values: dict[str, Any] = {"status": COMPLETED, "finished_at": now, "updated_at": now}
     if job.target_dataset_id and not job.written_version:
         version = expansions.save_stored_samples(
-            connection, Caller(job.workspace, job.created_by), job.target_dataset_id, repository.items(job.id)
+            connection,
+            Caller(job.workspace, job.created_by),
+            job.target_dataset_id,
+            repository.items(job.id),
         )
         values["written_version"] = version.name if version else None
     repository.update(job.id, **values)

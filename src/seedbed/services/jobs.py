@@ -37,7 +37,11 @@ def create_job(
     created now (``target_dataset_name``), or nowhere (read them from the job)."""
     spec.check()
     resolved = registry.resolve(spec.model or None)  # an unknown model fails now, not later
-    spec = replace(spec, model=resolved.qualified, random_seed=spec.random_seed or secrets.randbelow(2**31 - 1) + 1)
+    spec = replace(
+        spec,
+        model=resolved.qualified,
+        random_seed=spec.random_seed or secrets.randbelow(2**31 - 1) + 1,
+    )
     source = _source(connection, caller, source_dataset_id, source_item_ids, seeds)
     target_id = source_dataset_id if save_to_source else None
     if save_to_source and source_dataset_id is None:
@@ -79,7 +83,9 @@ def find_job_by_target(connection: Connection, caller: Caller, dataset_id: str) 
     return found
 
 
-def list_jobs(connection: Connection, caller: Caller, page: int = 1, size: int = 20) -> tuple[list[GenerationJob], int]:
+def list_jobs(
+    connection: Connection, caller: Caller, page: int = 1, size: int = 20
+) -> tuple[list[GenerationJob], int]:
     if page < 1 or not 1 <= size <= 1000:
         raise InvalidInput("page must be at least 1 and size between 1 and 1000")
     return JobRepository(connection).page(caller.workspace, page, size)
@@ -97,7 +103,9 @@ def cancel_job(connection: Connection, caller: Caller, job_id: str) -> Generatio
     return get_job(connection, caller, job_id)
 
 
-def job_items(connection: Connection, caller: Caller, job_id: str, after: int = 0, limit: int = 1000) -> list[dict]:
+def job_items(
+    connection: Connection, caller: Caller, job_id: str, after: int = 0, limit: int = 1000
+) -> list[dict]:
     job = get_job(connection, caller, job_id)
     return JobRepository(connection).items(job.id, after, limit)
 

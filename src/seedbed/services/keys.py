@@ -22,7 +22,9 @@ def create_key(connection: Connection, name: str, workspaces: list[str]) -> Crea
     if not workspaces:
         raise InvalidInput("a key must be bound to at least one workspace")
     secret = new_secret()
-    key = ApiKey(id=ids.new_id(), name=name, workspaces=workspaces, created_at=utcnow(), hint=secret[:8])
+    key = ApiKey(
+        id=ids.new_id(), name=name, workspaces=workspaces, created_at=utcnow(), hint=secret[:8]
+    )
     KeyRepository(connection).insert(key, hash_secret(secret))
     return CreatedKey(key, secret)
 

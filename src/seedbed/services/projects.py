@@ -11,7 +11,11 @@ from seedbed.storage.repositories.projects import ProjectRepository
 
 
 def create_project(
-    connection: Connection, caller: Caller, name: str, description: str | None = None, visibility: str | None = None
+    connection: Connection,
+    caller: Caller,
+    name: str,
+    description: str | None = None,
+    visibility: str | None = None,
 ) -> Project:
     name = (name or "").strip()
     if not name:
@@ -57,7 +61,9 @@ def retrieve_project(connection: Connection, caller: Caller, name: str) -> Proje
 
 
 def get_project(connection: Connection, caller: Caller, project_id: str) -> Project:
-    found = ProjectRepository(connection).get(caller.workspace, ids.canonical_id(project_id, "project id"))
+    found = ProjectRepository(connection).get(
+        caller.workspace, ids.canonical_id(project_id, "project id")
+    )
     if found is None:
         raise NotFound("Project not found")
     return found

@@ -119,7 +119,7 @@ async def generate_like_examples(
         results = await _all_or_none(
             [top_up(position, count, round_number) for position, count in missing.items()]
         )
-        for position, result in zip(missing, results):
+        for position, result in zip(missing, results, strict=True):
             if not result.complete:
                 raise _fell_short(position, result)
             for sample in result.samples:
@@ -134,7 +134,7 @@ async def generate_like_examples(
         )
     return [
         SynthesizedSample(example, _in_key_order(sample, example))
-        for example, samples in zip(examples, accepted)
+        for example, samples in zip(examples, accepted, strict=True)
         for sample in samples
     ]
 

@@ -103,7 +103,9 @@ class VersionWriter:
         version.last_updated_at = self.now
         version.last_updated_by = self.caller.user
         self.versions.save_contents(version)
-        self.datasets.touch(self.dataset.id, version.items_total, version.sequence, self.now, self.caller.user)
+        self.datasets.touch(
+            self.dataset.id, version.items_total, version.sequence, self.now, self.caller.user
+        )
         self.dataset = replace(
             self.dataset, items_count=version.items_total, latest_version_sequence=version.sequence
         )
@@ -114,7 +116,9 @@ class VersionWriter:
 
     # -- changes ---------------------------------------------------------------------------
 
-    def _row(self, draft: ItemDraft, content_hash: str, sequence: int, created_at, created_by) -> dict:
+    def _row(
+        self, draft: ItemDraft, content_hash: str, sequence: int, created_at, created_by
+    ) -> dict:
         return {
             "dataset_id": self.dataset.id,
             "item_id": draft.id,
@@ -148,7 +152,9 @@ class VersionWriter:
             if old is not None and old.content_hash == content_hash:
                 continue
             version = self._open()
-            created_at, created_by = (old.created_at, old.created_by) if old else (self.now, self.caller.user)
+            created_at, created_by = (
+                (old.created_at, old.created_by) if old else (self.now, self.caller.user)
+            )
             row = self._row(draft, content_hash, version.sequence, created_at, created_by)
             new_digest = item_digest(draft.id, content_hash)
             self.column_changes.update(data_columns(draft.data))
@@ -183,7 +189,9 @@ class VersionWriter:
         removed: list[int] = []
         for item_id, old in live.items():
             self.column_changes.subtract(data_columns(old.data))
-            version.digest = combine_digest(version.digest, removed=item_digest(item_id, old.content_hash))
+            version.digest = combine_digest(
+                version.digest, removed=item_digest(item_id, old.content_hash)
+            )
             version.items_total -= 1
             if old.valid_from == version.sequence:
                 removed.append(old.row_id)
@@ -207,11 +215,19 @@ class VersionWriter:
         current_content = {item_id: content for item_id, (_, content) in current.items()}
         version = self._open()
         self.items.close_rows(
-            [row for item_id, (row, content) in current.items() if wanted_content.get(item_id) != content],
+            [
+                row
+                for item_id, (row, content) in current.items()
+                if wanted_content.get(item_id) != content
+            ],
             version.sequence,
         )
         self.items.copy_rows_into(
-            [row for item_id, (row, content) in wanted.items() if current_content.get(item_id) != content],
+            [
+                row
+                for item_id, (row, content) in wanted.items()
+                if current_content.get(item_id) != content
+            ],
             self.dataset.id,
             version.sequence,
         )
@@ -219,6 +235,7 @@ class VersionWriter:
         version.digest = source.digest
         version.items_total = len(wanted)
         self._recount_columns = True
+
 
 def _crossed_a_doubling(before: int, after: int, smallest: int = 2048) -> bool:
     """Whether a dataset grew past a power of two (from ``smallest`` on): the moments to

@@ -50,13 +50,17 @@ def resolve_version(connection: Connection, dataset: Dataset, reference: str) ->
     return found
 
 
-def list_versions(connection: Connection, caller: Caller, dataset_id: str, page: int, size: int) -> VersionPage:
+def list_versions(
+    connection: Connection, caller: Caller, dataset_id: str, page: int, size: int
+) -> VersionPage:
     dataset = require_dataset(connection, caller, dataset_id)
     content, total = VersionRepository(connection).page(dataset.id, page, size)
     return VersionPage(content, page, size, total)
 
 
-def retrieve_version(connection: Connection, caller: Caller, dataset_id: str, version_name: str) -> DatasetVersion:
+def retrieve_version(
+    connection: Connection, caller: Caller, dataset_id: str, version_name: str
+) -> DatasetVersion:
     dataset = require_dataset(connection, caller, dataset_id)
     sequence = sequence_from_name(version_name)
     if sequence is None:
@@ -85,13 +89,17 @@ def _by_hash(connection: Connection, dataset_id: str, version_hash: str) -> Data
     return version
 
 
-def tag_version(connection: Connection, caller: Caller, dataset_id: str, version_hash: str, tag: str) -> None:
+def tag_version(
+    connection: Connection, caller: Caller, dataset_id: str, version_hash: str, tag: str
+) -> None:
     dataset = require_dataset(connection, caller, dataset_id, lock=True)
     version = _by_hash(connection, dataset.id, version_hash)
     add_tags(connection, dataset.id, version, [tag])
 
 
-def add_tags(connection: Connection, dataset_id: str, version: DatasetVersion, tags: list[str]) -> None:
+def add_tags(
+    connection: Connection, dataset_id: str, version: DatasetVersion, tags: list[str]
+) -> None:
     versions = VersionRepository(connection)
     for tag in dict.fromkeys(_check_tag(tag) for tag in tags):
         owner = versions.tag_owner(dataset_id, tag)
@@ -102,7 +110,9 @@ def add_tags(connection: Connection, dataset_id: str, version: DatasetVersion, t
         versions.add_tag(dataset_id, version.id, tag, utcnow())
 
 
-def untag_version(connection: Connection, caller: Caller, dataset_id: str, version_hash: str, tag: str) -> None:
+def untag_version(
+    connection: Connection, caller: Caller, dataset_id: str, version_hash: str, tag: str
+) -> None:
     dataset = require_dataset(connection, caller, dataset_id, lock=True)
     version = _by_hash(connection, dataset.id, version_hash)
     VersionRepository(connection).remove_tag(dataset.id, version.id, tag)
@@ -119,12 +129,16 @@ def update_version(
     dataset = require_dataset(connection, caller, dataset_id, lock=True)
     version = _by_hash(connection, dataset.id, version_hash)
     if change_description is not None:
-        VersionRepository(connection).update_description(version.id, change_description, utcnow(), caller.user)
+        VersionRepository(connection).update_description(
+            version.id, change_description, utcnow(), caller.user
+        )
     add_tags(connection, dataset.id, version, tags_to_add or [])
     return _by_hash(connection, dataset.id, version_hash)
 
 
-def restore_version(connection: Connection, caller: Caller, dataset_id: str, reference: str) -> DatasetVersion:
+def restore_version(
+    connection: Connection, caller: Caller, dataset_id: str, reference: str
+) -> DatasetVersion:
     """A new version whose items are those of ``reference``; a no-op for the latest one."""
     dataset = require_dataset(connection, caller, dataset_id, lock=True)
     target = resolve_version(connection, dataset, reference)

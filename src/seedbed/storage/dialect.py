@@ -4,7 +4,7 @@ Everything else in storage is one SQLAlchemy code path for both engines.
 """
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,7 +41,10 @@ def json_number(dialect: str, column, key_path: tuple[str, ...]) -> ColumnElemen
         )
     path = _sqlite_path(key_path)
     return sa.case(
-        (sa.func.json_type(column, path).in_(("integer", "real")), sa.func.json_extract(column, path)),
+        (
+            sa.func.json_type(column, path).in_(("integer", "real")),
+            sa.func.json_extract(column, path),
+        ),
         else_=sa.null(),
     )
 
@@ -55,7 +58,11 @@ def object_keys(dialect: str, column) -> tuple[sa.TableValuedAlias, ColumnElemen
     """The keys of a JSON object as rows: the table, its key column and each key's place
     in the object (the text's order on SQLite; on PostgreSQL, jsonb's own order)."""
     if dialect == "postgresql":
-        keys = sa.func.jsonb_object_keys(column).table_valued("key", with_ordinality="place").render_derived()
+        keys = (
+            sa.func.jsonb_object_keys(column)
+            .table_valued("key", with_ordinality="place")
+            .render_derived()
+        )
         return keys, keys.c.key, keys.c.place
     keys = sa.func.json_each(column).table_valued("key", "id")
     return keys, keys.c.key, keys.c.id
@@ -92,7 +99,9 @@ def insert_adding(dialect: str, table: sa.Table, counter: str):
     )
 
 
-def insert_or_update(dialect: str, table: sa.Table, changes: Callable, when: Callable | None = None):
+def insert_or_update(
+    dialect: str, table: sa.Table, changes: Callable, when: Callable | None = None
+):
     """INSERT that, for a row whose primary key exists, applies ``changes(new)`` instead,
     and only where ``when(new)`` holds; ``new`` is the row the INSERT carried."""
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
@@ -111,7 +120,8 @@ def json_object_entries(dialect: str, column):
     A value that is not an object (a string, a list, NULL) has no entries."""
     if dialect == "postgresql":
         only_objects = sa.case(
-            (sa.func.jsonb_typeof(column) == "object", column), else_=sa.literal_column("'{}'::jsonb")
+            (sa.func.jsonb_typeof(column) == "object", column),
+            else_=sa.literal_column("'{}'::jsonb"),
         )
         entries = sa.func.jsonb_each(only_objects).table_valued("key", "value").render_derived()
         kind = sa.func.jsonb_typeof(entries.c.value)

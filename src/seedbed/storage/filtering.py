@@ -5,7 +5,7 @@ and the like), to a function from the name in the filter to a numeric SQL expres
 that is NULL where that name has no value.
 """
 
-from typing import Callable, Mapping, Union
+from collections.abc import Callable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from seedbed.domain.filters import FieldKind, Filter, Operator, Sort
 from seedbed.storage import dialect as sql_dialect
 
-Columns = Mapping[str, Union[ColumnElement, Callable[[str], ColumnElement]]]
+Columns = Mapping[str, ColumnElement | Callable[[str], ColumnElement]]
 
 
 def _like_pattern(value: str, prefix: bool, suffix: bool) -> str:
@@ -62,7 +62,9 @@ def _json_condition(dialect: str, column, flt: Filter) -> ColumnElement:
     )
     number = flt.number
     if ordered and number is not None:
-        return _ordered(sql_dialect.json_number(dialect, column, flt.key_path), flt.operator, number)
+        return _ordered(
+            sql_dialect.json_number(dialect, column, flt.key_path), flt.operator, number
+        )
     text = sql_dialect.json_text(dialect, column, flt.key_path)
     if flt.operator in (Operator.EQUAL, Operator.NOT_EQUAL) and number is not None:
         # "5" matches 5 and 5.0 alike: compare numbers as numbers when both sides are.
@@ -132,5 +134,9 @@ def order_by(
         keys = [column(sort.key)]
     else:
         keys = [column]
-    direction = (lambda key: key.desc().nulls_last()) if sort.descending else (lambda key: key.asc().nulls_last())
+    direction = (
+        (lambda key: key.desc().nulls_last())
+        if sort.descending
+        else (lambda key: key.asc().nulls_last())
+    )
     return [direction(key) for key in keys] + [tiebreak.desc()]

@@ -98,7 +98,12 @@ dataset_version_tags = sa.Table(
 dataset_items = sa.Table(
     "dataset_items",
     metadata,
-    sa.Column("row_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column(
+        "row_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("dataset_id", Id, sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
     sa.Column("item_id", Id, nullable=False),
     sa.Column("valid_from", sa.Integer(), nullable=False),
@@ -336,7 +341,9 @@ generation_jobs = sa.Table(
 generation_job_chunks = sa.Table(
     "generation_job_chunks",
     metadata,
-    sa.Column("job_id", Id, sa.ForeignKey("generation_jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "job_id", Id, sa.ForeignKey("generation_jobs.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("chunk_index", sa.Integer(), primary_key=True),
     sa.Column("target", sa.Integer(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
@@ -350,8 +357,15 @@ generation_job_chunks = sa.Table(
 generation_job_items = sa.Table(
     "generation_job_items",
     metadata,
-    sa.Column("sequence", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
-    sa.Column("job_id", Id, sa.ForeignKey("generation_jobs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "sequence",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column(
+        "job_id", Id, sa.ForeignKey("generation_jobs.id", ondelete="CASCADE"), nullable=False
+    ),
     sa.Column("chunk_index", sa.Integer(), nullable=False),
     sa.Column("data", Json, nullable=False),
     sa.Column("data_type", sa.String(64)),

@@ -12,7 +12,9 @@ Reply = str | Exception | Callable[[CompletionRequest], str]
 class CannedProvider:
     supports_json_schema = False
 
-    def __init__(self, replies: Iterable[Reply] = (), *, name: str = "canned", max_concurrency: int = 4):
+    def __init__(
+        self, replies: Iterable[Reply] = (), *, name: str = "canned", max_concurrency: int = 4
+    ):
         self.name = name
         self.max_concurrency = max_concurrency
         self.replies: deque[Reply] = deque(replies)
@@ -30,4 +32,9 @@ class CannedProvider:
             raise reply
         text = reply(request) if callable(reply) else reply
         prompt_characters = sum(len(message.content) for message in request.messages)
-        return Completion(text, Usage(max(1, prompt_characters // 4), max(1, len(text) // 4)), request.model, "stop")
+        return Completion(
+            text,
+            Usage(max(1, prompt_characters // 4), max(1, len(text) // 4)),
+            request.model,
+            "stop",
+        )

@@ -42,12 +42,18 @@ class JobRequest(Body):
     temperature: float = Field(default=0.9, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1)
     save: bool = False
-    target_dataset_name: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)] | None = None
+    target_dataset_name: (
+        Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)] | None
+    ) = None
     budget: JobBudget = JobBudget()
 
     @model_validator(mode="after")
     def _one_source(self) -> "JobRequest":
-        given = [name for name in ("dataset_id", "dataset_name", "seeds") if getattr(self, name) is not None]
+        given = [
+            name
+            for name in ("dataset_id", "dataset_name", "seeds")
+            if getattr(self, name) is not None
+        ]
         if len(given) != 1:
             raise ValueError("give exactly one source: dataset_id, dataset_name or seeds")
         return self
@@ -55,7 +61,11 @@ class JobRequest(Body):
 
 @router.post("/jobs", status_code=201)
 def start_job(
-    body: JobRequest, request: Request, connection: Writing, caller: CallerDep, background: BackgroundTasks
+    body: JobRequest,
+    request: Request,
+    connection: Writing,
+    caller: CallerDep,
+    background: BackgroundTasks,
 ) -> dict:
     state = request.app.state
     spec = GenerationSpec(
@@ -90,10 +100,18 @@ def start_job(
 
 @router.get("/jobs")
 def list_jobs(
-    connection: Reading, caller: CallerDep, page: int = Query(1, ge=1), size: int = Query(20, ge=1, le=1000)
+    connection: Reading,
+    caller: CallerDep,
+    page: int = Query(1, ge=1),
+    size: int = Query(20, ge=1, le=1000),
 ) -> dict:
     found, total = jobs.list_jobs(connection, caller, page, size)
-    return {"content": [job_view(job) for job in found], "page": page, "size": len(found), "total": total}
+    return {
+        "content": [job_view(job) for job in found],
+        "page": page,
+        "size": len(found),
+        "total": total,
+    }
 
 
 @router.get("/jobs/{job_id}")
@@ -141,7 +159,9 @@ async def job_events(job_id: str, request: Request, caller: CallerDep) -> Stream
     )
 
 
-async def _events(request: Request, database: Any, caller: Caller, job: GenerationJob) -> AsyncIterator[str]:
+async def _events(
+    request: Request, database: Any, caller: Caller, job: GenerationJob
+) -> AsyncIterator[str]:
     last = None
     while True:
         view = job_view(job)

@@ -40,7 +40,9 @@ def find_datasets(
 
 
 @router.post("/datasets", status_code=201, response_class=Response)
-def create_dataset(body: DatasetWrite, connection: Writing, caller: CallerDep, request: Request) -> Response:
+def create_dataset(
+    body: DatasetWrite, connection: Writing, caller: CallerDep, request: Request
+) -> Response:
     created = datasets.create_dataset(
         connection,
         caller,
@@ -79,7 +81,9 @@ def get_dataset(dataset_id: str, connection: Reading, caller: CallerDep) -> dict
 
 
 @router.put("/datasets/{dataset_id}", status_code=204)
-def update_dataset(dataset_id: str, body: DatasetUpdate, connection: Writing, caller: CallerDep) -> None:
+def update_dataset(
+    dataset_id: str, body: DatasetUpdate, connection: Writing, caller: CallerDep
+) -> None:
     datasets.update_dataset(
         connection,
         caller,

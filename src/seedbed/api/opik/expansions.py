@@ -29,7 +29,9 @@ class DatasetExpansion(Body):
 
 
 @router.post("/datasets/{dataset_id}/expansions")
-async def expand_dataset(dataset_id: str, body: DatasetExpansion, request: Request, caller: CallerDep) -> dict:
+async def expand_dataset(
+    dataset_id: str, body: DatasetExpansion, request: Request, caller: CallerDep
+) -> dict:
     state = request.app.state
     spec = GenerationSpec(
         count=body.sample_count,
@@ -41,7 +43,9 @@ async def expand_dataset(dataset_id: str, body: DatasetExpansion, request: Reque
         max_retries=state.settings.generation_max_retries,
         breaker_cooldown_seconds=state.settings.generation_breaker_cooldown_seconds,
     )
-    result = await expansions.expand_dataset(state.database, state.providers, caller, dataset_id, spec)
+    result = await expansions.expand_dataset(
+        state.database, state.providers, caller, dataset_id, spec
+    )
     generated_at = utcnow()
     return {
         "generated_samples": [

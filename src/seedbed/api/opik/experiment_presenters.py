@@ -52,7 +52,10 @@ def experiment(view: ExperimentView) -> dict[str, Any]:
             "usage": totals.usage or None,
             "status": found.status,
             "experiment_scores": _named(found.experiment_scores),
-            "prompt_versions": [{"prompt_version_id": link["id"]} for link in found.prompt_versions or []] or None,
+            "prompt_versions": [
+                {"prompt_version_id": link["id"]} for link in found.prompt_versions or []
+            ]
+            or None,
             "dataset_version_id": view.version.id if view.version else None,
             "dataset_version_summary": version_summary(view.version),
             "pass_rate": suite.pass_rate if suite else None,
@@ -118,7 +121,9 @@ def run(found: Run, truncate: bool = False) -> dict[str, Any]:
             "project_id": found.item.project_id,
             "input": shown(found.input),
             "output": shown(found.output),
-            "feedback_scores": [feedback_score(name, values) for name, values in found.feedback_scores.items()],
+            "feedback_scores": [
+                feedback_score(name, values) for name, values in found.feedback_scores.items()
+            ],
             "total_estimated_cost": found.total_estimated_cost,
             "duration": found.duration,
             "usage": found.usage or None,
@@ -184,11 +189,28 @@ def stats(found: CompareStats) -> dict[str, Any]:
         {"name": "trace_count", "type": "COUNT", "value": totals.trace_count},
     ]
     if totals.total_estimated_cost is not None:
-        entries.append({"name": "total_estimated_cost", "type": "AVG", "value": totals.total_estimated_cost_avg})
-        entries.append({"name": "total_estimated_cost_sum", "type": "AVG", "value": totals.total_estimated_cost})
+        entries.append(
+            {
+                "name": "total_estimated_cost",
+                "type": "AVG",
+                "value": totals.total_estimated_cost_avg,
+            }
+        )
+        entries.append(
+            {
+                "name": "total_estimated_cost_sum",
+                "type": "AVG",
+                "value": totals.total_estimated_cost,
+            }
+        )
     if totals.duration is not None:
-        entries.append({"name": "duration", "type": "PERCENTAGE", "value": _percentiles(totals.duration)})
-    entries += [{"name": f"usage.{key}", "type": "AVG", "value": value} for key, value in sorted(totals.usage.items())]
+        entries.append(
+            {"name": "duration", "type": "PERCENTAGE", "value": _percentiles(totals.duration)}
+        )
+    entries += [
+        {"name": f"usage.{key}", "type": "AVG", "value": value}
+        for key, value in sorted(totals.usage.items())
+    ]
     entries += [
         {"name": f"feedback_scores.{name}", "type": "AVG", "value": value}
         for name, value in sorted(totals.feedback_scores.items())

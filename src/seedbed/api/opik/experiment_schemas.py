@@ -14,8 +14,6 @@ ExperimentStatus = Literal["running", "completed", "cancelled"]
 Tag = Annotated[str, Field(max_length=100)]
 
 
-
-
 class ExperimentScore(Body):
     name: str = Field(min_length=1)
     value: float

@@ -28,7 +28,9 @@ router = APIRouter(tags=["Experiments"])
 
 
 def _ndjson(rows: list[dict]) -> Response:
-    return Response("".join(json.dumps(row) + "\n" for row in rows), media_type="application/octet-stream")
+    return Response(
+        "".join(json.dumps(row) + "\n" for row in rows), media_type="application/octet-stream"
+    )
 
 
 @router.get("/experiments")
@@ -69,8 +71,16 @@ def find_experiments(
     )
     content = [presenters.experiment(view) for view in found.content]
     named = sorted(
-        {f"feedback_scores.{name}" for view in found.content for name in view.aggregates.feedback_scores}
-        | {f"experiment_scores.{name}" for view in found.content for name in view.experiment.experiment_scores}
+        {
+            f"feedback_scores.{name}"
+            for view in found.content
+            for name in view.aggregates.feedback_scores
+        }
+        | {
+            f"experiment_scores.{name}"
+            for view in found.content
+            for name in view.experiment.experiment_scores
+        }
     )
     return {
         "content": content,
@@ -82,7 +92,9 @@ def find_experiments(
 
 
 @router.post("/experiments", status_code=201, response_class=Response)
-def create_experiment(body: ExperimentWrite, connection: Writing, caller: CallerDep, request: Request) -> Response:
+def create_experiment(
+    body: ExperimentWrite, connection: Writing, caller: CallerDep, request: Request
+) -> Response:
     links = body.prompt_versions or ([body.prompt_version] if body.prompt_version else None)
     created = experiments.create_experiment(
         connection,
@@ -107,16 +119,22 @@ def create_experiment(body: ExperimentWrite, connection: Writing, caller: Caller
 
 @router.post("/experiments/delete", status_code=204)
 def delete_experiments(body: IdList, connection: Writing, caller: CallerDep) -> None:
-    experiments.delete_experiments(connection, caller, [str(experiment_id) for experiment_id in body.ids])
+    experiments.delete_experiments(
+        connection, caller, [str(experiment_id) for experiment_id in body.ids]
+    )
 
 
 @router.post("/experiments/finish", status_code=204)
 def finish_experiments(body: IdList, connection: Writing, caller: CallerDep) -> None:
-    experiments.finish_experiments(connection, caller, [str(experiment_id) for experiment_id in body.ids])
+    experiments.finish_experiments(
+        connection, caller, [str(experiment_id) for experiment_id in body.ids]
+    )
 
 
 @router.post("/experiments/stream")
-def stream_experiments(body: ExperimentStreamRequest, connection: Reading, caller: CallerDep) -> Response:
+def stream_experiments(
+    body: ExperimentStreamRequest, connection: Reading, caller: CallerDep
+) -> Response:
     found = experiments.stream_experiments(
         connection,
         caller,
@@ -130,28 +148,39 @@ def stream_experiments(body: ExperimentStreamRequest, connection: Reading, calle
 
 @router.get("/experiments/feedback-scores/names")
 def feedback_score_names(
-    connection: Reading, caller: CallerDep, experiment_ids: str | None = None, project_id: str | None = None
+    connection: Reading,
+    caller: CallerDep,
+    experiment_ids: str | None = None,
+    project_id: str | None = None,
 ) -> dict:
     names = experiments.feedback_score_names(connection, caller, experiment_ids, project_id)
     return {"scores": [{"name": name, "type": "feedback_scores"} for name in names]}
 
 
 @router.post("/experiments/items", status_code=204)
-def create_experiment_items(body: ExperimentItemsBatch, connection: Writing, caller: CallerDep) -> None:
+def create_experiment_items(
+    body: ExperimentItemsBatch, connection: Writing, caller: CallerDep
+) -> None:
     experiment_items.create_items(
-        connection, caller, [entry.model_dump(mode="json", exclude_none=True) for entry in body.experiment_items]
+        connection,
+        caller,
+        [entry.model_dump(mode="json", exclude_none=True) for entry in body.experiment_items],
     )
 
 
 def _bulk_record(record: ExperimentItemBulkRecord) -> experiment_items.BulkRecord:
-    trace_id = str(record.trace.id) if record.trace is not None and record.trace.id else ids.new_id()
+    trace_id = (
+        str(record.trace.id) if record.trace is not None and record.trace.id else ids.new_id()
+    )
     return experiment_items.BulkRecord(
         dataset_item_id=str(record.dataset_item_id),
         trace_id=trace_id,
         trace=record.trace.to_write(trace_id) if record.trace is not None else None,
         task_result=record.evaluate_task_result,
         spans=[
-            span.model_copy(update={"trace_id": UUID(trace_id)}).to_write(str(span.id) if span.id else ids.new_id())
+            span.model_copy(update={"trace_id": UUID(trace_id)}).to_write(
+                str(span.id) if span.id else ids.new_id()
+            )
             for span in record.spans or []
         ],
         scores=[score.to_draft(trace_id) for score in record.feedback_scores or []],
@@ -159,7 +188,9 @@ def _bulk_record(record: ExperimentItemBulkRecord) -> experiment_items.BulkRecor
 
 
 @router.put("/experiments/items/bulk", status_code=204)
-def upload_experiment_items(body: ExperimentItemsBulk, connection: Writing, caller: CallerDep) -> None:
+def upload_experiment_items(
+    body: ExperimentItemsBulk, connection: Writing, caller: CallerDep
+) -> None:
     experiment_items.bulk_upload(
         connection,
         caller,
@@ -172,7 +203,9 @@ def upload_experiment_items(body: ExperimentItemsBulk, connection: Writing, call
 
 
 @router.post("/experiments/items/stream")
-def stream_experiment_items(body: ExperimentItemStreamRequest, connection: Reading, caller: CallerDep) -> Response:
+def stream_experiment_items(
+    body: ExperimentItemStreamRequest, connection: Reading, caller: CallerDep
+) -> Response:
     found = experiment_items.stream_items(
         connection,
         caller,
@@ -199,10 +232,14 @@ def get_experiment(experiment_id: str, connection: Reading, caller: CallerDep) -
 
 
 @router.patch("/experiments/{experiment_id}", status_code=204)
-def update_experiment(experiment_id: str, body: ExperimentUpdate, connection: Writing, caller: CallerDep) -> None:
+def update_experiment(
+    experiment_id: str, body: ExperimentUpdate, connection: Writing, caller: CallerDep
+) -> None:
     changes = body.model_dump(mode="json", exclude_unset=True)
     if "experiment_scores" in changes:
-        changes["experiment_scores"] = {score.name: score.value for score in body.experiment_scores or []}
+        changes["experiment_scores"] = {
+            score.name: score.value for score in body.experiment_scores or []
+        }
     experiments.update_experiment(connection, caller, experiment_id, changes)
 
 
@@ -219,7 +256,9 @@ def compare_experiments(
     search: str | None = None,
     truncate: bool = False,
 ) -> dict:
-    found = compare.compare(connection, caller, dataset_id, experiment_ids, page, size, filters, sorting, search)
+    found = compare.compare(
+        connection, caller, dataset_id, experiment_ids, page, size, filters, sorting, search
+    )
     return {
         "content": [presenters.compare_row(row, truncate) for row in found.content],
         "page": found.page,
@@ -232,7 +271,11 @@ def compare_experiments(
 
 @router.get("/datasets/{dataset_id}/items/experiments/items/stats", tags=["Datasets"])
 def compare_stats(
-    dataset_id: str, connection: Reading, caller: CallerDep, experiment_ids: str | None = None, filters: str | None = None
+    dataset_id: str,
+    connection: Reading,
+    caller: CallerDep,
+    experiment_ids: str | None = None,
+    filters: str | None = None,
 ) -> dict:
     return presenters.stats(compare.stats(connection, caller, dataset_id, experiment_ids, filters))
 

@@ -26,7 +26,9 @@ def get_export(job_id: str, connection: Reading, caller: CallerDep) -> dict:
 
 
 @router.get("/datasets/export-jobs/{job_id}/download")
-def download_export(job_id: str, request: Request, connection: Reading, caller: CallerDep) -> StreamingResponse:
+def download_export(
+    job_id: str, request: Request, connection: Reading, caller: CallerDep
+) -> StreamingResponse:
     job = exports.get_export(connection, caller, job_id)  # a missing job is a 404, before any byte
     database = request.app.state.database
 

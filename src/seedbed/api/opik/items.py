@@ -23,7 +23,6 @@ from seedbed.services import datasets, items
 router = APIRouter(tags=["Datasets"])
 
 
-
 @router.put("/datasets/items", status_code=204)
 def upsert_items(body: DatasetItemBatchWrite, connection: Writing, caller: CallerDep) -> None:
     drafts = [items.draft_from_fields(item.model_dump(mode="json")) for item in body.items]
@@ -68,7 +67,9 @@ def update_items(body: DatasetItemBatchUpdate, connection: Writing, caller: Call
 
 
 @router.post("/datasets/items/stream")
-def stream_items(body: DatasetItemStreamRequest, connection: Reading, caller: CallerDep) -> Response:
+def stream_items(
+    body: DatasetItemStreamRequest, connection: Reading, caller: CallerDep
+) -> Response:
     found = items.stream_items(
         connection,
         caller,
@@ -108,7 +109,9 @@ def _import(connection, caller, dataset_id: str, text: str, file_format: str) ->
 
 
 @router.post("/datasets/items/from-csv", status_code=202)
-def upload_csv(file: UploadFile, connection: Writing, caller: CallerDep, dataset_id: str = Form()) -> None:
+def upload_csv(
+    file: UploadFile, connection: Writing, caller: CallerDep, dataset_id: str = Form()
+) -> None:
     # Processed before answering (not in the background as in Opik): when the 202 arrives
     # the items are there, and a bad file is a 400 instead of a silent failure.
     _import(connection, caller, dataset_id, _read_upload(file), "csv")
@@ -131,7 +134,9 @@ def get_item(item_id: str, connection: Reading, caller: CallerDep) -> dict:
 
 
 @router.patch("/datasets/items/{item_id}", status_code=204)
-def patch_item(item_id: str, body: DatasetItemPatch, connection: Writing, caller: CallerDep) -> None:
+def patch_item(
+    item_id: str, body: DatasetItemPatch, connection: Writing, caller: CallerDep
+) -> None:
     items.patch_item(connection, caller, item_id, body.model_dump(mode="json", exclude_unset=True))
 
 

@@ -57,8 +57,12 @@ def dataset(view: DatasetView) -> dict[str, Any]:
             "tags": found.tags,
             **audit(found),
             "experiment_count": view.experiments.count if view.experiments else 0,
-            "most_recent_experiment_at": timestamp(view.experiments.last_created_at) if view.experiments else None,
-            "last_created_experiment_at": timestamp(view.experiments.last_created_at) if view.experiments else None,
+            "most_recent_experiment_at": timestamp(view.experiments.last_created_at)
+            if view.experiments
+            else None,
+            "last_created_experiment_at": timestamp(view.experiments.last_created_at)
+            if view.experiments
+            else None,
             "dataset_items_count": found.items_count,
             "optimization_count": 0,
             "status": "completed",

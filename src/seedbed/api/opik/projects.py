@@ -14,15 +14,28 @@ router = APIRouter(tags=["Projects"])
 
 @router.get("/projects")
 def find_projects(
-    connection: Reading, caller: CallerDep, page: int = PageQuery, size: int = SizeQuery, name: str | None = None
+    connection: Reading,
+    caller: CallerDep,
+    page: int = PageQuery,
+    size: int = SizeQuery,
+    name: str | None = None,
 ) -> dict:
     found, total = projects.find_projects(connection, caller, page, size, name)
-    return {"content": [present(p) for p in found], "page": page, "size": len(found), "total": total}
+    return {
+        "content": [present(p) for p in found],
+        "page": page,
+        "size": len(found),
+        "total": total,
+    }
 
 
 @router.post("/projects", status_code=201, response_class=Response)
-def create_project(body: ProjectWrite, connection: Writing, caller: CallerDep, request: Request) -> Response:
-    created = projects.create_project(connection, caller, body.name, body.description, body.visibility)
+def create_project(
+    body: ProjectWrite, connection: Writing, caller: CallerDep, request: Request
+) -> Response:
+    created = projects.create_project(
+        connection, caller, body.name, body.description, body.visibility
+    )
     return Response(status_code=201, headers={"Location": f"{request.url.path}/{created.id}"})
 
 

@@ -18,7 +18,7 @@ def _naive_utc(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
         return moment
     try:
-        return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return moment.astimezone(dt.UTC).replace(tzinfo=None)
     except OverflowError:
         raise ValueError("time is out of range once converted to UTC") from None
 

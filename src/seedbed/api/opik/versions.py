@@ -18,10 +18,13 @@ from seedbed.services import item_changes, items, versions
 router = APIRouter(tags=["Datasets"])
 
 
-
 @router.get("/datasets/{dataset_id}/versions")
 def list_versions(
-    dataset_id: str, connection: Reading, caller: CallerDep, page: int = PageQuery, size: int = SizeQuery
+    dataset_id: str,
+    connection: Reading,
+    caller: CallerDep,
+    page: int = PageQuery,
+    size: int = SizeQuery,
 ) -> dict:
     found = versions.list_versions(connection, caller, dataset_id, page, size)
     return {
@@ -34,7 +37,11 @@ def list_versions(
 
 @router.post("/datasets/{dataset_id}/items/changes", status_code=201)
 def apply_changes(
-    dataset_id: str, body: DatasetItemChanges, connection: Writing, caller: CallerDep, override: bool = False
+    dataset_id: str,
+    body: DatasetItemChanges,
+    connection: Writing,
+    caller: CallerDep,
+    override: bool = False,
 ) -> dict:
     changes = item_changes.VersionChanges(
         base_version=text_or_none(body.base_version),
@@ -50,17 +57,27 @@ def apply_changes(
         copy_from_dataset_id=text_or_none(body.copy_from_dataset_id),
         copy_from_version_id=text_or_none(body.copy_from_version_id),
     )
-    return presenters.version(item_changes.apply_changes(connection, caller, dataset_id, changes, override))
+    return presenters.version(
+        item_changes.apply_changes(connection, caller, dataset_id, changes, override)
+    )
 
 
 @router.post("/datasets/{dataset_id}/versions/retrieve")
-def retrieve_version(dataset_id: str, body: DatasetVersionRetrieve, connection: Reading, caller: CallerDep) -> dict:
-    return presenters.version(versions.retrieve_version(connection, caller, dataset_id, body.version_name))
+def retrieve_version(
+    dataset_id: str, body: DatasetVersionRetrieve, connection: Reading, caller: CallerDep
+) -> dict:
+    return presenters.version(
+        versions.retrieve_version(connection, caller, dataset_id, body.version_name)
+    )
 
 
 @router.post("/datasets/{dataset_id}/versions/restore")
-def restore_version(dataset_id: str, body: DatasetVersionRestore, connection: Writing, caller: CallerDep) -> dict:
-    return presenters.version(versions.restore_version(connection, caller, dataset_id, body.version_ref))
+def restore_version(
+    dataset_id: str, body: DatasetVersionRestore, connection: Writing, caller: CallerDep
+) -> dict:
+    return presenters.version(
+        versions.restore_version(connection, caller, dataset_id, body.version_ref)
+    )
 
 
 @router.get("/datasets/{dataset_id}/versions/diff")
@@ -70,19 +87,29 @@ def diff_versions(dataset_id: str, connection: Reading, caller: CallerDep) -> di
 
 @router.post("/datasets/{dataset_id}/versions/hash/{version_hash}/tags", status_code=204)
 def tag_version(
-    dataset_id: str, version_hash: str, body: DatasetVersionTag, connection: Writing, caller: CallerDep
+    dataset_id: str,
+    version_hash: str,
+    body: DatasetVersionTag,
+    connection: Writing,
+    caller: CallerDep,
 ) -> None:
     versions.tag_version(connection, caller, dataset_id, version_hash, body.tag)
 
 
 @router.delete("/datasets/{dataset_id}/versions/{version_hash}/tags/{tag}", status_code=204)
-def untag_version(dataset_id: str, version_hash: str, tag: str, connection: Writing, caller: CallerDep) -> None:
+def untag_version(
+    dataset_id: str, version_hash: str, tag: str, connection: Writing, caller: CallerDep
+) -> None:
     versions.untag_version(connection, caller, dataset_id, version_hash, tag)
 
 
 @router.patch("/datasets/{dataset_id}/versions/hash/{version_hash}")
 def update_version(
-    dataset_id: str, version_hash: str, body: DatasetVersionUpdate, connection: Writing, caller: CallerDep
+    dataset_id: str,
+    version_hash: str,
+    body: DatasetVersionUpdate,
+    connection: Writing,
+    caller: CallerDep,
 ) -> dict:
     updated = versions.update_version(
         connection, caller, dataset_id, version_hash, body.change_description, body.tags_to_add

@@ -56,7 +56,10 @@ def _run_columns(workspace: str) -> filtering.Columns:
                 _scores.entity_id == _items.trace_id,
                 _scores.workspace == workspace,
                 _scores.name == name,
-                sa.or_(_scores.category_name.is_(None), _scores.category_name != SUITE_ASSERTION_CATEGORY),
+                sa.or_(
+                    _scores.category_name.is_(None),
+                    _scores.category_name != SUITE_ASSERTION_CATEGORY,
+                ),
             )
             .scalar_subquery()
         )
@@ -95,8 +98,11 @@ class CompareRepository:
         return (
             sa.select(*columns)
             .select_from(
-                experiment_items.join(experiments, experiments.c.id == _items.experiment_id).outerjoin(
-                    traces, sa.and_(traces.c.id == _items.trace_id, traces.c.workspace == query.workspace)
+                experiment_items.join(
+                    experiments, experiments.c.id == _items.experiment_id
+                ).outerjoin(
+                    traces,
+                    sa.and_(traces.c.id == _items.trace_id, traces.c.workspace == query.workspace),
                 )
             )
             .where(
@@ -155,7 +161,11 @@ class CompareRepository:
         base, where = self._items_where(query, matched)
         if query.sort is not None and query.sort_on_runs:
             value = matched.c.sort_value
-            columns = {query.sort.field: (lambda _name: value) if query.sort.kind is FieldKind.NAMED_NUMBER else value}
+            columns = {
+                query.sort.field: (lambda _name: value)
+                if query.sort.kind is FieldKind.NAMED_NUMBER
+                else value
+            }
         else:
             columns = filter_columns(self.dialect)
         order = filtering.order_by(self.dialect, columns, query.sort, _rows.item_id)
@@ -169,7 +179,9 @@ class CompareRepository:
         ).all()
         if rows:
             return [to_item(row) for row in rows], rows[0]._total
-        total = self.connection.execute(sa.select(sa.func.count()).select_from(base).where(*where)).scalar_one()
+        total = self.connection.execute(
+            sa.select(sa.func.count()).select_from(base).where(*where)
+        ).scalar_one()
         return [], total
 
     def runs_of(self, query: CompareQuery, item_ids: list[str]) -> list[ExperimentItem]:
@@ -177,25 +189,44 @@ class CompareRepository:
         if not item_ids:
             return []
         rows = self.connection.execute(
-            self._runs(query, experiment_items).where(_items.dataset_item_id.in_(item_ids)).order_by(_items.id)
+            self._runs(query, experiment_items)
+            .where(_items.dataset_item_id.in_(item_ids))
+            .order_by(_items.id)
         ).all()
-        return [ExperimentItem(**{name: getattr(row, name) for name in ExperimentItem.__dataclass_fields__}) for row in rows]
+        return [
+            ExperimentItem(
+                **{name: getattr(row, name) for name in ExperimentItem.__dataclass_fields__}
+            )
+            for row in rows
+        ]
 
     def stats(self, query: CompareQuery) -> tuple[int, Aggregates]:
         """How many runs match, and what their traces add up to."""
         matched = self._matched(query)
         base, where = self._items_where(query, matched)
         kept = sa.select(matched.c.dataset_item_id).select_from(base).where(*where)
-        runs = self._runs(query, _items.id, _items.trace_id).where(_items.dataset_item_id.in_(kept)).subquery("kept_runs")
+        runs = (
+            self._runs(query, _items.id, _items.trace_id)
+            .where(_items.dataset_item_id.in_(kept))
+            .subquery("kept_runs")
+        )
         count, traces_count = self.connection.execute(
-            sa.select(sa.func.count(), sa.func.count(sa.distinct(runs.c.trace_id))).select_from(runs)
+            sa.select(sa.func.count(), sa.func.count(sa.distinct(runs.c.trace_id))).select_from(
+                runs
+            )
         ).one()
-        grouped = sa.select(sa.literal(ONE_GROUP).label("group_id"), runs.c.trace_id).distinct().subquery("runs")
+        grouped = (
+            sa.select(sa.literal(ONE_GROUP).label("group_id"), runs.c.trace_id)
+            .distinct()
+            .subquery("runs")
+        )
         found = AggregateRepository(self.connection).for_runs(grouped, query.workspace)
         found.trace_count = traces_count
         return count, found
 
-    def output_columns(self, workspace: str, dataset_id: str, experiment_ids: list[str] | None) -> list[Column]:
+    def output_columns(
+        self, workspace: str, dataset_id: str, experiment_ids: list[str] | None
+    ) -> list[Column]:
         """The top-level keys of the outputs of the dataset's experiments' traces."""
         entries, key, _, kind = sql_dialect.json_object_entries(self.dialect, traces.c.output)
         query = (
@@ -203,7 +234,9 @@ class CompareRepository:
             .distinct()
             .select_from(
                 experiment_items.join(experiments, experiments.c.id == _items.experiment_id)
-                .join(traces, sa.and_(traces.c.id == _items.trace_id, traces.c.workspace == workspace))
+                .join(
+                    traces, sa.and_(traces.c.id == _items.trace_id, traces.c.workspace == workspace)
+                )
                 .join(entries, sa.true())
             )
             .where(_items.workspace == workspace, experiments.c.dataset_id == dataset_id)

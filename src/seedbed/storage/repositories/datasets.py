@@ -69,7 +69,9 @@ class DatasetRepository:
         )
 
     def get(self, workspace: str, dataset_id: str, lock: bool = False) -> Dataset | None:
-        query = sa.select(datasets).where(datasets.c.workspace == workspace, datasets.c.id == dataset_id)
+        query = sa.select(datasets).where(
+            datasets.c.workspace == workspace, datasets.c.id == dataset_id
+        )
         if lock:
             # Serializes writers of one dataset on PostgreSQL; SQLite has one writer anyway.
             query = query.with_for_update()
@@ -84,9 +86,12 @@ class DatasetRepository:
 
     def exists_elsewhere(self, dataset_id: str) -> bool:
         """Whether an id is taken, in any workspace (ids are global primary keys)."""
-        return self.connection.execute(
-            sa.select(sa.literal(1)).where(datasets.c.id == dataset_id)
-        ).first() is not None
+        return (
+            self.connection.execute(
+                sa.select(sa.literal(1)).where(datasets.c.id == dataset_id)
+            ).first()
+            is not None
+        )
 
     def find(
         self,
@@ -103,11 +108,17 @@ class DatasetRepository:
         where = [datasets.c.workspace == workspace]
         if with_experiments_only:
             where.append(
-                sa.exists().where(experiments.c.workspace == workspace, experiments.c.dataset_id == datasets.c.id)
+                sa.exists().where(
+                    experiments.c.workspace == workspace, experiments.c.dataset_id == datasets.c.id
+                )
             )
         if project_id:
             in_project = datasets.c.project_id == project_id
-            where.append(sa.or_(in_project, datasets.c.project_id.is_(None)) if include_unassigned else in_project)
+            where.append(
+                sa.or_(in_project, datasets.c.project_id.is_(None))
+                if include_unassigned
+                else in_project
+            )
         if name:
             where.append(sa.func.lower(datasets.c.name).contains(name.lower(), autoescape=True))
         where += filtering.conditions(self.dialect, _FILTER_COLUMNS, filters)
@@ -121,9 +132,13 @@ class DatasetRepository:
         return [_to_dataset(row) for row in rows], total
 
     def update(self, dataset_id: str, **values) -> None:
-        self.connection.execute(datasets.update().where(datasets.c.id == dataset_id).values(**values))
+        self.connection.execute(
+            datasets.update().where(datasets.c.id == dataset_id).values(**values)
+        )
 
-    def touch(self, dataset_id: str, items_count: int, sequence: int, when: dt.datetime, by: str) -> None:
+    def touch(
+        self, dataset_id: str, items_count: int, sequence: int, when: dt.datetime, by: str
+    ) -> None:
         self.update(
             dataset_id,
             items_count=items_count,
@@ -135,6 +150,8 @@ class DatasetRepository:
     def delete(self, workspace: str, dataset_ids: list[str]) -> int:
         # Child rows go by ON DELETE CASCADE on both engines.
         result = self.connection.execute(
-            datasets.delete().where(datasets.c.workspace == workspace, datasets.c.id.in_(dataset_ids))
+            datasets.delete().where(
+                datasets.c.workspace == workspace, datasets.c.id.in_(dataset_ids)
+            )
         )
         return result.rowcount

@@ -72,10 +72,14 @@ def item_counts(workspace: str, experiment_ids: list[str] | None = None) -> Sele
 def _is_assertion(assertions: bool) -> ColumnElement:
     if assertions:
         return _scores.category_name == SUITE_ASSERTION_CATEGORY
-    return sa.or_(_scores.category_name.is_(None), _scores.category_name != SUITE_ASSERTION_CATEGORY)
+    return sa.or_(
+        _scores.category_name.is_(None), _scores.category_name != SUITE_ASSERTION_CATEGORY
+    )
 
 
-def score_averages(runs, workspace: str, name: str | None = None, assertions: bool = False) -> Select:
+def score_averages(
+    runs, workspace: str, name: str | None = None, assertions: bool = False
+) -> Select:
     """(group_id, name, value): per name, the average over traces of each trace's score."""
     per_trace = (
         sa.select(runs.c.group_id, _scores.name, sa.func.avg(_scores.value).label("value"))
@@ -103,7 +107,10 @@ def duration_percentiles(runs, workspace: str) -> Select:
             runs.c.group_id,
             traces.c.duration_ms.label("value"),
             (
-                sa.func.row_number().over(partition_by=runs.c.group_id, order_by=traces.c.duration_ms) - 1
+                sa.func.row_number().over(
+                    partition_by=runs.c.group_id, order_by=traces.c.duration_ms
+                )
+                - 1
             ).label("position"),
             sa.func.count().over(partition_by=runs.c.group_id).label("n"),
         )
@@ -207,7 +214,9 @@ def suite_results(workspace: str, experiment_ids: list[str], dialect: str) -> Se
     )
     return sa.select(
         per_item.c.experiment_id.label("group_id"),
-        sa.func.sum(sa.case((per_item.c.passed_runs >= per_item.c.threshold, 1), else_=0)).label("passed_count"),
+        sa.func.sum(sa.case((per_item.c.passed_runs >= per_item.c.threshold, 1), else_=0)).label(
+            "passed_count"
+        ),
         sa.func.count().label("total_count"),
     ).group_by(per_item.c.experiment_id)
 

@@ -1,8 +1,8 @@
 """SQL for experiments and experiment items."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -61,7 +61,9 @@ def _to_experiment(row) -> Experiment:
 
 
 def _to_item(row) -> ExperimentItem:
-    return ExperimentItem(**{name: getattr(row, name) for name in ExperimentItem.__dataclass_fields__})
+    return ExperimentItem(
+        **{name: getattr(row, name) for name in ExperimentItem.__dataclass_fields__}
+    )
 
 
 class _AggregateColumns:
@@ -82,13 +84,17 @@ class _AggregateColumns:
         return self._subquery("counts", lambda: aggregates.item_counts(self.workspace))
 
     def durations(self) -> sa.Subquery:
-        return self._subquery("durations", lambda: aggregates.duration_percentiles(self.runs, self.workspace))
+        return self._subquery(
+            "durations", lambda: aggregates.duration_percentiles(self.runs, self.workspace)
+        )
 
     def costs(self) -> sa.Subquery:
         return self._subquery("costs", lambda: aggregates.costs(self.runs, self.workspace))
 
     def score(self, name: str) -> ColumnElement:
-        build = lambda: aggregates.score_averages(self.runs, self.workspace, name=name)  # noqa: E731
+        def build() -> sa.Subquery:
+            return aggregates.score_averages(self.runs, self.workspace, name=name)
+
         return self._subquery(f"score:{name}", build).c.value
 
     def join_onto(self, table):
@@ -132,12 +138,16 @@ class ExperimentRepository:
 
     def id_taken(self, experiment_id: str) -> bool:
         """Whether an id is taken, in any workspace (ids are global primary keys)."""
-        found = self.connection.execute(sa.select(sa.literal(1)).where(_experiments.id == experiment_id))
+        found = self.connection.execute(
+            sa.select(sa.literal(1)).where(_experiments.id == experiment_id)
+        )
         return found.first() is not None
 
     def get(self, workspace: str, experiment_id: str) -> Experiment | None:
         row = self.connection.execute(
-            self._select().where(_experiments.workspace == workspace, _experiments.id == experiment_id)
+            self._select().where(
+                _experiments.workspace == workspace, _experiments.id == experiment_id
+            )
         ).first()
         return _to_experiment(row) if row else None
 
@@ -159,7 +169,9 @@ class ExperimentRepository:
         return [_to_experiment(row) for row in rows]
 
     def update(self, experiment_id: str, **values) -> None:
-        self.connection.execute(experiments.update().where(_experiments.id == experiment_id).values(**values))
+        self.connection.execute(
+            experiments.update().where(_experiments.id == experiment_id).values(**values)
+        )
 
     def finish(self, workspace: str, experiment_ids: list[str], **audit) -> None:
         """Running experiments become completed (cancelled ones stay cancelled)."""
@@ -181,7 +193,9 @@ class ExperimentRepository:
             )
         )
         self.connection.execute(
-            experiments.delete().where(_experiments.workspace == workspace, _experiments.id.in_(experiment_ids))
+            experiments.delete().where(
+                _experiments.workspace == workspace, _experiments.id.in_(experiment_ids)
+            )
         )
 
     def _criteria(self, workspace: str, criteria: ExperimentCriteria) -> list[ColumnElement]:
@@ -193,7 +207,9 @@ class ExperimentRepository:
         if criteria.types:
             where.append(_experiments.type.in_(criteria.types))
         if criteria.name:
-            where.append(sa.func.lower(_experiments.name).contains(criteria.name.lower(), autoescape=True))
+            where.append(
+                sa.func.lower(_experiments.name).contains(criteria.name.lower(), autoescape=True)
+            )
         if criteria.experiment_ids is not None:
             where.append(_experiments.id.in_(criteria.experiment_ids))
         if criteria.prompt_id:
@@ -207,7 +223,9 @@ class ExperimentRepository:
             )
             where.append(~dataset_exists if criteria.dataset_deleted else dataset_exists)
         if criteria.project_id or criteria.include_unassigned:
-            in_project = [_experiments.project_id == criteria.project_id] if criteria.project_id else []
+            in_project = (
+                [_experiments.project_id == criteria.project_id] if criteria.project_id else []
+            )
             if criteria.include_unassigned:
                 in_project.append(_experiments.project_id.is_(None))
             where.append(sa.or_(*in_project))
@@ -244,7 +262,9 @@ class ExperimentRepository:
         columns["experiment_scores"] = lambda name: sql_dialect.json_number(
             self.dialect, _experiments.experiment_scores, (name,)
         )
-        columns.update({name: build() for name, build in aggregate.lazy_columns().items() if name in fields})
+        columns.update(
+            {name: build() for name, build in aggregate.lazy_columns().items() if name in fields}
+        )
         return columns
 
     def find(
@@ -259,7 +279,9 @@ class ExperimentRepository:
         aggregate = _AggregateColumns(workspace)
         fields = {flt.field for flt in filters} | ({sort.field} if sort else set())
         columns = self._columns(aggregate, fields)
-        where = self._criteria(workspace, criteria) + filtering.conditions(self.dialect, columns, filters)
+        where = self._criteria(workspace, criteria) + filtering.conditions(
+            self.dialect, columns, filters
+        )
         order = filtering.order_by(self.dialect, columns, sort, _experiments.id)
         base = aggregate.join_onto(experiments)
         total = self.connection.execute(
@@ -277,7 +299,9 @@ class ExperimentRepository:
 
     def ids_matching(self, workspace: str, criteria: ExperimentCriteria) -> list[str]:
         return list(
-            self.connection.execute(sa.select(_experiments.id).where(*self._criteria(workspace, criteria))).scalars()
+            self.connection.execute(
+                sa.select(_experiments.id).where(*self._criteria(workspace, criteria))
+            ).scalars()
         )
 
     def stream(
@@ -295,7 +319,9 @@ class ExperimentRepository:
     def ids_named(self, workspace: str, name: str) -> list[str]:
         return list(
             self.connection.execute(
-                sa.select(_experiments.id).where(_experiments.workspace == workspace, _experiments.name == name)
+                sa.select(_experiments.id).where(
+                    _experiments.workspace == workspace, _experiments.name == name
+                )
             ).scalars()
         )
 
@@ -349,7 +375,9 @@ class ExperimentRepository:
         if not dataset_ids:
             return {}
         rows = self.connection.execute(
-            sa.select(experiments.c.dataset_id, sa.func.count(), sa.func.max(experiments.c.created_at))
+            sa.select(
+                experiments.c.dataset_id, sa.func.count(), sa.func.max(experiments.c.created_at)
+            )
             .where(experiments.c.workspace == workspace, experiments.c.dataset_id.in_(dataset_ids))
             .group_by(experiments.c.dataset_id)
         ).all()

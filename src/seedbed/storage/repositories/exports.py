@@ -28,7 +28,10 @@ class ExportJobRepository:
 
     def all(self, workspace: str, limit: int = 100) -> list[ExportJob]:
         rows = self.connection.execute(
-            sa.select(jobs).where(jobs.c.workspace == workspace).order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit)
+            sa.select(jobs)
+            .where(jobs.c.workspace == workspace)
+            .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+            .limit(limit)
         ).all()
         return [_to_job(row) for row in rows]
 

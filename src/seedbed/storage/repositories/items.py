@@ -1,7 +1,7 @@
 """SQL for dataset items across versions (see ``tables.py`` for the row-validity scheme)."""
 
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -70,7 +70,9 @@ class ItemRepository:
 
     # -- reads ---------------------------------------------------------------------------
 
-    def _where(self, dataset_id: str, sequence: int | None, filters: list[Filter]) -> list[ColumnElement]:
+    def _where(
+        self, dataset_id: str, sequence: int | None, filters: list[Filter]
+    ) -> list[ColumnElement]:
         return [
             _items.dataset_id == dataset_id,
             visible_in(sequence),
@@ -88,11 +90,19 @@ class ItemRepository:
     ) -> tuple[list[Item], int]:
         where = self._where(dataset_id, sequence, filters)
         order = filtering.order_by(self.dialect, filter_columns(self.dialect), sort, _items.item_id)
-        query = sa.select(dataset_items).where(*where).order_by(*order).limit(size).offset((page - 1) * size)
+        query = (
+            sa.select(dataset_items)
+            .where(*where)
+            .order_by(*order)
+            .limit(size)
+            .offset((page - 1) * size)
+        )
         if filters or sort:
             # Filtering or sorting on data reads every matching row anyway: let the total
             # ride along with the page, one pass instead of two.
-            rows = self.connection.execute(query.add_columns(sa.func.count().over().label("_total"))).all()
+            rows = self.connection.execute(
+                query.add_columns(sa.func.count().over().label("_total"))
+            ).all()
             if rows:
                 return [to_item(row) for row in rows], rows[0]._total
         else:
@@ -145,7 +155,11 @@ class ItemRepository:
         row = self.connection.execute(
             sa.select(dataset_items)
             .join(datasets, datasets.c.id == _items.dataset_id)
-            .where(datasets.c.workspace == workspace, _items.item_id == item_id, _items.valid_to.is_(None))
+            .where(
+                datasets.c.workspace == workspace,
+                _items.item_id == item_id,
+                _items.valid_to.is_(None),
+            )
             # One id may live in several datasets (a version carried forward keeps its
             # ids): the most recently written one answers.
             .order_by(_items.last_updated_at.desc(), _items.row_id.desc())
@@ -206,19 +220,24 @@ class ItemRepository:
     def live_content_hashes(self, dataset_id: str) -> set[str]:
         return set(
             self.connection.execute(
-                sa.select(_items.content_hash).where(_items.dataset_id == dataset_id, visible_in(None))
+                sa.select(_items.content_hash).where(
+                    _items.dataset_id == dataset_id, visible_in(None)
+                )
             ).scalars()
         )
 
     def existed_before(self, dataset_id: str, item_id: str, sequence: int) -> bool:
         """Whether an item was visible in the version before ``sequence``."""
-        return self.connection.execute(
-            sa.select(sa.literal(1)).where(
-                _items.dataset_id == dataset_id,
-                _items.item_id == item_id,
-                visible_in(sequence - 1),
-            )
-        ).first() is not None
+        return (
+            self.connection.execute(
+                sa.select(sa.literal(1)).where(
+                    _items.dataset_id == dataset_id,
+                    _items.item_id == item_id,
+                    visible_in(sequence - 1),
+                )
+            ).first()
+            is not None
+        )
 
     def snapshot(self, dataset_id: str, sequence: int | None) -> dict[str, tuple[int, str]]:
         """item id -> (row id, content hash) for every item of a version (or the draft)."""
@@ -263,7 +282,11 @@ class ItemRepository:
     def copy_rows_into(self, row_ids: list[int], dataset_id: str, sequence: int) -> None:
         """Copy rows (of this or another dataset) as live rows of ``dataset_id`` from
         ``sequence`` on: restoring a version, or carrying one forward."""
-        copied = [c for c in dataset_items.columns if c.name not in ("row_id", "dataset_id", "valid_from", "valid_to")]
+        copied = [
+            c
+            for c in dataset_items.columns
+            if c.name not in ("row_id", "dataset_id", "valid_from", "valid_to")
+        ]
         for start in range(0, len(row_ids), 500):
             self.connection.execute(
                 dataset_items.insert().from_select(
@@ -290,7 +313,9 @@ class ItemRepository:
         ]
         if not deltas:
             return
-        self.connection.execute(sql_dialect.insert_adding(self.dialect, dataset_columns, "item_count"), deltas)
+        self.connection.execute(
+            sql_dialect.insert_adding(self.dialect, dataset_columns, "item_count"), deltas
+        )
         self.connection.execute(
             dataset_columns.delete().where(
                 dataset_columns.c.dataset_id == dataset_id, dataset_columns.c.item_count <= 0
@@ -299,7 +324,9 @@ class ItemRepository:
 
     def recount_columns(self, dataset_id: str) -> None:
         """Count the columns of the live items afresh (after a restore)."""
-        self.connection.execute(dataset_columns.delete().where(dataset_columns.c.dataset_id == dataset_id))
+        self.connection.execute(
+            dataset_columns.delete().where(dataset_columns.c.dataset_id == dataset_id)
+        )
         tally: Counter = Counter()
         rows = self.connection.execute(
             sa.select(_items.data).where(_items.dataset_id == dataset_id, visible_in(None))

@@ -22,12 +22,21 @@ class JobRepository:
         self.connection.execute(
             generation_job_chunks.insert(),
             [
-                {"job_id": job.id, "chunk_index": index, "target": target, "status": "queued", "attempts": 0, "stats": {}}
+                {
+                    "job_id": job.id,
+                    "chunk_index": index,
+                    "target": target,
+                    "status": "queued",
+                    "attempts": 0,
+                    "stats": {},
+                }
                 for index, target in enumerate(targets)
             ],
         )
 
-    def get(self, job_id: str, workspace: str | None = None, lock: bool = False) -> GenerationJob | None:
+    def get(
+        self, job_id: str, workspace: str | None = None, lock: bool = False
+    ) -> GenerationJob | None:
         query = sa.select(generation_jobs).where(generation_jobs.c.id == job_id)
         if workspace is not None:
             query = query.where(generation_jobs.c.workspace == workspace)
@@ -43,7 +52,10 @@ class JobRepository:
     def by_target(self, workspace: str, dataset_id: str) -> GenerationJob | None:
         job_id = self.connection.execute(
             sa.select(generation_jobs.c.id)
-            .where(generation_jobs.c.workspace == workspace, generation_jobs.c.target_dataset_id == dataset_id)
+            .where(
+                generation_jobs.c.workspace == workspace,
+                generation_jobs.c.target_dataset_id == dataset_id,
+            )
             .order_by(generation_jobs.c.created_at.desc())
             .limit(1)
         ).scalar_one_or_none()
@@ -51,7 +63,9 @@ class JobRepository:
 
     def page(self, workspace: str, page: int, size: int) -> tuple[list[GenerationJob], int]:
         where = generation_jobs.c.workspace == workspace
-        total = self.connection.execute(sa.select(sa.func.count()).select_from(generation_jobs).where(where)).scalar_one()
+        total = self.connection.execute(
+            sa.select(sa.func.count()).select_from(generation_jobs).where(where)
+        ).scalar_one()
         rows = self.connection.execute(
             sa.select(generation_jobs)
             .where(where)
@@ -69,13 +83,17 @@ class JobRepository:
         until the transaction ends (on SQLite, the write transaction already is the
         lock): what storing one sample needs, without the job's chunks."""
         jobs = generation_jobs.c
-        query = sa.select(jobs.accepted, jobs.requested, jobs.cancel_requested).where(jobs.id == job_id)
+        query = sa.select(jobs.accepted, jobs.requested, jobs.cancel_requested).where(
+            jobs.id == job_id
+        )
         if self.connection.dialect.name == "postgresql":
             query = query.with_for_update()
         return self.connection.execute(query).first()
 
     def update(self, job_id: str, **values: Any) -> None:
-        self.connection.execute(generation_jobs.update().where(generation_jobs.c.id == job_id).values(**values))
+        self.connection.execute(
+            generation_jobs.update().where(generation_jobs.c.id == job_id).values(**values)
+        )
 
     def unfinished_job_ids(self) -> list[str]:
         return list(
@@ -99,7 +117,10 @@ class JobRepository:
     def update_chunk(self, job_id: str, chunk_index: int, **values: Any) -> None:
         self.connection.execute(
             generation_job_chunks.update()
-            .where(generation_job_chunks.c.job_id == job_id, generation_job_chunks.c.chunk_index == chunk_index)
+            .where(
+                generation_job_chunks.c.job_id == job_id,
+                generation_job_chunks.c.chunk_index == chunk_index,
+            )
             .values(**values)
         )
 
@@ -128,7 +149,10 @@ class JobRepository:
         rows = self.connection.execute(
             sa.select(generation_job_chunks.c.job_id, generation_job_chunks.c.chunk_index)
             .join(generation_jobs, generation_jobs.c.id == generation_job_chunks.c.job_id)
-            .where(generation_job_chunks.c.status == "queued", generation_jobs.c.status.in_(("queued", "running")))
+            .where(
+                generation_job_chunks.c.status == "queued",
+                generation_jobs.c.status.in_(("queued", "running")),
+            )
             .order_by(generation_jobs.c.created_at, generation_job_chunks.c.chunk_index)
             .limit(limit)
         ).all()
@@ -138,16 +162,23 @@ class JobRepository:
         """Chunks left running by a process that is gone go back in the queue."""
         result = self.connection.execute(
             generation_job_chunks.update()
-            .where(generation_job_chunks.c.status == "running", generation_job_chunks.c.owner != except_owner)
+            .where(
+                generation_job_chunks.c.status == "running",
+                generation_job_chunks.c.owner != except_owner,
+            )
             .values(status="queued")
         )
         return result.rowcount
 
     # -- accepted samples ----------------------------------------------------------------
 
-    def insert_item(self, job_id: str, chunk_index: int, sample: dict[str, Any], now: dt.datetime) -> int:
+    def insert_item(
+        self, job_id: str, chunk_index: int, sample: dict[str, Any], now: dt.datetime
+    ) -> int:
         result = self.connection.execute(
-            generation_job_items.insert().values(job_id=job_id, chunk_index=chunk_index, created_at=now, **sample)
+            generation_job_items.insert().values(
+                job_id=job_id, chunk_index=chunk_index, created_at=now, **sample
+            )
         )
         return result.inserted_primary_key[0]
 
@@ -155,16 +186,22 @@ class JobRepository:
         return (
             self.connection.execute(
                 sa.select(generation_job_items.c.sequence).where(
-                    generation_job_items.c.job_id == job_id, generation_job_items.c.text_digest == text_digest
+                    generation_job_items.c.job_id == job_id,
+                    generation_job_items.c.text_digest == text_digest,
                 )
             ).first()
             is not None
         )
 
-    def items(self, job_id: str, after_sequence: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+    def items(
+        self, job_id: str, after_sequence: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         query = (
             sa.select(generation_job_items)
-            .where(generation_job_items.c.job_id == job_id, generation_job_items.c.sequence > after_sequence)
+            .where(
+                generation_job_items.c.job_id == job_id,
+                generation_job_items.c.sequence > after_sequence,
+            )
             .order_by(generation_job_items.c.sequence)
         )
         if limit is not None:
@@ -182,5 +219,7 @@ class JobRepository:
 
     def count_items(self, job_id: str) -> int:
         return self.connection.execute(
-            sa.select(sa.func.count()).select_from(generation_job_items).where(generation_job_items.c.job_id == job_id)
+            sa.select(sa.func.count())
+            .select_from(generation_job_items)
+            .where(generation_job_items.c.job_id == job_id)
         ).scalar_one()

@@ -16,7 +16,11 @@ class KeyRepository:
     def insert(self, key: ApiKey, secret_hash: str) -> None:
         self.connection.execute(
             api_keys.insert().values(
-                id=key.id, name=key.name, secret_hash=secret_hash, hint=key.hint, created_at=key.created_at
+                id=key.id,
+                name=key.name,
+                secret_hash=secret_hash,
+                hint=key.hint,
+                created_at=key.created_at,
             )
         )
         self.connection.execute(
@@ -51,13 +55,17 @@ class KeyRepository:
 
     def by_secret_hash(self, secret_hash: str) -> ApiKey | None:
         rows = self.connection.execute(
-            sa.select(api_keys).where(api_keys.c.secret_hash == secret_hash, api_keys.c.revoked_at.is_(None))
+            sa.select(api_keys).where(
+                api_keys.c.secret_hash == secret_hash, api_keys.c.revoked_at.is_(None)
+            )
         ).all()
         keys = self._to_keys(rows)
         return keys[0] if keys else None
 
     def all(self) -> list[ApiKey]:
-        return self._to_keys(self.connection.execute(sa.select(api_keys).order_by(api_keys.c.created_at)).all())
+        return self._to_keys(
+            self.connection.execute(sa.select(api_keys).order_by(api_keys.c.created_at)).all()
+        )
 
     def revoke(self, key_id: str, when: dt.datetime) -> int:
         return self.connection.execute(

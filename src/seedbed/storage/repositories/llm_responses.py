@@ -28,4 +28,6 @@ class LlmResponseRepository:
             "response": response,
             "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
         }
-        self.connection.execute(insert_ignoring_conflicts(self.connection.dialect.name, llm_responses), [row])
+        self.connection.execute(
+            insert_ignoring_conflicts(self.connection.dialect.name, llm_responses), [row]
+        )

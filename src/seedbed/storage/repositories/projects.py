@@ -20,7 +20,9 @@ class ProjectRepository:
 
     def get(self, workspace: str, project_id: str) -> Project | None:
         row = self.connection.execute(
-            sa.select(projects).where(projects.c.workspace == workspace, projects.c.id == project_id)
+            sa.select(projects).where(
+                projects.c.workspace == workspace, projects.c.id == project_id
+            )
         ).first()
         return _to_project(row) if row else None
 
@@ -30,12 +32,20 @@ class ProjectRepository:
         ).first()
         return _to_project(row) if row else None
 
-    def find(self, workspace: str, page: int, size: int, name: str | None) -> tuple[list[Project], int]:
+    def find(
+        self, workspace: str, page: int, size: int, name: str | None
+    ) -> tuple[list[Project], int]:
         where = [projects.c.workspace == workspace]
         if name:
             where.append(sa.func.lower(projects.c.name).contains(name.lower(), autoescape=True))
-        total = self.connection.execute(sa.select(sa.func.count()).select_from(projects).where(*where)).scalar_one()
+        total = self.connection.execute(
+            sa.select(sa.func.count()).select_from(projects).where(*where)
+        ).scalar_one()
         rows = self.connection.execute(
-            sa.select(projects).where(*where).order_by(projects.c.id.desc()).limit(size).offset((page - 1) * size)
+            sa.select(projects)
+            .where(*where)
+            .order_by(projects.c.id.desc())
+            .limit(size)
+            .offset((page - 1) * size)
         ).all()
         return [_to_project(row) for row in rows], total

@@ -33,7 +33,9 @@ class RunRepository:
         for start in range(0, len(trace_ids), _CHUNK):
             yield trace_ids[start : start + _CHUNK]
 
-    def runs(self, workspace: str, items: list[ExperimentItem], with_input: bool = True) -> list[Run]:
+    def runs(
+        self, workspace: str, items: list[ExperimentItem], with_input: bool = True
+    ) -> list[Run]:
         """Each item with its trace's contents (absent ones stay empty: a trace, span or
         score may not have arrived yet)."""
         trace_ids = sorted({item.trace_id for item in items})
@@ -45,7 +47,9 @@ class RunRepository:
             self._read_scores(workspace, chunk, found)
         return [Run(item=item, **found[item.trace_id].__dict__) for item in items]
 
-    def _read_traces(self, workspace: str, chunk: list[str], found: dict[str, _TraceContents], with_input: bool) -> None:
+    def _read_traces(
+        self, workspace: str, chunk: list[str], found: dict[str, _TraceContents], with_input: bool
+    ) -> None:
         columns = [traces.c.id, traces.c.output, traces.c.duration_ms]
         if with_input:
             columns.append(traces.c.input)
@@ -57,7 +61,9 @@ class RunRepository:
             run.output, run.duration = row.output, row.duration_ms
             run.input = row.input if with_input else None
 
-    def _read_costs(self, workspace: str, chunk: list[str], found: dict[str, _TraceContents]) -> None:
+    def _read_costs(
+        self, workspace: str, chunk: list[str], found: dict[str, _TraceContents]
+    ) -> None:
         rows = self.connection.execute(
             sa.select(spans.c.trace_id, sa.func.sum(spans.c.total_estimated_cost).label("cost"))
             .where(spans.c.workspace == workspace, spans.c.trace_id.in_(chunk))
@@ -66,7 +72,9 @@ class RunRepository:
         for row in rows:
             found[row.trace_id].total_estimated_cost = row.cost
 
-    def _read_usage(self, workspace: str, chunk: list[str], found: dict[str, _TraceContents]) -> None:
+    def _read_usage(
+        self, workspace: str, chunk: list[str], found: dict[str, _TraceContents]
+    ) -> None:
         entries, key, number, _ = sql_dialect.json_object_entries(self.dialect, spans.c.usage)
         rows = self.connection.execute(
             sa.select(spans.c.trace_id, key.label("key"), sa.func.sum(number).label("total"))
@@ -78,7 +86,9 @@ class RunRepository:
             total = row.total
             found[row.trace_id].usage[row.key] = int(total) if float(total).is_integer() else total
 
-    def _read_scores(self, workspace: str, chunk: list[str], found: dict[str, _TraceContents]) -> None:
+    def _read_scores(
+        self, workspace: str, chunk: list[str], found: dict[str, _TraceContents]
+    ) -> None:
         rows = self.connection.execute(
             sa.select(feedback_scores)
             .where(
@@ -86,7 +96,9 @@ class RunRepository:
                 feedback_scores.c.entity_type == "trace",
                 feedback_scores.c.entity_id.in_(chunk),
             )
-            .order_by(feedback_scores.c.name, feedback_scores.c.last_updated_at, feedback_scores.c.author)
+            .order_by(
+                feedback_scores.c.name, feedback_scores.c.last_updated_at, feedback_scores.c.author
+            )
         )
         for row in rows:
             found[row.entity_id].scores.append(

@@ -66,15 +66,20 @@ class VersionRepository:
         return _to_version(row, tags, self._latest_sequence(row.dataset_id))
 
     def by_sequence(self, dataset_id: str, sequence: int) -> DatasetVersion | None:
-        return self._one(dataset_versions.c.dataset_id == dataset_id, dataset_versions.c.sequence == sequence)
+        return self._one(
+            dataset_versions.c.dataset_id == dataset_id, dataset_versions.c.sequence == sequence
+        )
 
     def by_hash(self, dataset_id: str, version_hash: str) -> DatasetVersion | None:
         return self._one(
-            dataset_versions.c.dataset_id == dataset_id, dataset_versions.c.version_hash == version_hash
+            dataset_versions.c.dataset_id == dataset_id,
+            dataset_versions.c.version_hash == version_hash,
         )
 
     def by_id(self, dataset_id: str, version_id: str) -> DatasetVersion | None:
-        return self._one(dataset_versions.c.dataset_id == dataset_id, dataset_versions.c.id == version_id)
+        return self._one(
+            dataset_versions.c.dataset_id == dataset_id, dataset_versions.c.id == version_id
+        )
 
     def by_tag(self, dataset_id: str, tag: str) -> DatasetVersion | None:
         version_id = self.connection.execute(
@@ -110,7 +115,10 @@ class VersionRepository:
         if not dataset_ids:
             return {}
         newest = (
-            sa.select(dataset_versions.c.dataset_id, sa.func.max(dataset_versions.c.sequence).label("sequence"))
+            sa.select(
+                dataset_versions.c.dataset_id,
+                sa.func.max(dataset_versions.c.sequence).label("sequence"),
+            )
             .where(dataset_versions.c.dataset_id.in_(dataset_ids))
             .group_by(dataset_versions.c.dataset_id)
             .subquery()
@@ -125,7 +133,9 @@ class VersionRepository:
             )
         ).all()
         tags = self._tags_by_version([row.id for row in rows])
-        return {row.dataset_id: _to_version(row, tags.get(row.id, []), row.sequence) for row in rows}
+        return {
+            row.dataset_id: _to_version(row, tags.get(row.id, []), row.sequence) for row in rows
+        }
 
     def insert(self, version: DatasetVersion) -> None:
         self.connection.execute(
@@ -172,7 +182,9 @@ class VersionRepository:
             )
         )
 
-    def update_description(self, version_id: str, description: str, when: dt.datetime, by: str) -> None:
+    def update_description(
+        self, version_id: str, description: str, when: dt.datetime, by: str
+    ) -> None:
         self.connection.execute(
             dataset_versions.update()
             .where(dataset_versions.c.id == version_id)
