@@ -334,6 +334,8 @@ generation_jobs = sa.Table(
     sa.Column("started_at", sa.DateTime()),
     sa.Column("finished_at", sa.DateTime()),
     sa.Column("updated_at", sa.DateTime(), nullable=False),
+    # The run's quality report, written when the job ends.
+    sa.Column("report", Json),
     sa.Index(None, "workspace", "created_at"),
     sa.Index(None, "status"),
 )
@@ -372,6 +374,12 @@ generation_job_items = sa.Table(
     sa.Column("provenance", Json, nullable=False),
     sa.Column("text_digest", sa.String(32), nullable=False),
     sa.Column("created_at", sa.DateTime(), nullable=False),
+    # What the judge measured of the sample (nearest-seed similarity, critic verdict).
+    sa.Column("quality", Json),
+    # A person's review: kept or rejected (with a reason), and the sample as edited.
+    sa.Column("review_status", sa.String(16)),
+    sa.Column("review_reason", sa.Text()),
+    sa.Column("reviewed_data", Json),
     sa.UniqueConstraint("job_id", "text_digest"),
     sa.Index(None, "job_id", "chunk_index"),
 )
