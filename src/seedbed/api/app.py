@@ -17,6 +17,7 @@ from seedbed.providers.registry import ProviderRegistry, import_provider_sdks
 from seedbed.services.job_executor import InProcessJobExecutor
 from seedbed.settings import Settings
 from seedbed.storage.database import Database
+from seedbed.web import install_web_ui
 
 
 def create_app(
@@ -31,6 +32,9 @@ def create_app(
         title="seedbed",
         version=seedbed.__version__,
         description="Grow LLM-evaluation datasets from a handful of seeds. Opik-compatible REST API.",
+        # Served by the web UI with assets from the package, so they work offline.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url)
@@ -40,6 +44,8 @@ def create_app(
     install_opik_routes(app)
     install_collinear_routes(app)
     install_native_routes(app)
+    # Before Galileo's routes: both serve GET /datasets (pages for browsers, JSON for its client).
+    install_web_ui(app)
     install_galileo_routes(app)
     app.add_middleware(RequestBodyMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

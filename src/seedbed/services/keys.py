@@ -38,16 +38,26 @@ def revoke_key(connection: Connection, key_id: str) -> None:
         raise NotFound(f"No active key with id {key_id}")
 
 
-def authenticate(connection: Connection, secret: str | None, workspace: str | None) -> Caller:
-    """The caller a key speaks for in the requested workspace.
-
-    With no workspace asked for, a key bound to a single workspace uses that one.
-    """
+def _valid_key(connection: Connection, secret: str | None) -> ApiKey:
     if not secret:
         raise Unauthorized("An API key is required: send it in the Authorization header")
     key = KeyRepository(connection).by_secret_hash(hash_secret(secret))
     if key is None:
         raise Unauthorized("The API key is not valid")
+    return key
+
+
+def workspaces_of_key(connection: Connection, secret: str | None) -> list[str]:
+    """The workspaces a key opens (``Unauthorized`` for a missing or unknown key)."""
+    return list(_valid_key(connection, secret).workspaces)
+
+
+def authenticate(connection: Connection, secret: str | None, workspace: str | None) -> Caller:
+    """The caller a key speaks for in the requested workspace.
+
+    With no workspace asked for, a key bound to a single workspace uses that one.
+    """
+    key = _valid_key(connection, secret)
     if not workspace:
         workspace = key.workspaces[0] if len(key.workspaces) == 1 else DEFAULT_WORKSPACE
     if workspace not in key.workspaces:
