@@ -8,6 +8,7 @@ database, so a running chunk with another owner is an orphan.
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -42,8 +43,10 @@ class InProcessJobExecutor:
         self._running: dict[tuple[str, int], asyncio.Task] = {}
         self._wake: asyncio.Event | None = None
         self._loop_task: asyncio.Task | None = None
+        self._stopping = False
 
     async def start(self) -> None:
+        self._stopping = False
         self._wake = asyncio.Event()
         adopted = await asyncio.to_thread(self._requeue_orphans)
         if adopted:
@@ -51,6 +54,10 @@ class InProcessJobExecutor:
         self._loop_task = asyncio.create_task(self._take_chunks())
 
     async def stop(self) -> None:
+        """Ends the loop on a flag as well as by cancellation: on Python 3.11 a cancel that
+        lands just as a finishing chunk wakes the loop can be swallowed by the wait."""
+        self._stopping = True
+        self.wake()
         tasks = [task for task in [self._loop_task, *self._running.values()] if task is not None]
         for task in tasks:
             task.cancel()
@@ -73,19 +80,20 @@ class InProcessJobExecutor:
             return JobRepository(connection).queued_chunks(limit=self.parallel_chunks * 2)
 
     async def _take_chunks(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 for key in await asyncio.to_thread(self._queued):
-                    if len(self._running) >= self.parallel_chunks:
+                    if self._stopping or len(self._running) >= self.parallel_chunks:
                         break
                     if key not in self._running:
                         self._start(key)
             except Exception:  # the database was unreachable for a moment: try again
                 LOGGER.exception("could not read the job queue")
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, unlike wait_for on 3.11, lets a cancellation through even
+            # when the event was set at the same moment.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
     def _start(self, key: tuple[str, int]) -> None:
