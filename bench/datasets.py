@@ -27,8 +27,8 @@ import httpx
 import sqlalchemy as sa
 from harness import engine_database, median_ms, running_server
 
+from seedbed.api.opik.queries import parse_filters, parse_sorting
 from seedbed.domain import ids
-from seedbed.domain.filters import parse_filters, parse_sorting
 from seedbed.domain.items import ITEM_FIELDS
 from seedbed.storage import migrate
 from seedbed.storage.database import Database

@@ -19,6 +19,7 @@ from seedbed.cli.common import (
 )
 from seedbed.domain import imports
 from seedbed.domain.errors import SeedbedError
+from seedbed.domain.queries import DatasetQuery
 from seedbed.services import datasets, items
 from seedbed.services.context import Caller
 
@@ -39,7 +40,9 @@ def list_datasets(
     with database.reading() as connection:
         page_number = 1
         while True:
-            page = datasets.find_datasets(connection, Caller(workspace), page_number, 100, name)
+            page = datasets.find_datasets(
+                connection, Caller(workspace), page_number, 100, DatasetQuery(name=name)
+            )
             for view in page.content:
                 latest = view.latest_version
                 rows.append(

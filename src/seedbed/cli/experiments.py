@@ -15,6 +15,7 @@ from seedbed.cli.common import (
 )
 from seedbed.domain.errors import NotFound, SeedbedError
 from seedbed.domain.experiments import average
+from seedbed.domain.queries import ExperimentQuery
 from seedbed.services import compare as compare_service
 from seedbed.services import datasets, experiments
 from seedbed.services.context import Caller
@@ -77,7 +78,11 @@ def list_experiments(
             page_number = 1
             while True:
                 page = experiments.find_experiments(
-                    connection, caller, page_number, 100, dataset_id=dataset_id, name=name
+                    connection,
+                    caller,
+                    page_number,
+                    100,
+                    ExperimentQuery(dataset_id=dataset_id, name=name),
                 )
                 for view in page.content:
                     found, totals = view.experiment, view.aggregates

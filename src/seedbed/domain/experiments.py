@@ -7,11 +7,9 @@ stored: scores and traces arrive in any order and late, and a stored total would
 """
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from seedbed.domain import ids
 from seedbed.domain.errors import InvalidInput
 from seedbed.domain.filters import FieldKind
 from seedbed.domain.items import ITEM_FIELDS, ITEM_SORTABLE
@@ -239,33 +237,11 @@ def average(values: list[ScoreValue]) -> float:
     return sum(value.value for value in values) / len(values)
 
 
-def parse_json_list(raw: str | None, what: str) -> list[Any] | None:
-    """A query parameter holding a JSON array (``experiment_ids``, ``types``); ``None``
-    when absent."""
-    if raw is None or not raw.strip():
-        return None
-    try:
-        parsed = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise InvalidInput(f"{what} must be a JSON array: {error.msg}") from None
-    if not isinstance(parsed, list):
-        raise InvalidInput(f"{what} must be a JSON array")
-    return parsed
-
-
-def parse_id_list(raw: str | None, what: str) -> list[str] | None:
-    parsed = parse_json_list(raw, what)
-    if parsed is None:
-        return None
-    return list(dict.fromkeys(ids.canonical_id(value, f"each of {what}") for value in parsed))
-
-
-def parse_types(raw: str | None) -> list[str] | None:
-    parsed = parse_json_list(raw, "types")
-    for value in parsed or []:
+def check_types(types: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    for value in types or ():
         if value not in EXPERIMENT_TYPES:
             raise InvalidInput(f"types must be among {', '.join(EXPERIMENT_TYPES)}, got {value!r}")
-    return parsed
+    return types
 
 
 def runs_passed(runs: list[Run]) -> tuple[int, int, bool]:

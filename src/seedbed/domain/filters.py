@@ -1,8 +1,8 @@
-"""Opik's filter and sorting expressions, parsed and checked against what a resource allows.
+"""Filters and sorts, checked against the fields a resource allows.
 
-A filter arrives as a JSON array, ``[{"field": "data", "key": "question", "operator":
-"contains", "value": "refund"}]``; sorting as ``[{"field": "data.question", "direction":
-"DESC"}]``. Parsing turns them into plain values; turning them into SQL is storage's job.
+The operators are Opik's (every surface maps its own onto them). Each API surface reads
+its wire format into these values at its edge (Opik's JSON arrays in
+``api/opik/queries.py``); services take only these; turning them into SQL is storage's job.
 """
 
 import datetime as dt
@@ -10,7 +10,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
 from seedbed.domain.errors import InvalidInput
 
@@ -123,20 +122,6 @@ def parse_datetime(value: str, field: str) -> dt.datetime:
         ) from None
 
 
-def _load_json_array(raw: str | list | None, what: str) -> list[Any]:
-    if raw is None or raw == "":
-        return []
-    if isinstance(raw, list):
-        return raw
-    try:
-        parsed = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise InvalidInput(f"{what} must be a JSON array: {error.msg}") from None
-    if not isinstance(parsed, list):
-        raise InvalidInput(f"{what} must be a JSON array")
-    return parsed
-
-
 def _split_field(
     name: str, fields: Mapping[str, FieldKind]
 ) -> tuple[str, FieldKind, tuple[str, ...]]:
@@ -149,60 +134,49 @@ def _split_field(
     raise InvalidInput(f"unknown field '{name}'; expected one of: {', '.join(sorted(fields))}")
 
 
-def parse_filters(raw: str | list | None, fields: Mapping[str, FieldKind]) -> list[Filter]:
-    """Parse Opik's ``filters`` parameter for a resource whose fields are ``fields``."""
-    parsed: list[Filter] = []
-    for entry in _load_json_array(raw, "filters"):
-        if not isinstance(entry, dict):
-            raise InvalidInput("each filter must be an object with field, operator and value")
-        name = entry.get("field")
-        if not isinstance(name, str) or not name:
-            raise InvalidInput("each filter needs a 'field'")
-        field, kind, key_path = _split_field(name, fields)
-        key = entry.get("key")
-        if kind in _KEYED and not key_path:
-            if not isinstance(key, str) or not key:
-                raise InvalidInput(f"a filter on '{field}' needs a 'key'")
-            key_path = tuple(key.split("."))
-        try:
-            operator = Operator(entry.get("operator"))
-        except ValueError:
-            raise InvalidInput(
-                f"unknown filter operator {entry.get('operator')!r}; expected one of: "
-                + ", ".join(op.value for op in Operator)
-            ) from None
-        if operator not in _OPERATORS_BY_KIND[kind]:
-            raise InvalidInput(f"operator '{operator.value}' does not apply to field '{field}'")
-        value = entry.get("value")
-        if operator not in _VALUELESS and value is None:
-            raise InvalidInput(f"filter on '{field}' with '{operator.value}' needs a 'value'")
-        if value is not None and not isinstance(value, (str, int, float, bool)):
-            raise InvalidInput(f"filter value for '{field}' must be a string")
-        text = (
-            "" if value is None else (json.dumps(value) if isinstance(value, bool) else str(value))
-        )
-        found = Filter(field=field, kind=kind, operator=operator, value=text, key_path=key_path)
-        if kind is FieldKind.DATE_TIME and operator not in _VALUELESS:
-            _ = found.moment  # validates now, so a bad date is a 400 before any query runs
-        numeric = kind in (FieldKind.NUMBER, FieldKind.NAMED_NUMBER)
-        if numeric and operator not in _VALUELESS and found.number is None:
-            raise InvalidInput(f"filter on '{field}' needs a number, got {text!r}")
-        parsed.append(found)
-    return parsed
-
-
-def parse_sorting(raw: str | list | None, fields: Mapping[str, FieldKind]) -> Sort | None:
-    """Parse Opik's ``sorting`` parameter; like Opik, only the first entry counts."""
-    entries = _load_json_array(raw, "sorting")
-    if not entries:
-        return None
-    entry = entries[0]
-    if not isinstance(entry, dict) or not isinstance(entry.get("field"), str):
-        raise InvalidInput("sorting entries must be objects with a 'field'")
-    field, kind, key_path = _split_field(entry["field"], fields)
+def make_filter(
+    fields: Mapping[str, FieldKind],
+    field: str,
+    operator: Operator | str | None,
+    value: str | float | bool | None = None,
+    key: str | None = None,
+) -> Filter:
+    """A filter on one of ``fields``, checked: ``make_filter(ITEM_FIELDS, "data.question",
+    "contains", "refund")``. A keyed field (``data``) names its key after a dot or in
+    ``key``; ``is_empty`` and ``is_not_empty`` take no value."""
+    if not isinstance(field, str) or not field:
+        raise InvalidInput("each filter needs a 'field'")
+    name, kind, key_path = _split_field(field, fields)
     if kind in _KEYED and not key_path:
-        raise InvalidInput(f"sorting on '{field}' needs a key, e.g. '{field}.name'")
-    direction = str(entry.get("direction") or "ASC").upper()
-    if direction not in ("ASC", "DESC"):
-        raise InvalidInput(f"sorting direction must be ASC or DESC, got {direction!r}")
-    return Sort(field=field, kind=kind, descending=direction == "DESC", key_path=key_path)
+        if not isinstance(key, str) or not key:
+            raise InvalidInput(f"a filter on '{name}' needs a 'key'")
+        key_path = tuple(key.split("."))
+    try:
+        checked = Operator(operator)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown filter operator {operator!r}; expected one of: "
+            + ", ".join(op.value for op in Operator)
+        ) from None
+    if checked not in _OPERATORS_BY_KIND[kind]:
+        raise InvalidInput(f"operator '{checked.value}' does not apply to field '{name}'")
+    if checked not in _VALUELESS and value is None:
+        raise InvalidInput(f"filter on '{name}' with '{checked.value}' needs a 'value'")
+    if value is not None and not isinstance(value, (str, int, float, bool)):
+        raise InvalidInput(f"filter value for '{name}' must be a string")
+    text = "" if value is None else (json.dumps(value) if isinstance(value, bool) else str(value))
+    found = Filter(field=name, kind=kind, operator=checked, value=text, key_path=key_path)
+    if kind is FieldKind.DATE_TIME and checked not in _VALUELESS:
+        _ = found.moment  # validates now, so a bad date is refused before any query runs
+    numeric = kind in (FieldKind.NUMBER, FieldKind.NAMED_NUMBER)
+    if numeric and checked not in _VALUELESS and found.number is None:
+        raise InvalidInput(f"filter on '{name}' needs a number, got {text!r}")
+    return found
+
+
+def make_sort(fields: Mapping[str, FieldKind], field: str, descending: bool = False) -> Sort:
+    """A sort on one of ``fields``: ``make_sort(ITEM_FIELDS, "data.score", descending=True)``."""
+    name, kind, key_path = _split_field(field, fields)
+    if kind in _KEYED and not key_path:
+        raise InvalidInput(f"sorting on '{name}' needs a key, e.g. '{name}.name'")
+    return Sort(field=name, kind=kind, descending=descending, key_path=key_path)

@@ -8,6 +8,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 
 from seedbed.domain.errors import InvalidInput
 
@@ -50,3 +51,10 @@ def canonical_id(value: str, field: str = "id") -> str:
         return str(uuid.UUID(str(value)))
     except (ValueError, AttributeError, TypeError):
         raise InvalidInput(f"{field} must be a UUID, got {value!r}") from None
+
+
+def canonical_ids(values: Iterable[str] | None, field: str) -> list[str] | None:
+    """Each of ``values`` in canonical form, once each, in order; ``None`` stays ``None``."""
+    if values is None:
+        return None
+    return list(dict.fromkeys(canonical_id(value, f"each of {field}") for value in values))

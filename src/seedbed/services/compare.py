@@ -1,22 +1,16 @@
 """The compare view: a dataset's items side by side with what chosen experiments made
 of them, filtered, sorted and searched on both; and its stats and output columns."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from seedbed.domain import ids
 from seedbed.domain.errors import InvalidInput
-from seedbed.domain.experiments import (
-    COMPARE_FIELDS,
-    COMPARE_RUN_FIELDS,
-    COMPARE_SORT_FIELDS,
-    COMPARE_SORTABLE,
-    Aggregates,
-    Run,
-    parse_id_list,
-)
-from seedbed.domain.filters import parse_filters, parse_sorting
+from seedbed.domain.experiments import COMPARE_RUN_FIELDS, COMPARE_SORTABLE, Aggregates, Run
 from seedbed.domain.items import Column, Item
+from seedbed.domain.queries import CompareViewQuery
 from seedbed.services.context import Caller
 from seedbed.services.datasets import require_dataset
 from seedbed.services.experiments import require_experiments
@@ -49,9 +43,9 @@ class CompareStats:
 
 
 def _experiment_ids(
-    connection: Connection, caller: Caller, raw: str | None, required: bool = True
+    connection: Connection, caller: Caller, given: Sequence[str] | None, required: bool = True
 ) -> list[str] | None:
-    wanted = parse_id_list(raw, "experiment_ids")
+    wanted = ids.canonical_ids(given, "experiment_ids")
     if wanted is None:
         if required:
             raise InvalidInput("experiment_ids is required: a JSON array of experiment ids")
@@ -63,26 +57,19 @@ def _experiment_ids(
 
 
 def _query(
-    connection: Connection,
-    caller: Caller,
-    dataset_id: str,
-    experiment_ids: str | None,
-    filters: str | None,
-    sorting: str | None = None,
-    search: str | None = None,
+    connection: Connection, caller: Caller, dataset_id: str, query: CompareViewQuery
 ) -> CompareQuery:
     dataset = require_dataset(connection, caller, dataset_id)
-    wanted = _experiment_ids(connection, caller, experiment_ids)
-    parsed = parse_filters(filters, COMPARE_FIELDS)
-    sort = parse_sorting(sorting, COMPARE_SORT_FIELDS)
+    wanted = _experiment_ids(connection, caller, query.experiment_ids)
+    sort = query.sort
     return CompareQuery(
         workspace=caller.workspace,
         dataset_id=dataset.id,
         experiment_ids=wanted,
-        item_filters=[flt for flt in parsed if flt.field not in COMPARE_RUN_FIELDS],
-        run_filters=[flt for flt in parsed if flt.field in COMPARE_RUN_FIELDS],
+        item_filters=[flt for flt in query.filters if flt.field not in COMPARE_RUN_FIELDS],
+        run_filters=[flt for flt in query.filters if flt.field in COMPARE_RUN_FIELDS],
         sort=sort,
-        search=(search or "").strip() or None,
+        search=(query.search or "").strip() or None,
         sort_on_runs=sort is not None and sort.field in COMPARE_RUN_FIELDS,
     )
 
@@ -91,16 +78,13 @@ def compare(
     connection: Connection,
     caller: Caller,
     dataset_id: str,
-    experiment_ids: str | None,
+    wanted: CompareViewQuery,
     page: int = 1,
     size: int = 10,
-    filters: str | None = None,
-    sorting: str | None = None,
-    search: str | None = None,
 ) -> ComparePage:
     """The dataset items that the experiments ran (and that pass the filters), each with
     its matching runs."""
-    query = _query(connection, caller, dataset_id, experiment_ids, filters, sorting, search)
+    query = _query(connection, caller, dataset_id, wanted)
     repository = CompareRepository(connection)
     found, total = repository.page(query, page, size)
     runs = RunRepository(connection).runs(
@@ -126,16 +110,18 @@ def stats(
     connection: Connection,
     caller: Caller,
     dataset_id: str,
-    experiment_ids: str | None,
-    filters: str | None = None,
+    wanted: CompareViewQuery,
 ) -> CompareStats:
-    query = _query(connection, caller, dataset_id, experiment_ids, filters)
+    query = _query(connection, caller, dataset_id, wanted)
     count, aggregates = CompareRepository(connection).stats(query)
     return CompareStats(count, aggregates)
 
 
 def output_columns(
-    connection: Connection, caller: Caller, dataset_id: str, experiment_ids: str | None = None
+    connection: Connection,
+    caller: Caller,
+    dataset_id: str,
+    experiment_ids: Sequence[str] | None = None,
 ) -> list[Column]:
     """The keys of the outputs the dataset's experiments (or the given ones) produced."""
     dataset = require_dataset(connection, caller, dataset_id)

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 
 from seedbed.domain import ids
-from seedbed.domain.datasets import DATASET_FIELDS, DATASET_TYPES, VISIBILITIES, Dataset
+from seedbed.domain.datasets import DATASET_TYPES, VISIBILITIES, Dataset
 from seedbed.domain.errors import Conflict, InvalidInput, NotFound
-from seedbed.domain.filters import parse_filters, parse_sorting
 from seedbed.domain.projects import DEFAULT_PROJECT
+from seedbed.domain.queries import DatasetQuery
 from seedbed.domain.versions import DatasetVersion
 from seedbed.services import projects
 from seedbed.services.context import Caller, utcnow
@@ -136,31 +136,25 @@ def find_datasets(
     caller: Caller,
     page: int = 1,
     size: int = 10,
-    name: str | None = None,
-    filters: str | None = None,
-    sorting: str | None = None,
-    project_id: str | None = None,
-    with_experiments_only: bool = False,
+    query: DatasetQuery | None = None,
 ) -> DatasetPage:
-    """Datasets of the workspace; with ``project_id``, of that project (datasets created
-    without a project count as the default project's); optionally only those that
-    experiments ran on."""
-    parsed_filters = parse_filters(filters, DATASET_FIELDS)
-    sort = parse_sorting(sorting, DATASET_FIELDS)
-    include_unassigned = False
-    if project_id:
-        project = projects.get_project(connection, caller, project_id)
+    """Datasets of the workspace matching ``query`` (datasets created without a project
+    count as the default project's); all of them without a query."""
+    query = query or DatasetQuery()
+    project_id, include_unassigned = None, False
+    if query.project_id:
+        project = projects.get_project(connection, caller, query.project_id)
         project_id, include_unassigned = project.id, project.name == DEFAULT_PROJECT
     found, total = DatasetRepository(connection).find(
         caller.workspace,
         page,
         size,
-        name,
-        parsed_filters,
-        sort,
+        query.name,
+        list(query.filters),
+        query.sort,
         project_id,
         include_unassigned,
-        with_experiments_only,
+        query.with_experiments_only,
     )
     return DatasetPage(_views(connection, caller.workspace, found), page, size, total)
 

@@ -9,16 +9,13 @@ from sqlalchemy.engine import Connection
 from seedbed.domain import ids
 from seedbed.domain.errors import Conflict, InvalidInput, NotFound
 from seedbed.domain.experiments import (
-    EXPERIMENT_FIELDS,
-    EXPERIMENT_SORT_FIELDS,
     SUITE_METHOD,
     Aggregates,
     Experiment,
-    parse_id_list,
-    parse_types,
+    check_types,
 )
-from seedbed.domain.filters import parse_filters, parse_sorting
 from seedbed.domain.projects import DEFAULT_PROJECT
+from seedbed.domain.queries import ExperimentQuery
 from seedbed.domain.versions import DatasetVersion
 from seedbed.services import projects
 from seedbed.services.context import Caller, utcnow
@@ -185,37 +182,27 @@ def find_experiments(
     caller: Caller,
     page: int = 1,
     size: int = 10,
-    dataset_id: str | None = None,
-    optimization_id: str | None = None,
-    types: str | None = None,
-    name: str | None = None,
-    dataset_deleted: bool | None = None,
-    prompt_id: str | None = None,
-    project_id: str | None = None,
-    project_deleted: bool | None = None,
-    sorting: str | None = None,
-    filters: str | None = None,
-    experiment_ids: str | None = None,
+    query: ExperimentQuery | None = None,
 ) -> ExperimentPage:
+    """Experiments of the workspace matching ``query`` (all of them without one)."""
+    query = query or ExperimentQuery()
     criteria = ExperimentCriteria(
-        dataset_id=ids.canonical_id(dataset_id, "datasetId") if dataset_id else None,
-        optimization_id=ids.canonical_id(optimization_id, "optimization_id")
-        if optimization_id
+        dataset_id=ids.canonical_id(query.dataset_id, "datasetId") if query.dataset_id else None,
+        optimization_id=ids.canonical_id(query.optimization_id, "optimization_id")
+        if query.optimization_id
         else None,
-        types=parse_types(types),
-        name=name or None,
-        dataset_deleted=dataset_deleted,
-        prompt_id=ids.canonical_id(prompt_id, "prompt_id") if prompt_id else None,
-        project_deleted=project_deleted,
-        experiment_ids=parse_id_list(experiment_ids, "experiment_ids"),
+        types=list(check_types(query.types)) if query.types is not None else None,
+        name=query.name or None,
+        dataset_deleted=query.dataset_deleted,
+        prompt_id=ids.canonical_id(query.prompt_id, "prompt_id") if query.prompt_id else None,
+        project_deleted=query.project_deleted,
+        experiment_ids=ids.canonical_ids(query.experiment_ids, "experiment_ids"),
     )
-    scope = _project_scope(connection, caller, project_id=project_id)
+    scope = _project_scope(connection, caller, project_id=query.project_id)
     if scope is not None:
         criteria.project_id, criteria.include_unassigned = scope
-    parsed_filters = parse_filters(filters, EXPERIMENT_FIELDS)
-    sort = parse_sorting(sorting, EXPERIMENT_SORT_FIELDS)
     found, total = ExperimentRepository(connection).find(
-        caller.workspace, criteria, parsed_filters, sort, page, size
+        caller.workspace, criteria, list(query.filters), query.sort, page, size
     )
     return ExperimentPage(views(connection, caller, found), page, size, total)
 
@@ -287,12 +274,12 @@ def delete_experiments(connection: Connection, caller: Caller, experiment_ids: l
 def feedback_score_names(
     connection: Connection,
     caller: Caller,
-    experiment_ids: str | None = None,
+    experiment_ids: list[str] | None = None,
     project_id: str | None = None,
 ) -> list[str]:
     """Score names on the traces of the given experiments (or all of the workspace's, or
     of one project's)."""
-    wanted = parse_id_list(experiment_ids, "experiment_ids")
+    wanted = ids.canonical_ids(experiment_ids, "experiment_ids")
     scope = _project_scope(connection, caller, project_id=project_id)
     if scope is not None:
         criteria = ExperimentCriteria(experiment_ids=wanted)

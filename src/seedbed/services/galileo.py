@@ -14,7 +14,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
@@ -25,6 +25,7 @@ from seedbed.domain.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from seedbed.domain.imports import read_rows
 from seedbed.domain.items import Item, ItemDraft
 from seedbed.domain.keys import hash_secret
+from seedbed.domain.queries import DatasetQuery, ItemQuery
 from seedbed.services import datasets, items, keys
 from seedbed.services.context import Caller
 from seedbed.services.datasets import DatasetView
@@ -32,7 +33,7 @@ from seedbed.services.item_changes import VersionChanges, apply_changes
 from seedbed.storage.repositories.items import ItemRepository
 from seedbed.storage.repositories.keys import KeyRepository
 
-OLDEST_FIRST = json.dumps([{"field": "id", "direction": "ASC"}])
+OLDEST_FIRST = ItemQuery().sorted_by("id")
 
 T = TypeVar("T")
 
@@ -110,10 +111,9 @@ def dataset_columns(connection: Connection, dataset_id: str) -> list[str]:
 
 @dataclass(frozen=True)
 class DatasetFilters:
-    """Galileo's dataset query, as Opik-style filters the dataset service takes."""
+    """Galileo's dataset query, as the dataset service's."""
 
-    filters: list[dict[str, str]] = field(default_factory=list)
-    sorting: list[dict[str, str]] = field(default_factory=list)
+    query: DatasetQuery = DatasetQuery()
     matches_nothing: bool = False  # e.g. "draft = true": seedbed has no drafts
 
 
@@ -128,14 +128,7 @@ def find_datasets(
         return [], 0
 
     def fetch(page: int) -> tuple[list[DatasetView], int]:
-        found = datasets.find_datasets(
-            connection,
-            caller,
-            page,
-            limit,
-            filters=json.dumps(query.filters),
-            sorting=json.dumps(query.sorting),
-        )
+        found = datasets.find_datasets(connection, caller, page, limit, query.query)
         return found.content, found.total
 
     return _window(fetch, offset, limit)
@@ -239,7 +232,7 @@ def read_content(
     dataset = datasets.require_dataset(connection, caller, dataset_id)
 
     def fetch(page: int) -> tuple[list[Item], int]:
-        found = items.list_items(connection, caller, dataset.id, page, limit, sorting=OLDEST_FIRST)
+        found = items.list_items(connection, caller, dataset.id, page, limit, OLDEST_FIRST)
         return found.content, found.total
 
     rows, total = _window(fetch, starting_token, limit)

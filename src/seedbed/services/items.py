@@ -1,6 +1,6 @@
 """Dataset items: upsert, read (paged, streamed, by version), patch, delete, import."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,8 +9,9 @@ from sqlalchemy.engine import Connection
 from seedbed.domain import ids
 from seedbed.domain.datasets import Dataset
 from seedbed.domain.errors import InvalidInput, NotFound
-from seedbed.domain.filters import parse_filters, parse_sorting
-from seedbed.domain.items import ITEM_FIELDS, Column, Item, ItemDraft
+from seedbed.domain.filters import Filter
+from seedbed.domain.items import Column, Item, ItemDraft
+from seedbed.domain.queries import ItemQuery
 from seedbed.domain.versions import DatasetVersion
 from seedbed.services.context import Caller
 from seedbed.services.datasets import (
@@ -134,7 +135,7 @@ def delete_items(
     caller: Caller,
     item_ids: list[str] | None = None,
     dataset_id: str | None = None,
-    filters: str | list | None = None,
+    filters: Sequence[Filter] = (),
     batch_group_id: str | None = None,
 ) -> None:
     """Delete by ids, or every item of ``dataset_id`` matching ``filters`` (all when empty)."""
@@ -154,7 +155,7 @@ def delete_items(
     if not dataset_id:
         raise InvalidInput("give item_ids, or dataset_id with filters")
     dataset = require_dataset(connection, caller, dataset_id, lock=True)
-    matching = items.ids_matching(dataset.id, parse_filters(filters, ITEM_FIELDS))
+    matching = items.ids_matching(dataset.id, list(filters))
     writer = VersionWriter(connection, caller, dataset, batch_group_id=group)
     writer.delete(matching)
     writer.finish()
@@ -193,16 +194,17 @@ def list_items(
     dataset_id: str,
     page: int = 1,
     size: int = 10,
-    version: str | None = None,
-    filters: str | None = None,
-    sorting: str | None = None,
+    query: ItemQuery | None = None,
 ) -> ItemPage:
+    """A page of a dataset's items matching ``query`` (all of them, as they are now,
+    without one)."""
+    query = query or ItemQuery()
     dataset = require_dataset(connection, caller, dataset_id)
-    parsed = parse_filters(filters, ITEM_FIELDS)
-    sort = parse_sorting(sorting, ITEM_FIELDS)
-    sequence = _version_sequence(connection, dataset, version)
+    sequence = _version_sequence(connection, dataset, query.version)
     repository = ItemRepository(connection)
-    content, total = repository.page(dataset.id, sequence, parsed, sort, page, size)
+    content, total = repository.page(
+        dataset.id, sequence, list(query.filters), query.sort, page, size
+    )
     return ItemPage(content, page, size, total, repository.columns(dataset.id))
 
 
@@ -213,7 +215,7 @@ def stream_items(
     last_retrieved_id: str | None = None,
     limit: int | None = None,
     version: str | None = None,
-    filters: str | None = None,
+    filters: Sequence[Filter] = (),
 ) -> list[Item]:
     """One page of the newest-first stream, continuing below ``last_retrieved_id``."""
     dataset = require_dataset_by_name(connection, caller, dataset_name)
@@ -224,7 +226,7 @@ def stream_items(
     return ItemRepository(connection).stream(
         dataset.id,
         _version_sequence(connection, dataset, version),
-        parse_filters(filters, ITEM_FIELDS),
+        list(filters),
         cursor,
         limit,
     )
@@ -303,7 +305,7 @@ def update_items(
     update: ItemUpdate,
     item_ids: list[str] | None = None,
     dataset_id: str | None = None,
-    filters: str | list | None = None,
+    filters: Sequence[Filter] = (),
 ) -> None:
     """Apply one update to the given items, or to a dataset's items matching filters;
     each dataset touched gets one new version."""
@@ -313,9 +315,7 @@ def update_items(
         targets = {target: wanted for target in repository.datasets_of(caller.workspace, wanted)}
     elif dataset_id:
         dataset = require_dataset(connection, caller, dataset_id)
-        targets = {
-            dataset.id: repository.ids_matching(dataset.id, parse_filters(filters, ITEM_FIELDS))
-        }
+        targets = {dataset.id: repository.ids_matching(dataset.id, list(filters))}
     else:
         raise InvalidInput("give ids, or dataset_id with filters")
     for target, target_ids in targets.items():

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from seedbed.domain import queries
 from seedbed.domain.items import storage_problem
 from seedbed.generation.strategies import DATA_TYPE_GUIDANCE, known_data_type
 from seedbed.services.expansions import MAX_SEEDS
@@ -185,21 +186,13 @@ class DatasetQuery(Body):
     sort: DatasetSort | None = None
 
     def to_service(self) -> DatasetFilters:
-        filters, matches_nothing = [], False
+        query, matches_nothing = queries.DatasetQuery(), False
         for given in self.filters:
             if isinstance(given, DraftFilter):
                 # Nothing in seedbed is a draft.
                 matches_nothing |= given.value == (given.operator == "eq")
             else:
-                filters.append(
-                    {
-                        "field": given.name,
-                        "operator": _OPERATORS[given.operator],
-                        "value": str(given.value),
-                    }
-                )
+                query = query.where(given.name, _OPERATORS[given.operator], str(given.value))
         sort = self.sort or DatasetSort(name="created_at", ascending=False)
-        sorting = [
-            {"field": _SORT_FIELDS[sort.name], "direction": "ASC" if sort.ascending else "DESC"}
-        ]
-        return DatasetFilters(filters, sorting, matches_nothing)
+        query = query.sorted_by(_SORT_FIELDS[sort.name], descending=not sort.ascending)
+        return DatasetFilters(query, matches_nothing)

@@ -4,8 +4,10 @@ from fastapi import APIRouter, Query, Request, Response
 
 from seedbed.api.dependencies import CallerDep, Reading, Writing
 from seedbed.api.opik import presenters
+from seedbed.api.opik.queries import parse_filters, parse_sorting
 from seedbed.api.opik.schemas import BatchDelete, DatasetIdentifier, DatasetUpdate, DatasetWrite
-from seedbed.domain.datasets import DATASET_SORTABLE
+from seedbed.domain.datasets import DATASET_FIELDS, DATASET_SORTABLE
+from seedbed.domain.queries import DatasetQuery
 from seedbed.services import datasets
 
 router = APIRouter(tags=["Datasets"])
@@ -27,9 +29,14 @@ def find_datasets(
     project_id: str | None = None,
     with_experiments_only: bool = False,
 ) -> dict:
-    found = datasets.find_datasets(
-        connection, caller, page, size, name, filters, sorting, project_id, with_experiments_only
+    query = DatasetQuery(
+        name=name,
+        project_id=project_id,
+        with_experiments_only=with_experiments_only,
+        filters=parse_filters(filters, DATASET_FIELDS),
+        sort=parse_sorting(sorting, DATASET_FIELDS),
     )
+    found = datasets.find_datasets(connection, caller, page, size, query)
     return {
         "content": [presenters.dataset(view) for view in found.content],
         "page": found.page,

@@ -19,9 +19,17 @@ from seedbed.api.opik.experiment_schemas import (
     IdList,
 )
 from seedbed.api.opik.presenters import column
+from seedbed.api.opik.queries import parse_filters, parse_sorting, string_list
 from seedbed.api.opik.schemas import text_or_none
 from seedbed.domain import ids
-from seedbed.domain.experiments import EXPERIMENT_SORTABLE
+from seedbed.domain.experiments import (
+    COMPARE_FIELDS,
+    COMPARE_SORT_FIELDS,
+    EXPERIMENT_FIELDS,
+    EXPERIMENT_SORT_FIELDS,
+    EXPERIMENT_SORTABLE,
+)
+from seedbed.domain.queries import CompareViewQuery, ExperimentQuery
 from seedbed.services import compare, experiment_items, experiments
 
 router = APIRouter(tags=["Experiments"])
@@ -52,23 +60,20 @@ def find_experiments(
     experiment_ids: str | None = None,
     force_sorting: bool = False,  # Opik's switch to sort very large pages; sorting here always applies
 ) -> dict:
-    found = experiments.find_experiments(
-        connection,
-        caller,
-        page,
-        size,
+    query = ExperimentQuery(
         dataset_id=dataset_id,
         optimization_id=optimization_id,
-        types=types,
+        types=string_list(types, "types"),
         name=name,
         dataset_deleted=dataset_deleted,
         prompt_id=prompt_id,
         project_id=project_id,
         project_deleted=project_deleted,
-        sorting=sorting,
-        filters=filters,
-        experiment_ids=experiment_ids,
+        experiment_ids=string_list(experiment_ids, "experiment_ids"),
+        filters=parse_filters(filters, EXPERIMENT_FIELDS),
+        sort=parse_sorting(sorting, EXPERIMENT_SORT_FIELDS),
     )
+    found = experiments.find_experiments(connection, caller, page, size, query)
     content = [presenters.experiment(view) for view in found.content]
     named = sorted(
         {
@@ -153,7 +158,10 @@ def feedback_score_names(
     experiment_ids: str | None = None,
     project_id: str | None = None,
 ) -> dict:
-    names = experiments.feedback_score_names(connection, caller, experiment_ids, project_id)
+    wanted = string_list(experiment_ids, "experiment_ids")
+    names = experiments.feedback_score_names(
+        connection, caller, list(wanted) if wanted is not None else None, project_id
+    )
     return {"scores": [{"name": name, "type": "feedback_scores"} for name in names]}
 
 
@@ -243,6 +251,20 @@ def update_experiment(
     experiments.update_experiment(connection, caller, experiment_id, changes)
 
 
+def _compare_query(
+    experiment_ids: str | None,
+    filters: str | None,
+    sorting: str | None = None,
+    search: str | None = None,
+) -> CompareViewQuery:
+    return CompareViewQuery(
+        experiment_ids=string_list(experiment_ids, "experiment_ids"),
+        filters=parse_filters(filters, COMPARE_FIELDS),
+        sort=parse_sorting(sorting, COMPARE_SORT_FIELDS),
+        search=search,
+    )
+
+
 @router.get("/datasets/{dataset_id}/items/experiments/items", tags=["Datasets"])
 def compare_experiments(
     dataset_id: str,
@@ -256,9 +278,8 @@ def compare_experiments(
     search: str | None = None,
     truncate: bool = False,
 ) -> dict:
-    found = compare.compare(
-        connection, caller, dataset_id, experiment_ids, page, size, filters, sorting, search
-    )
+    query = _compare_query(experiment_ids, filters, sorting, search)
+    found = compare.compare(connection, caller, dataset_id, query, page, size)
     return {
         "content": [presenters.compare_row(row, truncate) for row in found.content],
         "page": found.page,
@@ -277,12 +298,14 @@ def compare_stats(
     experiment_ids: str | None = None,
     filters: str | None = None,
 ) -> dict:
-    return presenters.stats(compare.stats(connection, caller, dataset_id, experiment_ids, filters))
+    query = _compare_query(experiment_ids, filters)
+    return presenters.stats(compare.stats(connection, caller, dataset_id, query))
 
 
 @router.get("/datasets/{dataset_id}/items/experiments/items/output/columns", tags=["Datasets"])
 def compare_output_columns(
     dataset_id: str, connection: Reading, caller: CallerDep, experiment_ids: str | None = None
 ) -> dict:
-    found = compare.output_columns(connection, caller, dataset_id, experiment_ids)
+    wanted = string_list(experiment_ids, "experiment_ids")
+    found = compare.output_columns(connection, caller, dataset_id, wanted)
     return {"columns": [presenters.output_column(found_column) for found_column in found]}

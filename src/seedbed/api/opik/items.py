@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Response, UploadFile
 from seedbed.api.dependencies import CallerDep, Reading, Writing
 from seedbed.api.opik import presenters
 from seedbed.api.opik.datasets import PageQuery, SizeQuery
+from seedbed.api.opik.queries import parse_filters, parse_sorting
 from seedbed.api.opik.schemas import (
     DatasetItemBatchUpdate,
     DatasetItemBatchWrite,
@@ -18,6 +19,8 @@ from seedbed.api.opik.schemas import (
 )
 from seedbed.domain import imports
 from seedbed.domain.errors import InvalidInput
+from seedbed.domain.items import ITEM_FIELDS
+from seedbed.domain.queries import ItemQuery
 from seedbed.services import datasets, items
 
 router = APIRouter(tags=["Datasets"])
@@ -62,7 +65,7 @@ def update_items(body: DatasetItemBatchUpdate, connection: Writing, caller: Call
         update,
         item_ids=[str(item_id) for item_id in body.ids] if body.ids else None,
         dataset_id=text_or_none(body.dataset_id),
-        filters=[entry.model_dump() for entry in body.filters] if body.filters else None,
+        filters=parse_filters([entry.model_dump() for entry in body.filters or []], ITEM_FIELDS),
     )
 
 
@@ -77,7 +80,7 @@ def stream_items(
         last_retrieved_id=text_or_none(body.last_retrieved_id),
         limit=body.steam_limit,
         version=body.dataset_version,
-        filters=body.filters,
+        filters=parse_filters(body.filters, ITEM_FIELDS),
     )
     lines = "".join(json.dumps(presenters.item(item)) + "\n" for item in found)
     return Response(lines, media_type="application/octet-stream")
@@ -90,7 +93,7 @@ def delete_items(body: DatasetItemsDelete, connection: Writing, caller: CallerDe
         caller,
         item_ids=[str(item_id) for item_id in body.item_ids] if body.item_ids else None,
         dataset_id=text_or_none(body.dataset_id),
-        filters=[entry.model_dump() for entry in body.filters] if body.filters else None,
+        filters=parse_filters([entry.model_dump() for entry in body.filters or []], ITEM_FIELDS),
         batch_group_id=text_or_none(body.batch_group_id),
     )
 
@@ -152,7 +155,12 @@ def list_items(
     sorting: str | None = None,
     truncate: bool = False,
 ) -> dict:
-    found = items.list_items(connection, caller, dataset_id, page, size, version, filters, sorting)
+    query = ItemQuery(
+        version=version,
+        filters=parse_filters(filters, ITEM_FIELDS),
+        sort=parse_sorting(sorting, ITEM_FIELDS),
+    )
+    found = items.list_items(connection, caller, dataset_id, page, size, query)
     return {
         "content": [presenters.item(item, truncate) for item in found.content],
         "page": found.page,

@@ -223,3 +223,75 @@ class JobRepository:
             .select_from(generation_job_items)
             .where(generation_job_items.c.job_id == job_id)
         ).scalar_one()
+
+    # -- a person's review of the samples ------------------------------------------------
+
+    def review_page(self, job_id: str, offset: int, limit: int) -> list[dict[str, Any]]:
+        return [
+            dict(row._mapping)
+            for row in self.connection.execute(
+                sa.select(generation_job_items)
+                .where(generation_job_items.c.job_id == job_id)
+                .order_by(generation_job_items.c.sequence)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+        ]
+
+    def review_counts(self, job_id: str) -> dict[str | None, int]:
+        """How many samples have each review status (None: not reviewed yet)."""
+        items = generation_job_items.c
+        rows = self.connection.execute(
+            sa.select(items.review_status, sa.func.count())
+            .where(items.job_id == job_id)
+            .group_by(items.review_status)
+        ).all()
+        return {status: count for status, count in rows}
+
+    def set_review(
+        self,
+        job_id: str,
+        sequence: int,
+        status: str,
+        reason: str | None,
+        reviewed_data: dict[str, Any] | None,
+    ) -> bool:
+        """False when the job has no sample ``sequence``."""
+        items = generation_job_items.c
+        result = self.connection.execute(
+            generation_job_items.update()
+            .where(items.job_id == job_id, items.sequence == sequence)
+            .values(review_status=status, review_reason=reason, reviewed_data=reviewed_data)
+        )
+        return result.rowcount == 1
+
+    def kept_items(self, job_id: str, rejected: str) -> list[sa.Row]:
+        """``(sequence, data, reviewed_data, provenance)`` of the samples whose review
+        status is not ``rejected``, in order."""
+        items = generation_job_items.c
+        return self.connection.execute(
+            sa.select(items.sequence, items.data, items.reviewed_data, items.provenance)
+            .where(
+                items.job_id == job_id,
+                sa.or_(items.review_status.is_(None), items.review_status != rejected),
+            )
+            .order_by(items.sequence)
+        ).all()
+
+    def mark_unreviewed(self, job_id: str, status: str) -> None:
+        items = generation_job_items.c
+        self.connection.execute(
+            generation_job_items.update()
+            .where(items.job_id == job_id, items.review_status.is_(None))
+            .values(review_status=status)
+        )
+
+    def generated_data(self, job_id: str, sequences: list[int]) -> dict[int, Any]:
+        """The samples ``sequences`` as generated (before any edit)."""
+        items = generation_job_items.c
+        rows = self.connection.execute(
+            sa.select(items.sequence, items.data).where(
+                items.job_id == job_id, items.sequence.in_(sequences)
+            )
+        ).all()
+        return {row.sequence: row.data for row in rows}
