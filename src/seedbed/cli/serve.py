@@ -8,6 +8,7 @@ import uvicorn
 from seedbed.api.app import create_app
 from seedbed.cli.common import DatabaseUrlOption, console, fail, open_database, settings_with
 from seedbed.domain.errors import SeedbedError
+from seedbed.storage.server_lock import hold_server_lock
 
 
 def serve(
@@ -28,6 +29,10 @@ def serve(
 ) -> None:
     """Run the seedbed server (Opik-compatible REST API)."""
     settings = settings_with(host=host, port=port, database_url=database_url)
+    try:
+        hold_server_lock(settings.database_url)  # until the process ends
+    except SeedbedError as error:
+        fail(error)
     database = open_database(settings.database_url)
     try:
         app = create_app(settings, database)
