@@ -1,6 +1,6 @@
 """The SDK against a real ``seedbed serve`` process: start a job, follow it by events or
-by polling, read its samples, cancel; errors surface as HTTP errors with the server's
-message."""
+by polling, read its samples, cancel; errors surface as the SDK's own errors with the
+server's message, never as httpx's."""
 
 import asyncio
 from collections.abc import Iterator
@@ -8,7 +8,18 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from seedbed.sdk import AsyncClient, Client, JobFailed
+from seedbed.sdk import (
+    APIError,
+    AsyncClient,
+    Client,
+    JobFailed,
+    JobTimedOut,
+    NotFound,
+    RequestRefused,
+    SeedbedClientError,
+    ServerError,
+    ServerUnreachable,
+)
 from seedbed.testing import StubBehaviour, StubLLMServer
 from tests.conftest import running_server
 
@@ -50,12 +61,59 @@ def test_a_job_that_fails_raises_with_its_account(base_url):
     assert failed.value.job["status"] == "failed"
 
 
-def test_bad_requests_raise_http_errors_with_the_servers_message(base_url):
+def test_bad_requests_raise_the_sdks_errors_with_the_servers_message(base_url):
     with Client(base_url) as seedbed:
-        with pytest.raises(httpx.HTTPStatusError, match="gemini-pro"):
+        with pytest.raises(RequestRefused, match="gemini-pro") as refused:
             seedbed.start_job(5, seeds=SEEDS, model="gemini-pro")
-        with pytest.raises(httpx.HTTPStatusError, match="404"):
+        with pytest.raises(NotFound) as missing:
             seedbed.get_job("0199a000-0000-7000-8000-000000000000")
+        with pytest.raises(RequestRefused, match="count"):
+            seedbed.start_job(0, seeds=SEEDS)
+        job = seedbed.start_job(40, seeds=SEEDS, model="gpt-4o-mini")
+        with pytest.raises(JobTimedOut, match=job["id"]) as timed_out:
+            seedbed.wait(job["id"], timeout=0)
+
+    assert refused.value.status_code == 400 and not isinstance(refused.value, httpx.HTTPError)
+    assert missing.value.status_code == 404 and "not found" in missing.value.message.lower()
+    assert isinstance(timed_out.value, TimeoutError)
+
+
+def test_a_server_that_does_not_answer_is_unreachable_not_an_httpx_error():
+    with Client("http://127.0.0.1:9", timeout=2) as seedbed:
+        with pytest.raises(ServerUnreachable, match="127.0.0.1:9") as unreachable:
+            seedbed.get_job("0199a000-0000-7000-8000-000000000000")
+    assert isinstance(unreachable.value.__cause__, httpx.TransportError)
+
+    async def scenario():
+        async with AsyncClient("http://127.0.0.1:9", timeout=2) as seedbed:
+            await seedbed.get_job("0199a000-0000-7000-8000-000000000000")
+
+    with pytest.raises(ServerUnreachable):
+        asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    "status, body, kind, message",
+    [
+        (400, {"code": 400, "message": "count must be positive"}, RequestRefused, "count must"),
+        (404, {"errors": ["Job not found"]}, NotFound, "Job not found"),
+        (422, {"detail": [{"loc": ["body"], "msg": "field required"}]}, RequestRefused, "field"),
+        (503, "upstream down", ServerError, "upstream down"),
+        (418, {"detail": "a teapot"}, APIError, "a teapot"),
+    ],
+)
+def test_each_error_status_is_its_own_error_with_the_servers_words(status, body, kind, message):
+    def answer(request: httpx.Request) -> httpx.Response:
+        if isinstance(body, str):
+            return httpx.Response(status, text=body)
+        return httpx.Response(status, json=body)
+
+    with Client("http://seedbed.test", transport=httpx.MockTransport(answer)) as seedbed:
+        with pytest.raises(kind, match=message) as raised:
+            seedbed.list_jobs()
+        with pytest.raises(kind):
+            list(seedbed.events("job"))
+    assert isinstance(raised.value, SeedbedClientError) and raised.value.status_code == status
 
 
 def test_the_async_client_does_the_same(base_url):

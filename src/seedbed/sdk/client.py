@@ -1,6 +1,8 @@
 """``Client`` and ``AsyncClient`` share the request building (``_BaseClient``); the HTTP
-transport is httpx's, so tests and embedders can swap it (``transport=``)."""
+transport is httpx's, so tests and embedders can swap it (``transport=``). Failures are
+the SDK's own errors (see :mod:`seedbed.sdk.errors`), never httpx's."""
 
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -8,16 +10,27 @@ from typing import Any
 
 import httpx
 
+from seedbed.sdk.errors import (
+    JobFailed,
+    JobTimedOut,
+    SeedbedClientError,
+    ServerUnreachable,
+    api_error,
+)
+
 _PREFIX = "/seedbed/v1"
 _FINISHED = ("completed", "failed", "cancelled")
 
 
-class JobFailed(Exception):
-    """The job ended without delivering what was asked; ``job`` holds its final state."""
-
-    def __init__(self, job: dict[str, Any]) -> None:
-        super().__init__(f"job {job['id']} {job['status']}: {job.get('detail') or ''}")
-        self.job = job
+@contextlib.contextmanager
+def _speaking_to_server(base_url: str) -> Iterator[None]:
+    """httpx's failures as the SDK's."""
+    try:
+        yield
+    except httpx.TransportError as error:
+        raise ServerUnreachable(f"no answer from {base_url}: {error}") from error
+    except httpx.HTTPError as error:
+        raise SeedbedClientError(str(error)) from error
 
 
 class _BaseClient:
@@ -39,11 +52,7 @@ class _BaseClient:
     @staticmethod
     def _checked(response: httpx.Response) -> Any:
         if response.is_error:
-            raise httpx.HTTPStatusError(
-                f"{response.status_code} from {response.request.url}: {response.text}",
-                request=response.request,
-                response=response,
-            )
+            raise api_error(response)
         return response.json()
 
     @staticmethod
@@ -77,34 +86,35 @@ class Client(_BaseClient):
     def close(self) -> None:
         self._http.close()
 
+    def _request(self, method: str, path: str, **arguments: Any) -> Any:
+        with _speaking_to_server(self.base_url):
+            return self._checked(self._http.request(method, f"{_PREFIX}{path}", **arguments))
+
     def start_job(self, count: int, **fields: Any) -> dict[str, Any]:
         """Fields as in ``POST /seedbed/v1/jobs``: one of ``seeds``, ``dataset_id``,
         ``dataset_name``; ``model``, ``instructions``, ``data_types``, ``save``,
         ``target_dataset_name``, ``budget``, …"""
-        return self._checked(
-            self._http.post(f"{_PREFIX}/jobs", json=self._job_body(count, **fields))
-        )
+        return self._request("POST", "/jobs", json=self._job_body(count, **fields))
 
     def get_job(self, job_id: str) -> dict[str, Any]:
-        return self._checked(self._http.get(f"{_PREFIX}/jobs/{job_id}"))
+        return self._request("GET", f"/jobs/{job_id}")
 
     def list_jobs(self, page: int = 1, size: int = 20) -> list[dict[str, Any]]:
-        return self._checked(
-            self._http.get(f"{_PREFIX}/jobs", params={"page": page, "size": size})
-        )["content"]
+        return self._request("GET", "/jobs", params={"page": page, "size": size})["content"]
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
-        return self._checked(self._http.post(f"{_PREFIX}/jobs/{job_id}/cancel"))
+        return self._request("POST", f"/jobs/{job_id}/cancel")
 
     def job_items(self, job_id: str, after: int = 0, limit: int = 10_000) -> list[dict[str, Any]]:
-        response = self._http.get(
-            f"{_PREFIX}/jobs/{job_id}/items", params={"after": after, "limit": limit}
-        )
-        return self._checked(response)["content"]
+        params = {"after": after, "limit": limit}
+        return self._request("GET", f"/jobs/{job_id}/items", params=params)["content"]
 
     def events(self, job_id: str) -> Iterator[dict[str, Any]]:
         """The job's state each time it changes, until it ends."""
-        with self._http.stream("GET", f"{_PREFIX}/jobs/{job_id}/events", timeout=None) as response:
+        with (
+            _speaking_to_server(self.base_url),
+            self._http.stream("GET", f"{_PREFIX}/jobs/{job_id}/events", timeout=None) as response,
+        ):
             if response.is_error:
                 response.read()
                 self._checked(response)
@@ -117,7 +127,7 @@ class Client(_BaseClient):
         deadline = None if timeout is None else time.monotonic() + timeout
         while (job := self.get_job(job_id))["status"] not in _FINISHED:
             if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"job {job_id} still {job['status']} after {timeout} s")
+                raise JobTimedOut(job, timeout)
             time.sleep(interval)
         if job["status"] != "completed":
             raise JobFailed(job)
@@ -148,32 +158,34 @@ class AsyncClient(_BaseClient):
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def _request(self, method: str, path: str, **arguments: Any) -> Any:
+        with _speaking_to_server(self.base_url):
+            response = await self._http.request(method, f"{_PREFIX}{path}", **arguments)
+            return self._checked(response)
+
     async def start_job(self, count: int, **fields: Any) -> dict[str, Any]:
-        return self._checked(
-            await self._http.post(f"{_PREFIX}/jobs", json=self._job_body(count, **fields))
-        )
+        return await self._request("POST", "/jobs", json=self._job_body(count, **fields))
 
     async def get_job(self, job_id: str) -> dict[str, Any]:
-        return self._checked(await self._http.get(f"{_PREFIX}/jobs/{job_id}"))
+        return await self._request("GET", f"/jobs/{job_id}")
 
     async def cancel_job(self, job_id: str) -> dict[str, Any]:
-        return self._checked(await self._http.post(f"{_PREFIX}/jobs/{job_id}/cancel"))
+        return await self._request("POST", f"/jobs/{job_id}/cancel")
 
     async def job_items(
         self, job_id: str, after: int = 0, limit: int = 10_000
     ) -> list[dict[str, Any]]:
-        response = await self._http.get(
-            f"{_PREFIX}/jobs/{job_id}/items", params={"after": after, "limit": limit}
-        )
-        return self._checked(response)["content"]
+        params = {"after": after, "limit": limit}
+        return (await self._request("GET", f"/jobs/{job_id}/items", params=params))["content"]
 
     async def events(self, job_id: str) -> AsyncIterator[dict[str, Any]]:
-        async with self._http.stream(
-            "GET", f"{_PREFIX}/jobs/{job_id}/events", timeout=None
-        ) as response:
-            if response.is_error:
-                await response.aread()
-                self._checked(response)
-            async for line in response.aiter_lines():
-                if line.startswith("data: "):
-                    yield json.loads(line.removeprefix("data: "))
+        with _speaking_to_server(self.base_url):
+            async with self._http.stream(
+                "GET", f"{_PREFIX}/jobs/{job_id}/events", timeout=None
+            ) as response:
+                if response.is_error:
+                    await response.aread()
+                    self._checked(response)
+                async for line in response.aiter_lines():
+                    if line.startswith("data: "):
+                        yield json.loads(line.removeprefix("data: "))
