@@ -14,7 +14,8 @@ Vendor SDKs are imported lazily inside the provider modules, so seedbed imports 
 runs with none of them installed.
 """
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -118,6 +119,28 @@ class RateLimited(ProviderError):
 
 class TransientProviderError(ProviderError):
     pass
+
+
+# Options every provider type takes: its type, and the variable holding its key.
+COMMON_OPTIONS = frozenset({"type", "api_key_env"})
+
+
+def check_options(provider: str, options: Mapping[str, Any], accepted: Set[str]) -> None:
+    """Refuse an option the provider's type does not take, naming it (and what it was
+    probably meant to be): a misspelt option would otherwise be silently ignored."""
+    unknown = sorted(set(options) - set(accepted))
+    if not unknown:
+        return
+    problems = []
+    for option in unknown:
+        close = difflib.get_close_matches(option, sorted(accepted), n=1)
+        problems.append(f"{option!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise ProviderNotConfigured(
+        provider,
+        "",
+        f"unknown option {', '.join(problems)} in its configuration (SEEDBED_PROVIDERS);"
+        f" the options of its type are: {', '.join(sorted(accepted))}",
+    )
 
 
 def retry_after_seconds(error: Any) -> float | None:

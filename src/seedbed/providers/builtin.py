@@ -6,11 +6,17 @@ from typing import Any
 from seedbed.providers.base import Provider
 from seedbed.settings import Settings
 
+_REMOTE_OPTIONS = ("api_key", "base_url", "max_concurrency", "timeout_seconds")
+
 
 def register_providers(register) -> None:
-    register("openai", _openai)
-    register("anthropic", _anthropic)
-    register("local", _local)
+    register(
+        "openai",
+        _openai,
+        options=(*_REMOTE_OPTIONS, "structured_output", "azure_api_version", "headers"),
+    )
+    register("anthropic", _anthropic, options=_REMOTE_OPTIONS)
+    register("local", _local, options=("model_path", "allow_model_paths", "timeout_seconds"))
 
 
 def _openai(name: str, options: Mapping[str, Any], settings: Settings) -> Provider:

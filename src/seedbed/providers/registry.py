@@ -7,27 +7,29 @@ configured provider. Bare names as Opik sends them map by prefix: ``gpt-…``, `
 
 Provider *types* are plugins. A plugin is a function ``register_providers(register)``
 exposed under the entry-point group ``seedbed.providers``; it calls
-``register(type_name, factory)`` where ``factory(name, options, settings)`` returns a
-:class:`~seedbed.providers.base.Provider`. The built-in types (``openai``,
+``register(type_name, factory, options=...)`` where ``factory(name, options, settings)``
+returns a :class:`~seedbed.providers.base.Provider` and ``options`` names the options the
+type takes (``type`` and ``api_key_env`` are everyone's). The built-in types (``openai``,
 ``anthropic``, ``local``) register the same way. Configured providers come from
 ``SEEDBED_PROVIDERS`` (JSON: ``{"ollama": {"type": "openai", "base_url": ...}}``) on
-top of the three built-in ones.
+top of the three built-in ones. Options are strict: an option the type does not take (a
+misspelt ``max_concurency``) is refused, naming it, when the provider is first used.
 """
 
 import contextlib
 import importlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
 from seedbed.generation.resilience import AdaptiveConcurrency
-from seedbed.providers.base import Provider, UnknownModel
+from seedbed.providers.base import COMMON_OPTIONS, Provider, UnknownModel, check_options
 from seedbed.settings import Settings
 
 ProviderFactory = Callable[[str, Mapping[str, Any], Settings], Provider]
-Register = Callable[[str, ProviderFactory], None]
+Register = Callable[..., None]  # register(type_name, factory, options=None)
 
 ENTRY_POINT_GROUP = "seedbed.providers"
 LOCAL_DEFAULT_MODEL = "local/qwen2.5-coder-1.5b-instruct"
@@ -62,6 +64,7 @@ class ProviderRegistry:
     def __init__(self, settings: Settings, *, load_plugins: bool = True) -> None:
         self.settings = settings
         self._factories: dict[str, ProviderFactory] = {}
+        self._option_names: dict[str, frozenset[str]] = {}
         self._configs: dict[str, dict[str, Any]] = {**_BUILT_IN_PROVIDERS, **settings.providers}
         self._providers: dict[str, Provider] = {}
         self._limits: dict[str, AdaptiveConcurrency] = {}
@@ -72,8 +75,17 @@ class ProviderRegistry:
             for entry_point in entry_points(group=ENTRY_POINT_GROUP):
                 entry_point.load()(self.register_type)
 
-    def register_type(self, type_name: str, factory: ProviderFactory) -> None:
+    def register_type(
+        self,
+        type_name: str,
+        factory: ProviderFactory,
+        options: Iterable[str] | None = None,
+    ) -> None:
+        """``options``: the options the type takes; ``None`` leaves them unchecked (a
+        plugin written before options were checked)."""
         self._factories[type_name] = factory
+        if options is not None:
+            self._option_names[type_name] = frozenset(options) | COMMON_OPTIONS
 
     def add_provider(self, name: str, provider: Provider) -> None:
         """Serve ``name/...`` models from an already built provider (tests, embedding)."""
@@ -131,6 +143,8 @@ class ProviderRegistry:
             factory = self._factories.get(type_name)
             if factory is None:
                 raise UnknownModel(name, model, f"provider {name!r} has unknown type {type_name!r}")
+            if type_name in self._option_names:
+                check_options(name, options, self._option_names[type_name])
             self._providers[name] = factory(name, _with_key_from_env(options), self.settings)
         return self._providers[name]
 
