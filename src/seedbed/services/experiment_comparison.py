@@ -1,0 +1,169 @@
+"""Comparing two or more experiments of one dataset against the first (the baseline):
+per score each experiment's average, the difference and a paired test over the items
+both scored; per item whether it improved, regressed or stayed the same, filtered and
+paged on the server; and each score's distribution per experiment.
+
+Every item's scores are read once per comparison (one grouped query), since the test
+and the per-item filter need all of them; the items, outputs and scores shown are read
+for one page only, through the compare view's repositories.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+
+from seedbed.domain.datasets import Dataset
+from seedbed.domain.errors import InvalidInput
+from seedbed.domain.experiment_comparison import (
+    ITEM_CHANGES,
+    ItemScores,
+    ScoreComparison,
+    compare_scores,
+    item_change,
+    score_histogram,
+)
+from seedbed.domain.experiments import Experiment, Run
+from seedbed.domain.items import Item
+from seedbed.services.context import Caller
+from seedbed.services.datasets import require_dataset
+from seedbed.services.experiments import require_experiment
+from seedbed.storage.repositories.compare import CompareQuery, CompareRepository
+from seedbed.storage.repositories.item_scores import ItemScoreRepository
+from seedbed.storage.repositories.items import ItemRepository
+from seedbed.storage.repositories.runs import RunRepository
+
+MAX_EXPERIMENTS = 5
+MAX_PAGE_SIZE = 200
+HISTOGRAM_BINS = 10
+
+
+@dataclass
+class ComparisonRow:
+    item_id: str
+    item: Item | None  # None: the item is no longer in the dataset's latest version
+    change: str
+    runs: list[list[Run]]  # per experiment, in the order compared
+
+
+@dataclass
+class ScoreDistribution:
+    name: str
+    low: float
+    high: float
+    counts: list[list[int]]  # per experiment, items per bin
+
+
+@dataclass
+class Comparison:
+    experiments: list[Experiment]
+    dataset: Dataset
+    scores: list[ScoreComparison]
+    distributions: list[ScoreDistribution]
+    changes: dict[str, int]  # items per change, over all items
+    rows: list[ComparisonRow]
+    change: str | None  # the filter
+    page: int
+    size: int
+    total: int  # items that pass the filter
+
+
+def parse_experiment_ids(raw: str | None) -> list[str]:
+    """``A,B[,C]`` as the compare page's link carries it."""
+    wanted = [part.strip() for part in (raw or "").split(",") if part.strip()]
+    if not 2 <= len(wanted) <= MAX_EXPERIMENTS:
+        raise InvalidInput(
+            f"compare needs between 2 and {MAX_EXPERIMENTS} experiment ids, comma-separated;"
+            " the first is the baseline"
+        )
+    if len(set(wanted)) != len(wanted):
+        raise InvalidInput("an experiment is named twice")
+    return wanted
+
+
+def compare_experiments(
+    connection: Connection,
+    caller: Caller,
+    experiment_ids: list[str],
+    change: str | None = None,
+    page: int = 1,
+    size: int = 25,
+) -> Comparison:
+    if change is not None and change not in ITEM_CHANGES:
+        raise InvalidInput(f"change must be one of {', '.join(ITEM_CHANGES)}")
+    if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"page must be at least 1 and size between 1 and {MAX_PAGE_SIZE}")
+    experiments = [require_experiment(connection, caller, wanted) for wanted in experiment_ids]
+    if len({experiment.dataset_id for experiment in experiments}) > 1:
+        raise InvalidInput("the experiments ran on different datasets: compare runs of one dataset")
+    dataset = require_dataset(connection, caller, experiments[0].dataset_id)
+    ordered = [experiment.id for experiment in experiments]
+
+    repository = ItemScoreRepository(connection)
+    scores, names = _item_scores(repository, caller.workspace, ordered)
+    item_ids = repository.item_ids(caller.workspace, ordered)
+    changes_by_item = {item_id: item_change(ordered, scores, item_id) for item_id in item_ids}
+    wanted = [item_id for item_id in item_ids if change in (None, changes_by_item[item_id])]
+    shown = wanted[(page - 1) * size : page * size]
+    return Comparison(
+        experiments=experiments,
+        dataset=dataset,
+        scores=compare_scores(ordered, names, scores),
+        distributions=[_distribution(name, ordered, scores) for name in names],
+        changes={name: Counter(changes_by_item.values())[name] for name in ITEM_CHANGES},
+        rows=_rows(connection, caller, dataset.id, ordered, shown, changes_by_item),
+        change=change,
+        page=page,
+        size=size,
+        total=len(wanted),
+    )
+
+
+def _item_scores(
+    repository: ItemScoreRepository, workspace: str, experiment_ids: list[str]
+) -> tuple[ItemScores, list[str]]:
+    scores: dict[str, dict[str, dict[str, float]]] = {wanted: {} for wanted in experiment_ids}
+    names: set[str] = set()
+    for row in repository.scores(workspace, experiment_ids):
+        scores[row.experiment_id].setdefault(row.dataset_item_id, {})[row.name] = float(row.value)
+        names.add(row.name)
+    return scores, sorted(names)
+
+
+def _distribution(name: str, experiment_ids: list[str], scores: ItemScores) -> ScoreDistribution:
+    values = [
+        [item[name] for item in scores[experiment].values() if name in item]
+        for experiment in experiment_ids
+    ]
+    everything = [value for per_experiment in values for value in per_experiment]
+    low, high = min(everything), max(everything)
+    if 0 <= low and high <= 1:  # the usual range of a score: show it whole
+        low, high = 0.0, 1.0
+    return ScoreDistribution(
+        name, low, high, [score_histogram(v, low, high, HISTOGRAM_BINS) for v in values]
+    )
+
+
+def _rows(
+    connection: Connection,
+    caller: Caller,
+    dataset_id: str,
+    experiment_ids: list[str],
+    item_ids: list[str],
+    changes: dict[str, str],
+) -> list[ComparisonRow]:
+    items = {item.id: item for item in ItemRepository(connection).live_items(dataset_id, item_ids)}
+    query = CompareQuery(caller.workspace, dataset_id, experiment_ids, [], [])
+    found = CompareRepository(connection).runs_of(query, item_ids)
+    by_key: dict[tuple[str, str], list[Run]] = {}
+    for run in RunRepository(connection).runs(caller.workspace, found, with_input=False):
+        by_key.setdefault((run.item.dataset_item_id, run.item.experiment_id), []).append(run)
+    return [
+        ComparisonRow(
+            item_id,
+            items.get(item_id),
+            changes[item_id],
+            [by_key.get((item_id, experiment), []) for experiment in experiment_ids],
+        )
+        for item_id in item_ids
+    ]
