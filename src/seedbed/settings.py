@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     local_model_path: str = Field(
         default="", description="A GGUF file to use instead of the embedded model"
     )
+    # None: a local call runs until its max_tokens, however busy the machine is.
+    local_timeout_seconds: float | None = Field(
+        default=None, gt=0, description="Longest local-model call, in seconds; unset: no limit"
+    )
     openai_api_key: str | None = Field(
         default=None, validation_alias=AliasChoices("SEEDBED_OPENAI_API_KEY", "OPENAI_API_KEY")
     )

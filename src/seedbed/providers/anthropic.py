@@ -11,6 +11,8 @@ from seedbed.providers.sdk_errors import translated
 
 # Anthropic requires max_tokens; Opik defaults it to 4000 for Anthropic models too.
 DEFAULT_MAX_TOKENS = 4000
+# The anthropic SDK's own default: a slow model writing a long reply is not a dead endpoint.
+DEFAULT_TIMEOUT_SECONDS = 600.0
 
 
 class AnthropicProvider:
@@ -23,8 +25,11 @@ class AnthropicProvider:
         api_key: str | None = None,
         base_url: str | None = None,
         max_concurrency: int = 8,
+        timeout_seconds: float | None = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         self.name = name
+        # For requests that set no timeout of their own; None: no limit.
+        self.timeout_seconds = timeout_seconds
         self.max_concurrency = max_concurrency
         self._api_key = api_key
         self._base_url = base_url
@@ -46,7 +51,9 @@ class AnthropicProvider:
         if system:
             arguments["system"] = system
         try:
-            response = await client.messages.create(**arguments, timeout=request.timeout_seconds)
+            response = await client.messages.create(
+                **arguments, timeout=request.timeout_seconds or self.timeout_seconds
+            )
         except anthropic.AnthropicError as error:
             raise translated(anthropic, self.name, request.model, error) from error
         text = "".join(

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from seedbed.providers.base import Provider
+from seedbed.providers.base import Provider, ProviderNotConfigured
 from seedbed.settings import Settings
 
 _REMOTE_OPTIONS = ("api_key", "base_url", "max_concurrency", "timeout_seconds")
@@ -20,7 +20,7 @@ def register_providers(register) -> None:
 
 
 def _openai(name: str, options: Mapping[str, Any], settings: Settings) -> Provider:
-    from seedbed.providers.openai import OpenAICompatibleProvider
+    from seedbed.providers.openai import DEFAULT_TIMEOUT_SECONDS, OpenAICompatibleProvider
 
     is_default = name == "openai"
     return OpenAICompatibleProvider(
@@ -31,11 +31,12 @@ def _openai(name: str, options: Mapping[str, Any], settings: Settings) -> Provid
         structured_output=options.get("structured_output", "json_schema"),
         azure_api_version=options.get("azure_api_version"),
         default_headers=options.get("headers"),
+        timeout_seconds=_timeout_option(name, options, DEFAULT_TIMEOUT_SECONDS),
     )
 
 
 def _anthropic(name: str, options: Mapping[str, Any], settings: Settings) -> Provider:
-    from seedbed.providers.anthropic import AnthropicProvider
+    from seedbed.providers.anthropic import DEFAULT_TIMEOUT_SECONDS, AnthropicProvider
 
     is_default = name == "anthropic"
     return AnthropicProvider(
@@ -43,6 +44,7 @@ def _anthropic(name: str, options: Mapping[str, Any], settings: Settings) -> Pro
         api_key=options.get("api_key") or (settings.anthropic_api_key if is_default else None),
         base_url=options.get("base_url") or (settings.anthropic_base_url if is_default else None),
         max_concurrency=int(options.get("max_concurrency", 8)),
+        timeout_seconds=_timeout_option(name, options, DEFAULT_TIMEOUT_SECONDS),
     )
 
 
@@ -54,4 +56,17 @@ def _local(name: str, options: Mapping[str, Any], settings: Settings) -> Provide
         path,
         cache_dir=settings.home / "models",
         allow_model_paths=bool(options.get("allow_model_paths", False)),
+        timeout_seconds=_timeout_option(name, options, settings.local_timeout_seconds),
+    )
+
+
+def _timeout_option(name: str, options: Mapping[str, Any], default: float | None) -> float | None:
+    """The provider's ``timeout_seconds`` option (null: no limit), else ``default``."""
+    value = options.get("timeout_seconds", default)
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    raise ProviderNotConfigured(
+        name, "", f"timeout_seconds must be a positive number of seconds or null, not {value!r}"
     )

@@ -13,6 +13,8 @@ from seedbed.providers.sdk_clients import PerLoopClient
 from seedbed.providers.sdk_errors import translated
 
 StructuredOutput = Literal["json_schema", "json_object", "none"]
+# The openai SDK's own default: a slow model writing a long reply is not a dead endpoint.
+DEFAULT_TIMEOUT_SECONDS = 600.0
 
 
 class OpenAICompatibleProvider:
@@ -26,8 +28,11 @@ class OpenAICompatibleProvider:
         structured_output: StructuredOutput = "json_schema",
         azure_api_version: str | None = None,
         default_headers: Mapping[str, str] | None = None,
+        timeout_seconds: float | None = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         self.name = name
+        # For requests that set no timeout of their own; None: no limit.
+        self.timeout_seconds = timeout_seconds
         self.max_concurrency = max_concurrency
         self.supports_json_schema = structured_output == "json_schema"
         self._structured_output = structured_output
@@ -42,7 +47,7 @@ class OpenAICompatibleProvider:
         openai = _sdk(self.name, request.model)
         try:
             response = await client.chat.completions.create(
-                **self._arguments(request), timeout=request.timeout_seconds
+                **self._arguments(request), timeout=request.timeout_seconds or self.timeout_seconds
             )
         except openai.OpenAIError as error:
             raise translated(openai, self.name, request.model, error) from error
