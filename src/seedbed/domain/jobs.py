@@ -14,14 +14,52 @@ from typing import Any
 
 CHUNK_SIZE = 100
 
+# A job's statuses, and the only ways it moves between them.
 QUEUED = "queued"
 RUNNING = "running"
 COMPLETED = "completed"
 FAILED = "failed"
 CANCELLED = "cancelled"
 FINISHED = (COMPLETED, FAILED, CANCELLED)
+UNFINISHED = (QUEUED, RUNNING)
+JOB_TRANSITIONS: dict[str, frozenset[str]] = {
+    QUEUED: frozenset({RUNNING, CANCELLED, FAILED}),
+    RUNNING: frozenset({COMPLETED, FAILED, CANCELLED}),
+    COMPLETED: frozenset(),
+    FAILED: frozenset(),
+    CANCELLED: frozenset(),
+}
 
+# A chunk's statuses. A running chunk goes back to the queue when its process died.
+CHUNK_QUEUED = QUEUED
+CHUNK_RUNNING = RUNNING
 CHUNK_DONE = "done"
+CHUNK_FAILED = FAILED
+CHUNK_CANCELLED = CANCELLED
+CHUNK_UNSETTLED = (CHUNK_QUEUED, CHUNK_RUNNING)
+CHUNK_TRANSITIONS: dict[str, frozenset[str]] = {
+    CHUNK_QUEUED: frozenset({CHUNK_RUNNING, CHUNK_CANCELLED}),
+    CHUNK_RUNNING: frozenset(
+        {CHUNK_RUNNING, CHUNK_QUEUED, CHUNK_DONE, CHUNK_FAILED, CHUNK_CANCELLED}
+    ),
+    CHUNK_DONE: frozenset(),
+    CHUNK_FAILED: frozenset(),
+    CHUNK_CANCELLED: frozenset(),
+}
+
+
+class InvalidTransition(Exception):
+    """A status change the state machine does not allow: a bug, never a user's error."""
+
+
+def check_job_transition(current: str, new: str) -> None:
+    if new != current and new not in JOB_TRANSITIONS[current]:
+        raise InvalidTransition(f"a {current} job cannot become {new}")
+
+
+def check_chunk_transition(current: str, new: str) -> None:
+    if new != current and new not in CHUNK_TRANSITIONS[current]:
+        raise InvalidTransition(f"a {current} chunk cannot become {new}")
 
 
 def chunk_targets(count: int, chunk_size: int = CHUNK_SIZE) -> list[int]:
@@ -76,7 +114,8 @@ class GenerationJob:
         return self.status in FINISHED
 
     def totals(self) -> dict[str, Any]:
-        """Counters summed over the chunks: calls, tokens, cost, rejections by reason."""
+        """Counters summed over the chunks: calls, tokens, cost, rejections by reason, and
+        what the running chunks are doing (stage, tokens written by calls in flight)."""
         rejected: Counter = Counter()
         totals = {
             "calls": 0,
@@ -85,11 +124,20 @@ class GenerationJob:
             "completion_tokens": 0,
             "cost": 0.0,
         }
+        stage, tokens_in_flight = "", 0
         for chunk in self.chunks:
             rejected.update(chunk.stats.get("rejected", {}))
             for key in totals:
                 totals[key] += chunk.stats.get(key, 0)
-        return {**totals, "rejected": dict(rejected)}
+            if chunk.status == CHUNK_RUNNING:
+                stage = stage or chunk.stats.get("stage", "")
+                tokens_in_flight += chunk.stats.get("tokens_in_flight", 0)
+        return {
+            **totals,
+            "rejected": dict(rejected),
+            "stage": stage,
+            "tokens_in_flight": tokens_in_flight,
+        }
 
     def eta_seconds(self, now: dt.datetime) -> float | None:
         if self.finished or not self.started_at or self.accepted <= 0:

@@ -39,6 +39,16 @@ def normalize(text: str) -> str:
     return " ".join(_WORD.findall(folded))
 
 
+def word_set(text: str) -> frozenset[str]:
+    """The distinct normalized words of ``text``: what near-duplicate similarity compares."""
+    return frozenset(normalize(text).split())
+
+
+def similarity(left: frozenset[str], right: frozenset[str]) -> float:
+    """The Jaccard similarity of two word sets (1.0 for two empty ones)."""
+    return _jaccard(left, right)
+
+
 def text_digest(text: str) -> str:
     """A short digest of the normalized text: equal for exact duplicates."""
     return _digest(normalize(text))

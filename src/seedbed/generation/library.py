@@ -1,9 +1,12 @@
 """``seedbed.expand``: the engine as a library call, no server needed.
 
-import seedbed
-result = seedbed.expand([{"question": "…", "answer": "…"}], n=50, model="openai/gpt-4o-mini")
-result.items          # exactly 50 new objects, unless result.stop_reason says why not
-result.samples[0].provenance, result.stats
+    import seedbed
+    result = seedbed.expand([{"question": "…", "answer": "…"}], n=50, model="openai/gpt-4o-mini")
+    result.items          # exactly 50 new objects, unless result.stop_reason says why not
+    result.samples[0].provenance, result.stats, result.report
+
+Each call makes new samples; pass ``random_seed`` to make a run reproducible (the same
+seed replays the same calls from the cache when one is given).
 """
 
 import asyncio
@@ -11,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from seedbed.generation.cache import MemoryResponseCache, ResponseCache
-from seedbed.generation.engine import GenerationRun, ProgressCallback, SampleCallback
+from seedbed.generation.engine import KeepingSink, ProgressCallback, SampleCallback
 from seedbed.generation.result import GenerationResult
-from seedbed.generation.spec import Budget, GenerationSpec, SeedItem
+from seedbed.generation.spec import Budget, SeedItem
 from seedbed.settings import Settings
 
 
@@ -27,6 +30,7 @@ async def aexpand(
     custom_prompt: str | None = None,
     data_types: Iterable[str] = (),
     existing: Iterable[Mapping[str, Any]] = (),
+    held_out: Iterable[Mapping[str, Any]] = (),
     budget: Budget | None = None,
     cache: ResponseCache | None = None,
     settings: Settings | None = None,
@@ -37,33 +41,34 @@ async def aexpand(
 ) -> GenerationResult:
     """Generate ``n`` new samples shaped like ``seeds``. ``options`` are the other
     :class:`GenerationSpec` fields (``temperature``, ``max_tokens``, ``samples_per_call``,
-    ``concurrency``, ``similarity_threshold``, ``random_seed``, …)."""
+    ``concurrency``, ``similarity_threshold``, ``random_seed``, ``allow_new_values``,
+    ``vary``, ``evolutions``, ``critic_model``, …)."""
+    from seedbed.generation.factory import GenerationFactory
     from seedbed.providers.registry import ProviderRegistry
 
     registry = registry or ProviderRegistry(settings or Settings())
-    resolved = registry.resolve(model)
-    spec = GenerationSpec(
-        count=n,
-        model=resolved.qualified,
+    kept = cache if cache is not None else MemoryResponseCache()
+    factory = GenerationFactory(registry, cache_for=lambda provider, model: kept)
+    spec = factory.spec(
+        n,
+        model=model or "",
         instructions=instructions,
         preserve_fields=tuple(preserve_fields),
         custom_prompt=custom_prompt,
         data_types=tuple(data_types),
         budget=budget or Budget(),
-        **options,
+        **_as_spec_values(options),
     )
-    run = GenerationRun(
+    run = factory.run(
         seeds,
         spec,
-        resolved.provider,
-        model=resolved.model,
         existing=existing,
-        cache=cache if cache is not None else MemoryResponseCache(),
-        concurrency=resolved.concurrency if spec.concurrency is None else None,
-        on_progress=on_progress,
-        on_sample=on_sample,
+        held_out=held_out,
+        sink=KeepingSink(on_progress, on_sample),
     )
-    return await run.run()
+    result = await run.run()
+    result.report = run.report()
+    return result
 
 
 def expand(
@@ -84,3 +89,13 @@ def expand(
             await registry.aclose()
 
     return asyncio.run(expand_and_close())
+
+
+def _as_spec_values(options: Mapping[str, Any]) -> dict[str, Any]:
+    values = dict(options)
+    for name in ("allow_new_values", "evolutions"):
+        if name in values:
+            values[name] = tuple(values[name])
+    if "vary" in values:
+        values["vary"] = {axis: tuple(choices) for axis, choices in dict(values["vary"]).items()}
+    return values

@@ -29,7 +29,12 @@ def generation_messages(
     preserve_fields: Sequence[str] = (),
     data_type: str | None = None,
     custom_prompt: str | None = None,
+    closed_sets: Mapping[str, Sequence[Any]] | None = None,
+    axis: Sequence[str] = (),
 ) -> tuple[Message, ...]:
+    """``closed_sets``: fields whose values must come from the seeds' set (path → values).
+    ``axis``: what this call's samples have in common (``every example has category =
+    "billing"``, ``style: plain and short``)."""
     rendered = _render_examples(examples)
     if custom_prompt:
         task = custom_prompt.replace("{examples}", rendered).replace("{count}", str(count))
@@ -39,9 +44,17 @@ def generation_messages(
         task = f"Here are {len(examples)} examples from the dataset:\n\n{rendered}"
     rules = [
         "Every new example has the same keys, value types and nesting as the examples.",
+        "Stay in the same application and subject area as the examples; write what its"
+        " real users would send, with concrete, realistic details (never placeholders such"
+        " as [company email] or <name>).",
         "Each new example is clearly different from the examples above and from the"
-        " others: vary the topic, wording, length and difficulty.",
+        " others: a new situation and new wording, not the same answer with another question.",
+        "Every expected answer or label must be correct for its own input.",
     ]
+    for path, values in (closed_sets or {}).items():
+        choices = ", ".join(json.dumps(value, ensure_ascii=False) for value in values)
+        rules.append(f"{path} is always one of: {choices}.")
+    rules.extend(f"For these {count} examples, {line}." for line in axis)
     if preserve_fields:
         fields = ", ".join(preserve_fields)
         rules.append(f"Keep these fields consistent with the patterns of the examples: {fields}.")

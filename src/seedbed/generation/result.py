@@ -1,18 +1,46 @@
 """What a generation run returns: the samples, their provenance, and the account."""
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from seedbed.providers.base import Usage
 
-# Why a received sample or a call did not become an accepted sample.
+# Why a received sample did not become an accepted sample (the judge's reasons, in the
+# order it checks them; see generation/judge.py), or the target was already reached.
+INVALID = "invalid"
+OUT_OF_SET = "out_of_set"
+OUT_OF_RANGE = "out_of_range"
+PLACEHOLDER = "placeholder"
+LEAKAGE = "leakage"
+SEED_COPY = "seed_copy"
 DUPLICATE = "duplicate"
 NEAR_DUPLICATE = "near_duplicate"
-INVALID = "invalid"
+TEMPLATED = "templated"
+CRITIC = "critic"
 SURPLUS = "surplus"  # valid and new, but the target was already reached
-PARSE_ERROR = "parse_error"  # a reply with no readable JSON (counted per reply)
-PROVIDER_ERROR = "provider_error"  # a failed call attempt (counted per attempt)
+SAMPLE_REJECTIONS = (
+    INVALID,
+    OUT_OF_SET,
+    OUT_OF_RANGE,
+    PLACEHOLDER,
+    LEAKAGE,
+    SEED_COPY,
+    DUPLICATE,
+    NEAR_DUPLICATE,
+    TEMPLATED,
+    CRITIC,
+    SURPLUS,
+)
+
+# Why a reply held no samples, or a call attempt failed (counted per reply / attempt).
+UNPARSEABLE = "unparseable"  # a reply with no readable JSON
+TIMEOUT = "timeout"
+RATE_LIMITED = "rate_limited"
+SERVER_ERROR = "server_error"  # 5xx, a dropped connection
+PROVIDER_ERROR = "provider_error"  # any other refusal (a 400, say): not retried
+CALL_FAILURES = (TIMEOUT, RATE_LIMITED, SERVER_ERROR, PROVIDER_ERROR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +57,8 @@ class Provenance:
     completion_tokens: float
     cost: float
     cached: bool
+    # The diversity-axis values the call was planned with (``{"category": "billing"}``).
+    axis: Mapping[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +73,7 @@ class Provenance:
             "tokens": round(self.prompt_tokens + self.completion_tokens, 1),
             "cost": self.cost,
             "cached": self.cached,
+            "axis": dict(self.axis),
         }
 
 
@@ -50,6 +81,8 @@ class Provenance:
 class GeneratedSample:
     data: dict[str, Any]
     provenance: Provenance
+    # What the judge measured: nearest-seed similarity, the critic's verdict.
+    quality: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -66,6 +99,16 @@ class GenerationStats:
     cost: float = 0.0
     unpriced: bool = False  # the model has no known price, so cost is 0
     elapsed_seconds: float = 0.0
+    # While calls run: what the slowest-moving one is doing (a provider that can tell says
+    # "loading_model", "writing", ...) and the tokens the running calls have written.
+    stage: str = ""
+    tokens_in_flight: int = 0
+    # Samples asked per diversity-axis combination: [[[axis, value], ...], count].
+    planned: list = field(default_factory=list)
+
+    @property
+    def failed_attempts(self) -> int:
+        return sum(self.rejected[reason] for reason in CALL_FAILURES)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +125,9 @@ class GenerationStats:
             "cost": round(self.cost, 6),
             "unpriced": self.unpriced,
             "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "stage": self.stage,
+            "tokens_in_flight": self.tokens_in_flight,
+            "planned": [list(entry) for entry in self.planned],
         }
 
 
@@ -100,6 +146,8 @@ class GenerationResult:
     stats: GenerationStats
     stop_reason: str
     detail: str = ""  # a sentence a user can act on when the run fell short
+    # The quality report of the accepted samples (generation/report.py), when measured.
+    report: dict[str, Any] | None = None
 
     @property
     def complete(self) -> bool:

@@ -6,13 +6,18 @@ is a ``number``). Generated samples are checked against this schema, and provide
 a structured-output mode are constrained by it.
 """
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 JsonSchema = dict[str, Any]
 
-# Keys seedbed itself adds to generated items; they are not part of the user's shape.
-GENERATION_MARKERS = frozenset({"_generated", "_generation_model"})
+# Opik's markers of a generated sample, in its data: Opik's expansions endpoint returns
+# them, and items saved before migration 0006 (or saved back by an Opik client) carry
+# them. They are not part of the user's shape; seedbed keeps its own provenance in tags.
+GENERATED_MARKER = "_generated"
+GENERATION_MODEL_MARKER = "_generation_model"
+GENERATION_MARKERS = frozenset({GENERATED_MARKER, GENERATION_MODEL_MARKER})
 
 
 def infer_item_schema(
@@ -106,3 +111,28 @@ def _type_of(value: Any) -> str:
     if isinstance(value, Mapping):
         return "object"
     raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
+def with_closed_sets(schema: JsonSchema, closed_sets: Mapping[str, Sequence[Any]]) -> JsonSchema:
+    """A copy of ``schema`` whose fields at the given paths (``category``,
+    ``metadata.intent``, ``turns[].role``) must take one of the given values, so a provider
+    with structured output cannot write any other."""
+    constrained = copy.deepcopy(schema)
+    for path, values in closed_sets.items():
+        node = _schema_at(constrained, path)
+        if node is not None:
+            node["enum"] = list(values)
+    return constrained
+
+
+def _schema_at(schema: JsonSchema, path: str) -> JsonSchema | None:
+    node: Any = schema
+    for part in path.split("."):
+        is_array = part.endswith("[]")
+        key = part[:-2] if is_array else part
+        node = (node.get("properties") or {}).get(key) if isinstance(node, dict) else None
+        if is_array and isinstance(node, dict):
+            node = node.get("items")
+        if not isinstance(node, dict):
+            return None
+    return node

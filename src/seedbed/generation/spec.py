@@ -1,7 +1,7 @@
 """What a generation run is asked to do."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from seedbed.domain.errors import InvalidInput
@@ -42,13 +42,27 @@ class GenerationSpec:
     similarity_threshold: float = DEFAULT_SIMILARITY_THRESHOLD
     budget: Budget = field(default_factory=Budget)
     max_retries: int = 5  # per call, for rate limits and transient errors
-    call_timeout_seconds: float = 120.0
+    # None: the provider's own timeout (configurable per provider).
+    call_timeout_seconds: float | None = None
     # The circuit breaker opens after this many consecutive failed calls, for a
     # cool-down that doubles with each opening; four openings end the run.
     breaker_threshold: int = 8
     breaker_cooldown_seconds: float = 2.0
-    random_seed: int = 0
-    prices: Mapping[str, Price] | None = None
+    # Fixes which calls a run makes, so the same seed replays the same calls from the
+    # response cache. None: a fresh seed per run (the generation factory draws one).
+    random_seed: int | None = None
+    # Fields (top-level names or paths such as ``metadata.intent``) that may take values
+    # the seeds do not have: new labels, numbers outside the seeds' range.
+    allow_new_values: tuple[str, ...] = ()
+    # Diversity axes the user names, e.g. {"persona": ("novice", "expert")}.
+    vary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Evol-Instruct strategies to spread the samples over (see generation/axes.py).
+    evolutions: tuple[str, ...] = ()
+    # The optional LLM critic: a model ("provider/model") that scores each candidate, and
+    # the score (0..1) a sample needs.
+    critic_model: str | None = None
+    critic_threshold: float = 0.6
+    prices: Mapping[str, Price] | None = None  # settings, not part of a stored job
 
     def check(self) -> None:
         if self.count <= 0:
@@ -61,6 +75,10 @@ class GenerationSpec:
             raise InvalidInput("similarity_threshold must be in (0, 1]")
         if self.max_tokens is not None and self.max_tokens <= 0:
             raise InvalidInput("max_tokens must be positive")
+        if self.call_timeout_seconds is not None and self.call_timeout_seconds <= 0:
+            raise InvalidInput("call_timeout_seconds must be positive")
+        if not 0 <= self.critic_threshold <= 1:
+            raise InvalidInput("critic_threshold must be between 0 and 1")
         unknown = [name for name in self.data_types if not known_data_type(name)]
         if unknown:
             raise InvalidInput(f"unknown data type(s): {', '.join(map(repr, unknown))}")
@@ -84,45 +102,38 @@ def seed_items(seeds: Any) -> list[SeedItem]:
     return items
 
 
-_STORED_FIELDS = (
-    "count",
-    "model",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "instructions",
-    "preserve_fields",
-    "custom_prompt",
-    "data_types",
-    "samples_per_call",
-    "examples_per_call",
-    "concurrency",
-    "similarity_threshold",
-    "max_retries",
-    "call_timeout_seconds",
-    "breaker_threshold",
-    "breaker_cooldown_seconds",
-    "random_seed",
-)
+_SETTINGS_FIELDS = frozenset({"prices"})
 
 
 def spec_to_record(spec: GenerationSpec) -> dict[str, Any]:
-    """The spec as JSON, to store with a job (prices are settings, not part of a job)."""
-    record = {name: getattr(spec, name) for name in _STORED_FIELDS}
-    record["preserve_fields"] = list(spec.preserve_fields)
-    record["data_types"] = list(spec.data_types)
-    record["budget"] = {
-        "max_tokens": spec.budget.max_tokens,
-        "max_cost": spec.budget.max_cost,
-        "max_calls": spec.budget.max_calls,
-    }
+    """The spec as JSON, to store with a job: every field but the settings (prices)."""
+    record: dict[str, Any] = {}
+    for spec_field in fields(spec):
+        if spec_field.name in _SETTINGS_FIELDS:
+            continue
+        value = getattr(spec, spec_field.name)
+        if isinstance(value, Budget):
+            value = asdict(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Mapping):
+            value = {key: list(inner) for key, inner in value.items()}
+        record[spec_field.name] = value
     return record
 
 
 def spec_from_record(record: Mapping[str, Any], **changes: Any) -> GenerationSpec:
-    values = {name: record[name] for name in _STORED_FIELDS if name in record}
-    values["preserve_fields"] = tuple(values.get("preserve_fields", ()))
-    values["data_types"] = tuple(values.get("data_types", ()))
-    values["budget"] = Budget(**record.get("budget", {}))
+    values: dict[str, Any] = {}
+    for spec_field in fields(GenerationSpec):
+        if spec_field.name in _SETTINGS_FIELDS or spec_field.name not in record:
+            continue
+        value = record[spec_field.name]
+        if spec_field.name == "budget":
+            value = Budget(**value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        elif spec_field.name == "vary":
+            value = {key: tuple(inner) for key, inner in value.items()}
+        values[spec_field.name] = value
     values.update(changes)
     return GenerationSpec(**values)

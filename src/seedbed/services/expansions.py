@@ -1,5 +1,6 @@
 """Expanding a stored dataset: its items are the seeds, and also the samples a new one
-must not repeat."""
+must not repeat. Items tagged ``held-out`` are never shown to the model, and no sample may
+come close to one (a test set must not leak into its own expansion)."""
 
 import asyncio
 from collections.abc import Iterable
@@ -12,7 +13,8 @@ from seedbed.domain import ids
 from seedbed.domain.errors import InvalidInput, Unprocessable, UpstreamFailure
 from seedbed.domain.items import ItemDraft
 from seedbed.domain.versions import DatasetVersion
-from seedbed.generation.engine import GenerationRun, ProgressCallback
+from seedbed.generation.engine import KeepingSink, ProgressCallback
+from seedbed.generation.factory import GenerationFactory
 from seedbed.generation.result import PROVIDER_UNAVAILABLE, GeneratedSample, GenerationResult
 from seedbed.generation.spec import GenerationSpec, SeedItem
 from seedbed.providers.registry import ProviderRegistry
@@ -27,26 +29,43 @@ MAX_SEEDS = 200
 MAX_KNOWN_ITEMS = 50_000
 
 
+HELD_OUT_TAG = "held-out"
+
+
 @dataclass(frozen=True, slots=True)
 class ExpansionSource:
     seeds: list[SeedItem]
     known: list[dict[str, Any]]
+    held_out: list[dict[str, Any]]
+
+
+def generation_factory(database: Database, registry: ProviderRegistry) -> GenerationFactory:
+    """The factory of the server's and the CLI's runs: replies cached in the database."""
+    return GenerationFactory(
+        registry,
+        cache_for=lambda provider, model: DatabaseResponseCache(database, provider, model),
+    )
 
 
 def read_source(connection: Connection, caller: Caller, dataset_id: str) -> ExpansionSource:
     dataset = require_dataset(connection, caller, dataset_id)
     seeds: list[SeedItem] = []
     known: list[dict[str, Any]] = []
+    held_out: list[dict[str, Any]] = []
     for item in export_items(connection, caller, dataset):
         if len(known) >= MAX_KNOWN_ITEMS:
             break
-        if isinstance(item.data, dict):
-            known.append(item.data)
-            if len(seeds) < MAX_SEEDS:
-                seeds.append(SeedItem(item.data, item.id))
+        if not isinstance(item.data, dict):
+            continue
+        if HELD_OUT_TAG in (item.tags or ()):
+            held_out.append(item.data)
+            continue
+        known.append(item.data)
+        if len(seeds) < MAX_SEEDS:
+            seeds.append(SeedItem(item.data, item.id))
     if not seeds:
         raise InvalidInput("Dataset has no items to use as examples for generation")
-    return ExpansionSource(seeds, known)
+    return ExpansionSource(seeds, known, held_out)
 
 
 async def expand_dataset(
@@ -59,7 +78,9 @@ async def expand_dataset(
 ) -> GenerationResult:
     """Generate ``spec.count`` samples from a dataset's items. Nothing is saved."""
     source = await asyncio.to_thread(_read_source, database, caller, dataset_id)
-    return await generate(database, registry, source.seeds, spec, source.known, on_progress)
+    return await generate(
+        database, registry, source.seeds, spec, source.known, on_progress, source.held_out
+    )
 
 
 async def generate(
@@ -69,19 +90,14 @@ async def generate(
     spec: GenerationSpec,
     known: Iterable[dict[str, Any]] = (),
     on_progress: ProgressCallback | None = None,
+    held_out: Iterable[dict[str, Any]] = (),
 ) -> GenerationResult:
-    resolved = registry.resolve(spec.model or None)
-    run = GenerationRun(
-        seeds,
-        spec,
-        resolved.provider,
-        model=resolved.model,
-        existing=known,
-        cache=DatabaseResponseCache(database, resolved.provider.name, resolved.model),
-        concurrency=resolved.concurrency if spec.concurrency is None else None,
-        on_progress=on_progress,
+    """Generate in this process (the expansions endpoints, the CLI); nothing is saved."""
+    run = generation_factory(database, registry).run(
+        seeds, spec, existing=known, held_out=held_out, sink=KeepingSink(on_progress)
     )
     result = await run.run()
+    result.report = run.report()
     if not result.samples:
         raise _nothing_generated(result)
     return result

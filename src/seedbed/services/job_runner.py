@@ -1,22 +1,28 @@
 """Running one chunk of a generation job, wherever it runs (the server process or a
 worker), and closing the job when its last chunk settles.
 
-Every accepted sample is stored at once, in its own small transaction that also checks
-it against the samples other chunks stored meanwhile, so a crash loses nothing and two
-workers never store the same sample. A chunk that runs again plans the same calls as
-before: the response cache answers the ones already paid for, and the samples it
-already stored count toward its target.
+The engine judges every sample; the chunk's :class:`JobSink` is how the job hears of the
+run: each reply's accepted samples are stored in one transaction (exact repeats of what
+another chunk stored meanwhile are refused by the job's unique digests), samples other
+chunks stored are handed to the judge before each reply is judged, and progress is
+written at most twice a second. Every database call runs in a worker thread, never on the
+event loop. A chunk that runs again plans the same calls as before: the response cache
+answers the ones already paid for, and the samples it already stored count toward its
+target.
 """
 
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from seedbed.domain.jobs import (
     CANCELLED,
+    CHUNK_CANCELLED,
     CHUNK_DONE,
+    CHUNK_FAILED,
+    CHUNK_UNSETTLED,
     COMPLETED,
     FAILED,
     RUNNING,
@@ -24,13 +30,13 @@ from seedbed.domain.jobs import (
     chunk_seed,
 )
 from seedbed.generation.dedup import sample_text, text_digest
-from seedbed.generation.engine import GenerationRun
-from seedbed.generation.result import GeneratedSample, GenerationStats
+from seedbed.generation.result import CANCELLED as RUN_CANCELLED
+from seedbed.generation.result import DUPLICATE, SURPLUS, GeneratedSample, GenerationStats
 from seedbed.generation.spec import SeedItem, spec_from_record
 from seedbed.providers.registry import ProviderRegistry
 from seedbed.services import expansions
 from seedbed.services.context import Caller, utcnow
-from seedbed.services.response_cache import DatabaseResponseCache
+from seedbed.services.job_report import job_report
 from seedbed.storage.database import Database
 from seedbed.storage.repositories.jobs import JobRepository
 
@@ -38,18 +44,107 @@ LOGGER = logging.getLogger("seedbed.jobs")
 _PROGRESS_INTERVAL_SECONDS = 0.5
 
 
-@dataclass(slots=True)
-class _ChunkState:
-    job: GenerationJob
-    chunk_index: int
-    owner: str
-    last_sequence: int = 0
-    cancelled: bool = False
-    job_full: bool = False  # other chunks already delivered the job's whole count
-    last_write: float = 0.0
-    run: GenerationRun | None = field(default=None)
-    # The chunk's counters from earlier attempts: this attempt's are added to them.
-    earlier: dict[str, Any] = field(default_factory=dict)
+class JobSink:
+    """A chunk's side of the run: store, hear of others' samples, report progress."""
+
+    def __init__(
+        self,
+        database: Database,
+        job: GenerationJob,
+        chunk_index: int,
+        *,
+        last_sequence: int,
+        earlier: Mapping[str, Any],
+        ignored_fields: Sequence[str],
+    ) -> None:
+        self.database = database
+        self.job = job
+        self.chunk_index = chunk_index
+        self.last_sequence = last_sequence
+        self.earlier = dict(earlier)  # the chunk's counters from earlier attempts
+        self.ignored_fields = tuple(ignored_fields)
+        self.cancelled = False
+        self.job_full = False  # other chunks already delivered the job's whole count
+        self._last_write = 0.0
+
+    def stopped(self) -> bool:
+        return self.cancelled or self.job_full
+
+    async def news(self) -> Sequence[Mapping[str, Any]]:
+        return await asyncio.to_thread(self._news)
+
+    async def store(self, samples: Sequence[GeneratedSample]) -> list[str | None]:
+        return await asyncio.to_thread(self._store, samples)
+
+    async def progress(self, stats: GenerationStats) -> None:
+        now = time.monotonic()
+        if now - self._last_write < _PROGRESS_INTERVAL_SECONDS:
+            return
+        self._last_write = now
+        record = combined(self.earlier, stats)
+        await asyncio.to_thread(self._write_progress, record)
+
+    # -- in a worker thread ----------------------------------------------------------------
+
+    def _news(self) -> list[Mapping[str, Any]]:
+        with self.database.reading() as connection:
+            found = JobRepository(connection).data_since(self.job.id, self.last_sequence)
+        if found:
+            self.last_sequence = max(self.last_sequence, max(item.sequence for item in found))
+        return [item.data for item in found if item.chunk_index != self.chunk_index]
+
+    def _store(self, samples: Sequence[GeneratedSample]) -> list[str | None]:
+        refusals: list[str | None] = []
+        with self.database.writing() as connection:
+            repository = JobRepository(connection)
+            counters = repository.lock_counters(self.job.id)
+            if counters is None or counters.cancel_requested:
+                self.cancelled = True
+                return [RUN_CANCELLED] * len(samples)
+            accepted = counters.accepted
+            digests = {
+                id(sample): text_digest(sample_text(sample.data, self.ignored_fields))
+                for sample in samples
+            }
+            taken = repository.existing_digests(self.job.id, list(digests.values()))
+            now = utcnow()
+            for sample in samples:
+                digest = digests[id(sample)]
+                if digest in taken:
+                    refusals.append(DUPLICATE)
+                    continue
+                if accepted >= counters.requested:
+                    self.job_full = True
+                    refusals.append(SURPLUS)
+                    continue
+                sequence = repository.insert_item(
+                    self.job.id,
+                    self.chunk_index,
+                    {
+                        "data": sample.data,
+                        "data_type": sample.provenance.data_type,
+                        "provenance": sample.provenance.as_dict(),
+                        "quality": dict(sample.quality),
+                        "text_digest": digest,
+                    },
+                    now,
+                )
+                self.last_sequence = max(self.last_sequence, sequence)
+                taken.add(digest)
+                accepted += 1
+                refusals.append(None)
+            if accepted != counters.accepted:
+                repository.update(self.job.id, accepted=accepted, updated_at=now)
+        return refusals
+
+    def _write_progress(self, record: dict[str, Any]) -> None:
+        with self.database.writing() as connection:
+            repository = JobRepository(connection)
+            repository.update_chunk(
+                self.job.id, self.chunk_index, stats=record, heartbeat_at=utcnow()
+            )
+            job = repository.get(self.job.id)
+        self.cancelled = self.cancelled or job is None or job.cancel_requested
 
 
 async def run_chunk(
@@ -58,13 +153,14 @@ async def run_chunk(
     job = await asyncio.to_thread(_claim, database, job_id, chunk_index, owner)
     if job is None:
         return
-    state = _ChunkState(job, chunk_index, owner, earlier=job.chunks[chunk_index].stats)
+    earlier = job.chunks[chunk_index].stats
     try:
-        status, detail, stats = await _generate(database, registry, state)
+        status, detail, stats = await _generate(database, registry, job, chunk_index, earlier)
     except Exception as error:  # a configuration error or a bug: the job says so
         LOGGER.exception("chunk %s/%s failed", job_id, chunk_index)
-        status, detail, stats = FAILED, f"unexpected error: {error}", None
-    await asyncio.to_thread(_settle, database, state, status, detail, stats)
+        status, detail, stats = CHUNK_FAILED, f"unexpected error: {error}", None
+    record = combined(earlier, stats) if stats is not None else None
+    await asyncio.to_thread(_settle, database, job, chunk_index, status, detail, record)
 
 
 def _claim(database: Database, job_id: str, chunk_index: int, owner: str) -> GenerationJob | None:
@@ -74,163 +170,112 @@ def _claim(database: Database, job_id: str, chunk_index: int, owner: str) -> Gen
         if job is None or job.finished:
             return None
         if job.cancel_requested:
-            repository.update_chunk(job_id, chunk_index, status=CANCELLED)
-            _close_if_settled(connection, repository.get(job_id))
+            chunk = job.chunks[chunk_index]
+            if chunk.status in CHUNK_UNSETTLED:
+                repository.move_chunk(chunk, CHUNK_CANCELLED)
+            _close_if_settled(connection, job)
             return None
         now = utcnow()
         if not repository.claim_chunk(job_id, chunk_index, owner, now):
             return None
         if job.status != RUNNING:
-            repository.update(
-                job_id, status=RUNNING, started_at=job.started_at or now, updated_at=now
-            )
+            repository.move(job, RUNNING, started_at=job.started_at or now, updated_at=now)
         return repository.get(job_id)
 
 
-async def _generate(database: Database, registry: ProviderRegistry, state: _ChunkState):
-    job, chunk = state.job, state.job.chunks[state.chunk_index]
-    seeds, known, stored = await asyncio.to_thread(_context, database, job)
+async def _generate(
+    database: Database,
+    registry: ProviderRegistry,
+    job: GenerationJob,
+    chunk_index: int,
+    earlier: Mapping[str, Any],
+) -> tuple[str, str | None, GenerationStats]:
+    chunk = job.chunks[chunk_index]
+    seeds, known, held_out, stored = await asyncio.to_thread(_context, database, job)
     own = [
-        (item["data"], item["data_type"])
-        for item in stored
-        if item["chunk_index"] == state.chunk_index
+        (item["data"], item["data_type"]) for item in stored if item["chunk_index"] == chunk_index
     ]
-    others = [item["data"] for item in stored if item["chunk_index"] != state.chunk_index]
-    state.last_sequence = max((item["sequence"] for item in stored), default=0)
+    others = [item["data"] for item in stored if item["chunk_index"] != chunk_index]
     spec = spec_from_record(
-        job.spec,
-        count=chunk.target,
-        random_seed=chunk_seed(job.spec["random_seed"], state.chunk_index),
+        job.spec, count=chunk.target, random_seed=chunk_seed(job.spec["random_seed"], chunk_index)
     )
-    resolved = registry.resolve(spec.model)
-    state.run = GenerationRun(
+    sink = JobSink(
+        database,
+        job,
+        chunk_index,
+        last_sequence=max((item["sequence"] for item in stored), default=0),
+        earlier=earlier,
+        ignored_fields=spec.preserve_fields,
+    )
+    run = expansions.generation_factory(database, registry).run(
         seeds,
         spec,
-        resolved.provider,
-        model=resolved.model,
         existing=[*known, *others],
-        cache=DatabaseResponseCache(database, resolved.provider.name, resolved.model),
-        concurrency=resolved.concurrency if spec.concurrency is None else None,
-        on_progress=lambda stats: _report_progress(database, state, stats),
-        should_stop=lambda: state.cancelled or state.job_full,
-        accept=lambda sample: asyncio.to_thread(_store_sample, database, state, sample),
+        held_out=held_out,
+        sink=sink,
         already_accepted=own,
     )
-    result = await state.run.run()
-    if state.cancelled:
-        return CANCELLED, "cancelled", result.stats
-    if result.complete or state.job_full:
+    result = await run.run()
+    if sink.cancelled:
+        return CHUNK_CANCELLED, "cancelled", result.stats
+    if result.complete or sink.job_full:
         return CHUNK_DONE, None, result.stats
-    return FAILED, result.detail, result.stats
+    return CHUNK_FAILED, result.detail, result.stats
 
 
-def _context(
-    database: Database, job: GenerationJob
-) -> tuple[list[SeedItem], list[dict], list[dict]]:
+def _context(database: Database, job: GenerationJob):
+    """Seeds, the dataset's items (not to repeat), held-out items, and what the job stored."""
     with database.reading() as connection:
         stored = JobRepository(connection).items(job.id)
         source = job.source
         if "seeds" in source:
             seeds = [SeedItem(seed["data"], seed.get("id")) for seed in source["seeds"]]
-            return seeds, [seed.data for seed in seeds], stored
+            return seeds, [seed.data for seed in seeds], [], stored
         found = expansions.read_source(connection, Caller(job.workspace), source["dataset_id"])
         wanted = set(source.get("item_ids") or ())
         seeds = [seed for seed in found.seeds if not wanted or seed.id in wanted] or found.seeds
-        return seeds, found.known, stored
-
-
-def _store_sample(database: Database, state: _ChunkState, sample: GeneratedSample) -> str | None:
-    """Stores an accepted sample unless, meanwhile, another chunk stored it or one like
-    it, the job has all it asked for, or it was cancelled. Returns the refusal's reason."""
-    run = state.run
-    with database.writing() as connection:
-        repository = JobRepository(connection)
-        job_id = state.job.id
-        counters = repository.lock_counters(job_id)
-        if counters is None or counters.cancel_requested:
-            state.cancelled = True
-            return "cancelled"
-        for item in repository.data_since(job_id, state.last_sequence):
-            run.remember(item.data)
-            state.last_sequence = item.sequence
-        text = sample_text(sample.data, run.spec.preserve_fields)
-        verdict = run.filter.verdict(text)
-        if verdict is not None:
-            return verdict
-        if counters.accepted >= counters.requested:
-            state.job_full = True
-            return "surplus"
-        now = utcnow()
-        state.last_sequence = repository.insert_item(
-            job_id,
-            state.chunk_index,
-            {
-                "data": sample.data,
-                "data_type": sample.provenance.data_type,
-                "provenance": sample.provenance.as_dict(),
-                "text_digest": text_digest(text),
-            },
-            now,
-        )
-        repository.update(job_id, accepted=counters.accepted + 1, updated_at=now)
-    return None
-
-
-def _report_progress(database: Database, state: _ChunkState, stats: GenerationStats) -> None:
-    now = time.monotonic()
-    if now - state.last_write < _PROGRESS_INTERVAL_SECONDS:
-        return
-    state.last_write = now
-    with database.writing() as connection:
-        repository = JobRepository(connection)
-        repository.update_chunk(
-            state.job.id,
-            state.chunk_index,
-            stats=_combined(state.earlier, stats),
-            heartbeat_at=utcnow(),
-        )
-        job = repository.get(state.job.id)
-        state.cancelled = job is None or job.cancel_requested
+        return seeds, found.known, found.held_out, stored
 
 
 def _settle(
     database: Database,
-    state: _ChunkState,
+    job: GenerationJob,
+    chunk_index: int,
     status: str,
     detail: str | None,
-    stats: GenerationStats | None,
+    record: dict[str, Any] | None,
 ) -> None:
     with database.writing() as connection:
         repository = JobRepository(connection)
-        values: dict[str, Any] = {"status": status, "detail": detail, "heartbeat_at": utcnow()}
-        if stats is not None:
-            values["stats"] = _combined(state.earlier, stats)
-        repository.update_chunk(state.job.id, state.chunk_index, **values)
-        _close_if_settled(connection, repository.get(state.job.id, lock=True))
+        current = repository.get(job.id, lock=True)
+        if current is None:
+            return
+        chunk = current.chunks[chunk_index]
+        values: dict[str, Any] = {"detail": detail, "heartbeat_at": utcnow()}
+        if record is not None:
+            values["stats"] = record
+        if chunk.status in CHUNK_UNSETTLED:
+            repository.move_chunk(chunk, status, **values)
+        _close_if_settled(connection, repository.get(job.id, lock=True))
 
 
 def _close_if_settled(connection, job: GenerationJob | None) -> None:
-    """When no chunk is left to run: write the samples to the target dataset and close
-    the job as completed, failed or cancelled."""
-    if (
-        job is None
-        or job.finished
-        or any(chunk.status in ("queued", RUNNING) for chunk in job.chunks)
-    ):
+    """When no chunk is left to run: write the samples to the target dataset, store the
+    quality report, and close the job as completed, failed or cancelled."""
+    if job is None or job.finished or any(chunk.status in CHUNK_UNSETTLED for chunk in job.chunks):
         return
     repository = JobRepository(connection)
     now = utcnow()
+    closing: dict[str, Any] = {"finished_at": now, "updated_at": now}
     if job.cancel_requested:
-        repository.update(
-            job.id, status=CANCELLED, finished_at=now, updated_at=now, detail="cancelled"
-        )
+        repository.move(job, CANCELLED, detail="cancelled", **closing)
         return
+    closing["report"] = job_report(connection, job)
     failed = [chunk for chunk in job.chunks if chunk.status != CHUNK_DONE]
     if failed and job.accepted < job.requested:
         detail = f"generated {job.accepted} of {job.requested} samples: {failed[0].detail}"
-        repository.update(job.id, status=FAILED, finished_at=now, updated_at=now, detail=detail)
+        repository.move(job, FAILED, detail=detail, **closing)
         return
-    values: dict[str, Any] = {"status": COMPLETED, "finished_at": now, "updated_at": now}
     if job.target_dataset_id and not job.written_version:
         version = expansions.save_stored_samples(
             connection,
@@ -238,18 +283,27 @@ def _close_if_settled(connection, job: GenerationJob | None) -> None:
             job.target_dataset_id,
             repository.items(job.id),
         )
-        values["written_version"] = version.name if version else None
-    repository.update(job.id, **values)
+        closing["written_version"] = version.name if version else None
+    repository.move(job, COMPLETED, **closing)
 
 
-def _combined(earlier: dict[str, Any], stats: GenerationStats) -> dict[str, Any]:
+def combined(earlier: Mapping[str, Any], stats: GenerationStats) -> dict[str, Any]:
+    """A chunk's counters: this attempt's added to those of its earlier attempts."""
     record = stats.as_dict()
-    combined: dict[str, Any] = {
+    summed: dict[str, Any] = {
         key: earlier.get(key, 0) + record[key]
         for key in ("calls", "cached_calls", "prompt_tokens", "completion_tokens", "cost")
     }
     rejected = dict(earlier.get("rejected", {}))
     for reason, count in record["rejected"].items():
         rejected[reason] = rejected.get(reason, 0) + count
-    combined["rejected"] = rejected
-    return combined
+    summed["rejected"] = rejected
+    summed["elapsed_seconds"] = earlier.get("elapsed_seconds", 0) + record["elapsed_seconds"]
+    planned: dict[tuple, int] = {}
+    for cell, count in [*earlier.get("planned", []), *record["planned"]]:
+        key = tuple(tuple(pair) for pair in cell)
+        planned[key] = max(planned.get(key, 0), count)
+    summed["planned"] = [[[list(pair) for pair in cell], count] for cell, count in planned.items()]
+    summed["stage"] = record["stage"]
+    summed["tokens_in_flight"] = record["tokens_in_flight"]
+    return summed

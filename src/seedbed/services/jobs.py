@@ -1,19 +1,18 @@
 """Generation jobs: start, inspect, list, cancel. Running them is ``job_runner``'s part."""
 
-import datetime as dt
-import secrets
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from seedbed.domain import ids
 from seedbed.domain.errors import InvalidInput, NotFound
-from seedbed.domain.jobs import CANCELLED, FINISHED, QUEUED, GenerationJob, chunk_targets
+from seedbed.domain.jobs import CANCELLED, CHUNK_RUNNING, QUEUED, GenerationJob, chunk_targets
+from seedbed.generation.factory import GenerationFactory
 from seedbed.generation.spec import GenerationSpec, seed_items, spec_to_record
 from seedbed.providers.registry import ProviderRegistry
 from seedbed.services.context import Caller, utcnow
 from seedbed.services.datasets import create_dataset, require_dataset
+from seedbed.services.job_report import job_report
 from seedbed.storage.repositories.jobs import JobRepository
 
 
@@ -35,13 +34,7 @@ def create_job(
     Seeds come from a stored dataset (optionally only some of its items) or are given
     inline. The samples go to the source dataset (``save_to_source``), to a new dataset
     created now (``target_dataset_name``), or nowhere (read them from the job)."""
-    spec.check()
-    resolved = registry.resolve(spec.model or None)  # an unknown model fails now, not later
-    spec = replace(
-        spec,
-        model=resolved.qualified,
-        random_seed=spec.random_seed or secrets.randbelow(2**31 - 1) + 1,
-    )
+    spec = GenerationFactory(registry).pinned(spec)
     source = _source(connection, caller, source_dataset_id, source_item_ids, seeds)
     target_id = source_dataset_id if save_to_source else None
     if save_to_source and source_dataset_id is None:
@@ -95,12 +88,21 @@ def cancel_job(connection: Connection, caller: Caller, job_id: str) -> Generatio
     """Ask the job to stop; running chunks stop at their next sample, queued ones never
     start. Samples already accepted stay with the job."""
     job = get_job(connection, caller, job_id)
-    if job.status not in FINISHED:
+    if not job.finished:
         repository = JobRepository(connection)
         repository.update(job.id, cancel_requested=True, updated_at=utcnow())
-        if not any(chunk.status == "running" for chunk in job.chunks):
-            repository.update(job.id, status=CANCELLED, finished_at=utcnow(), detail="cancelled")
+        if not any(chunk.status == CHUNK_RUNNING for chunk in job.chunks):
+            locked = repository.get(job.id, lock=True)
+            if locked is not None and not locked.finished:
+                repository.move(locked, CANCELLED, finished_at=utcnow(), detail="cancelled")
     return get_job(connection, caller, job_id)
+
+
+def job_quality_report(connection: Connection, caller: Caller, job_id: str) -> dict[str, Any]:
+    """The job's quality report: as stored when it ended, or measured now while it runs."""
+    job = get_job(connection, caller, job_id)
+    stored = JobRepository(connection).report(job.id)
+    return stored if stored is not None else job_report(connection, job)
 
 
 def job_items(
@@ -124,7 +126,3 @@ def _source(
         raise InvalidInput("a job needs seeds: a source dataset or a list of seed objects")
     checked = seed_items(seeds)
     return {"seeds": [{"id": item.id, "data": dict(item.data)} for item in checked]}
-
-
-def ready_at(job: GenerationJob, now: dt.datetime | None = None) -> float | None:
-    return job.eta_seconds(now or utcnow())

@@ -21,8 +21,10 @@ of 429, 500 and a malformed reply, chosen uniformly); the first draw that hits d
 So a 429 comes with probability ``r + (1 - r)(1 - s)f/3``. A request past them answers
 200, and each of its choices draws ``malformed_rate``, ``fenced_rate`` and
 ``prose_rate`` in turn, first hit wins, else clean JSON. Each sample then draws
-``non_object_rate``, ``duplicate_rate`` and ``near_duplicate_rate``, first hit wins,
-else it is a fresh sample. Every request, errors included, waits the latency first.
+``non_object_rate``, ``duplicate_rate`` and ``near_duplicate_rate``, first hit wins;
+a sample none of them hit then draws ``out_of_set_rate``, ``template_rate``,
+``placeholder_rate`` and ``seed_copy_rate`` (llm_stub_flaws.py), first hit wins, else it
+is a fresh sample. Every request, errors included, waits the latency first.
 """
 
 import argparse
@@ -76,6 +78,18 @@ class StubBehaviour:
         0.0, "share of samples that copy an earlier one with one small change"
     )
     non_object_rate: float = _knob(0.0, "share of samples that are a bare string or number")
+    out_of_set_rate: float = _knob(
+        0.0, "share of samples whose label (category, sentiment) the examples never use"
+    )
+    template_rate: float = _knob(
+        0.0, "share of samples whose longest text repeats an earlier sample's"
+    )
+    placeholder_rate: float = _knob(
+        0.0, "share of samples with a placeholder such as [company email] in a text"
+    )
+    seed_copy_rate: float = _knob(
+        0.0, "share of samples that copy a prompt example with one small change"
+    )
     samples_per_reply: str = _knob(
         "as_asked",
         "how many samples a reply holds: as asked, asked+2, or half",
@@ -195,6 +209,7 @@ def _outcome_of(body: dict[str, Any], choices: list[Choice], prompt_tokens: int)
         samples=sum(len(batch.samples) for batch in readable),
         duplicates=sum(batch.duplicates for batch in readable),
         near_duplicates=sum(batch.near_duplicates for batch in readable),
+        flawed=sum(batch.flawed for batch in readable),
         prompt_tokens=prompt_tokens,
         completion_tokens=sum(choice.completion_tokens for choice in choices),
         truncated=sum(choice.truncated for choice in choices),

@@ -17,6 +17,14 @@ from dataclasses import dataclass
 from random import Random
 from typing import TYPE_CHECKING, Any
 
+from seedbed.testing.llm_stub_flaws import (
+    copied_example,
+    example_labels,
+    with_labels,
+    with_new_label,
+    with_placeholder,
+    with_template,
+)
 from seedbed.testing.llm_stub_schema import SchemaWalker, count_for_array
 
 if TYPE_CHECKING:
@@ -309,6 +317,7 @@ class Batch:
     samples: list[Any]
     duplicates: int = 0
     near_duplicates: int = 0
+    flawed: int = 0  # spoilt on purpose: a new label, a template, a placeholder, a seed copy
 
     @property
     def text(self) -> str:
@@ -348,8 +357,11 @@ class SampleMaker:
         if prompt.schema is not None:
             return self._schema_batch(prompt.schema, asked, examples, behaviour, rng)
         count = adjusted_count(asked or 1, behaviour.samples_per_reply)
+        labels = example_labels(examples)
         fresh = [
-            self._like(rng.choice(examples) if examples else DEFAULT_EXAMPLE, rng)
+            with_labels(
+                self._like(rng.choice(examples) if examples else DEFAULT_EXAMPLE, rng), labels, rng
+            )
             for _ in range(count)
         ]
         batch = self._inject(fresh, examples, behaviour, rng)
@@ -415,8 +427,38 @@ class SampleMaker:
         """
         batch = Batch(value=None, samples=[])
         for sample in fresh:
-            batch.samples.append(self._replaced(sample, examples, batch, behaviour, rng))
+            replaced = self._replaced(sample, examples, batch, behaviour, rng)
+            if replaced is sample:
+                replaced = self._flawed(sample, examples, batch, behaviour, rng)
+            batch.samples.append(replaced)
         return batch
+
+    def _flawed(
+        self,
+        sample: Any,
+        examples: list[dict[str, Any]],
+        batch: Batch,
+        behaviour: "StubBehaviour",
+        rng: Random,
+    ) -> Any:
+        """The sample spoilt, at the behaviour's rates, the way a careless model spoils
+        them (first hit wins); the sample itself when none hits or none applies."""
+        spoilt = None
+        if rng.random() < behaviour.out_of_set_rate:
+            spoilt = with_new_label(sample, example_labels(examples), self.word(rng))
+        elif rng.random() < behaviour.template_rate:
+            spoilt = with_template(
+                sample, [*self._returned.get(_shape(sample), ()), *batch.samples]
+            )
+        elif rng.random() < behaviour.placeholder_rate:
+            spoilt = with_placeholder(sample, rng)
+        elif rng.random() < behaviour.seed_copy_rate:
+            original = copied_example(examples, rng)
+            spoilt = near_copy(original, rng) if original is not None else None
+        if spoilt is None:
+            return sample
+        batch.flawed += 1
+        return spoilt
 
     def _replaced(
         self,

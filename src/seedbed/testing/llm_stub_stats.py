@@ -27,6 +27,7 @@ class Outcome:
     samples: int = 0
     duplicates: int = 0
     near_duplicates: int = 0
+    flawed: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     truncated: int = 0
@@ -69,6 +70,7 @@ class StubStats:
                 samples_returned=outcome.samples,
                 duplicates_injected=outcome.duplicates,
                 near_duplicates_injected=outcome.near_duplicates,
+                flaws_injected=outcome.flawed,
                 prompt_tokens=outcome.prompt_tokens,
                 completion_tokens=outcome.completion_tokens,
                 truncated=outcome.truncated,
@@ -87,6 +89,7 @@ class StubStats:
                     "samples_returned",
                     "duplicates_injected",
                     "near_duplicates_injected",
+                    "flaws_injected",
                     "prompt_tokens",
                     "completion_tokens",
                     "truncated",

@@ -13,7 +13,7 @@ from pydantic import Field, StringConstraints, model_validator
 from seedbed.api.dependencies import CallerDep, Reading, Writing
 from seedbed.api.opik.presenters import timestamp
 from seedbed.api.opik.schemas import Body, JsonObject
-from seedbed.domain.jobs import GenerationJob
+from seedbed.domain.jobs import CHUNK_DONE, GenerationJob
 from seedbed.generation.spec import Budget, GenerationSpec
 from seedbed.services import jobs
 from seedbed.services.context import Caller, utcnow
@@ -46,6 +46,23 @@ class JobRequest(Body):
         Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)] | None
     ) = None
     budget: JobBudget = JobBudget()
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**31 - 1,
+        description="Makes the run reproducible: the same seed replays the same calls",
+    )
+    allow_new_values: list[str] = Field(
+        default=[], description="Fields that may take values (or numbers) the seeds do not have"
+    )
+    vary: dict[str, list[str]] = Field(
+        default={}, description='Diversity axes, e.g. {"persona": ["novice", "expert"]}'
+    )
+    evolutions: list[str] = Field(default=[], description="Evol-Instruct strategies to apply")
+    critic_model: str | None = Field(
+        default=None, description="A model that scores each candidate (the optional critic)"
+    )
+    critic_threshold: float = Field(default=0.6, ge=0, le=1)
 
     @model_validator(mode="after")
     def _one_source(self) -> "JobRequest":
@@ -80,6 +97,12 @@ def start_job(
         budget=Budget(**body.budget.model_dump()),
         max_retries=state.settings.generation_max_retries,
         breaker_cooldown_seconds=state.settings.generation_breaker_cooldown_seconds,
+        random_seed=body.seed,
+        allow_new_values=tuple(body.allow_new_values),
+        vary={axis: tuple(values) for axis, values in body.vary.items()},
+        evolutions=tuple(body.evolutions),
+        critic_model=body.critic_model,
+        critic_threshold=body.critic_threshold,
     )
     dataset_id = body.dataset_id or _dataset_id_by_name(connection, caller, body.dataset_name)
     job = jobs.create_job(
@@ -124,6 +147,14 @@ def cancel_job(job_id: str, connection: Writing, caller: CallerDep) -> dict:
     return job_view(jobs.cancel_job(connection, caller, job_id))
 
 
+@router.get("/jobs/{job_id}/report")
+def job_report(job_id: str, connection: Reading, caller: CallerDep) -> dict:
+    """The job's quality report: rejections by reason, diversity against the seeds,
+    nearest-seed similarity, closed-set and axis coverage, critic scores, cost and time per
+    sample, and the worst samples by each measure."""
+    return jobs.job_quality_report(connection, caller, job_id)
+
+
 @router.get("/jobs/{job_id}/items")
 def job_items(
     job_id: str,
@@ -140,6 +171,7 @@ def job_items(
                 "data": item["data"],
                 "data_type": item["data_type"],
                 "provenance": item["provenance"],
+                "quality": item.get("quality") or {},
             }
             for item in found
         ]
@@ -207,9 +239,11 @@ def job_view(job: GenerationJob) -> dict:
         "prompt_tokens": totals["prompt_tokens"],
         "completion_tokens": totals["completion_tokens"],
         "cost": round(totals["cost"], 6),
+        "stage": totals["stage"],
+        "tokens_in_flight": totals["tokens_in_flight"],
         "eta_seconds": _rounded(job.eta_seconds(utcnow())),
         "chunks_total": len(job.chunks),
-        "chunks_done": sum(1 for chunk in job.chunks if chunk.status == "done"),
+        "chunks_done": sum(1 for chunk in job.chunks if chunk.status == CHUNK_DONE),
         "source": {key: value for key, value in job.source.items() if key != "seeds"},
         "target_dataset_id": job.target_dataset_id,
         "target_dataset_name": job.target_dataset_name,

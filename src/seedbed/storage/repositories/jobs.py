@@ -6,8 +6,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from seedbed.domain.jobs import GenerationJob, JobChunk
+from seedbed.domain.jobs import (
+    CHUNK_QUEUED,
+    CHUNK_RUNNING,
+    CHUNK_UNSETTLED,
+    UNFINISHED,
+    GenerationJob,
+    JobChunk,
+    check_chunk_transition,
+    check_job_transition,
+)
 from seedbed.storage.tables import generation_job_chunks, generation_job_items, generation_jobs
+
+# A job as the domain knows it: everything but its quality report, which is read on its own.
+_JOB_COLUMNS = [column for column in generation_jobs.c if column.name != "report"]
 
 
 class JobRepository:
@@ -17,7 +29,7 @@ class JobRepository:
     # -- jobs --------------------------------------------------------------------------
 
     def insert(self, job: GenerationJob, targets: list[int]) -> None:
-        row = {name: getattr(job, name) for name in generation_jobs.c.keys()}
+        row = {column.name: getattr(job, column.name) for column in _JOB_COLUMNS}
         self.connection.execute(generation_jobs.insert().values(**row))
         self.connection.execute(
             generation_job_chunks.insert(),
@@ -26,7 +38,7 @@ class JobRepository:
                     "job_id": job.id,
                     "chunk_index": index,
                     "target": target,
-                    "status": "queued",
+                    "status": CHUNK_QUEUED,
                     "attempts": 0,
                     "stats": {},
                 }
@@ -37,7 +49,7 @@ class JobRepository:
     def get(
         self, job_id: str, workspace: str | None = None, lock: bool = False
     ) -> GenerationJob | None:
-        query = sa.select(generation_jobs).where(generation_jobs.c.id == job_id)
+        query = sa.select(*_JOB_COLUMNS).where(generation_jobs.c.id == job_id)
         if workspace is not None:
             query = query.where(generation_jobs.c.workspace == workspace)
         if lock and self.connection.dialect.name == "postgresql":
@@ -67,7 +79,7 @@ class JobRepository:
             sa.select(sa.func.count()).select_from(generation_jobs).where(where)
         ).scalar_one()
         rows = self.connection.execute(
-            sa.select(generation_jobs)
+            sa.select(*_JOB_COLUMNS)
             .where(where)
             .order_by(generation_jobs.c.created_at.desc(), generation_jobs.c.id.desc())
             .limit(size)
@@ -91,18 +103,38 @@ class JobRepository:
         return self.connection.execute(query).first()
 
     def update(self, job_id: str, **values: Any) -> None:
+        """Counters, times and details; a status changes only through :meth:`move`."""
+        if "status" in values:
+            raise ValueError("change a job's status with move(), which checks the transition")
         self.connection.execute(
             generation_jobs.update().where(generation_jobs.c.id == job_id).values(**values)
         )
+
+    def move(self, job: GenerationJob, status: str, **values: Any) -> None:
+        """Move ``job`` (as read, under a lock) to ``status``, if the state machine allows."""
+        check_job_transition(job.status, status)
+        self.connection.execute(
+            generation_jobs.update()
+            .where(generation_jobs.c.id == job.id)
+            .values(status=status, **values)
+        )
+        job.status = status
 
     def unfinished_job_ids(self) -> list[str]:
         return list(
             self.connection.execute(
                 sa.select(generation_jobs.c.id)
-                .where(generation_jobs.c.status.in_(("queued", "running")))
+                .where(generation_jobs.c.status.in_(UNFINISHED))
                 .order_by(generation_jobs.c.created_at)
             ).scalars()
         )
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many jobs of every workspace are in each status (for ``/metrics``)."""
+        rows = self.connection.execute(
+            sa.select(generation_jobs.c.status, sa.func.count()).group_by(generation_jobs.c.status)
+        ).all()
+        return {status: count for status, count in rows}
 
     # -- chunks ------------------------------------------------------------------------
 
@@ -115,6 +147,9 @@ class JobRepository:
         return [JobChunk(**row._mapping) for row in rows]
 
     def update_chunk(self, job_id: str, chunk_index: int, **values: Any) -> None:
+        """Counters and heartbeats; a status changes only through :meth:`move_chunk`."""
+        if "status" in values:
+            raise ValueError("change a chunk's status with move_chunk()")
         self.connection.execute(
             generation_job_chunks.update()
             .where(
@@ -123,6 +158,18 @@ class JobRepository:
             )
             .values(**values)
         )
+
+    def move_chunk(self, chunk: JobChunk, status: str, **values: Any) -> None:
+        check_chunk_transition(chunk.status, status)
+        self.connection.execute(
+            generation_job_chunks.update()
+            .where(
+                generation_job_chunks.c.job_id == chunk.job_id,
+                generation_job_chunks.c.chunk_index == chunk.chunk_index,
+            )
+            .values(status=status, **values)
+        )
+        chunk.status = status
 
     def claim_chunk(self, job_id: str, chunk_index: int, owner: str, now: dt.datetime) -> bool:
         """Take a chunk that is not done; False when it is finished or another live
@@ -133,10 +180,10 @@ class JobRepository:
             .where(
                 generation_job_chunks.c.job_id == job_id,
                 generation_job_chunks.c.chunk_index == chunk_index,
-                generation_job_chunks.c.status.in_(("queued", "running")),
+                generation_job_chunks.c.status.in_(CHUNK_UNSETTLED),
             )
             .values(
-                status="running",
+                status=CHUNK_RUNNING,
                 owner=owner,
                 attempts=generation_job_chunks.c.attempts + 1,
                 heartbeat_at=now,
@@ -150,8 +197,8 @@ class JobRepository:
             sa.select(generation_job_chunks.c.job_id, generation_job_chunks.c.chunk_index)
             .join(generation_jobs, generation_jobs.c.id == generation_job_chunks.c.job_id)
             .where(
-                generation_job_chunks.c.status == "queued",
-                generation_jobs.c.status.in_(("queued", "running")),
+                generation_job_chunks.c.status == CHUNK_QUEUED,
+                generation_jobs.c.status.in_(UNFINISHED),
             )
             .order_by(generation_jobs.c.created_at, generation_job_chunks.c.chunk_index)
             .limit(limit)
@@ -163,10 +210,10 @@ class JobRepository:
         result = self.connection.execute(
             generation_job_chunks.update()
             .where(
-                generation_job_chunks.c.status == "running",
+                generation_job_chunks.c.status == CHUNK_RUNNING,
                 generation_job_chunks.c.owner != except_owner,
             )
-            .values(status="queued")
+            .values(status=CHUNK_QUEUED)
         )
         return result.rowcount
 
@@ -209,13 +256,30 @@ class JobRepository:
         return [dict(row._mapping) for row in self.connection.execute(query).all()]
 
     def data_since(self, job_id: str, after_sequence: int) -> list[sa.Row]:
-        """``(sequence, data)`` of the items stored after ``after_sequence``, in order."""
+        """``(sequence, chunk_index, data)`` of the items stored after ``after_sequence``,
+        in order."""
         items = generation_job_items.c
         return self.connection.execute(
-            sa.select(items.sequence, items.data)
+            sa.select(items.sequence, items.chunk_index, items.data)
             .where(items.job_id == job_id, items.sequence > after_sequence)
             .order_by(items.sequence)
         ).all()
+
+    def report(self, job_id: str) -> dict[str, Any] | None:
+        return self.connection.execute(
+            sa.select(generation_jobs.c.report).where(generation_jobs.c.id == job_id)
+        ).scalar_one_or_none()
+
+    def existing_digests(self, job_id: str, digests: list[str]) -> set[str]:
+        """Which of ``digests`` the job already stored (exact repeats)."""
+        items = generation_job_items.c
+        return set(
+            self.connection.execute(
+                sa.select(items.text_digest).where(
+                    items.job_id == job_id, items.text_digest.in_(digests)
+                )
+            ).scalars()
+        )
 
     def count_items(self, job_id: str) -> int:
         return self.connection.execute(
