@@ -99,9 +99,13 @@ def test_a_job_from_a_dataset_saves_its_samples_as_a_new_version(client):
 
     assert job["status"] == "completed" and job["written_version"] == "v2"
     items = get_json(client, f"{API}/datasets/{dataset_id}/items", size=100)["content"]
-    generated = [item for item in items if item["data"].get("_generated")]
+    generated = [item for item in items if "generated" in item["tags"]]
     assert len(items) == 15 and len(generated) == 12
-    assert all(item["data"]["_generation_model"] == "openai/gpt-4o-mini" for item in generated)
+    # The user's fields exactly; where the sample came from is in its tags.
+    assert all(set(item["data"]) == set(SEEDS[0]) for item in generated)
+    assert all(
+        {"model:openai/gpt-4o-mini", f"job:{job['id']}"} <= set(item["tags"]) for item in generated
+    )
 
 
 def test_progress_streams_as_server_sent_events(client, stub):

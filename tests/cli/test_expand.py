@@ -17,6 +17,8 @@ SEEDS = [
     {"question": "Do you ship to Canada?", "answer": "Yes, within five business days."},
 ]
 MODEL = ("--model", "gpt-4o-mini")
+# The keys of an exported JSONL row that are the item's own fields, not its data.
+OWN_FIELDS = {"id", "source", "tags", "description", "evaluators", "execution_policy"}
 
 
 @pytest.fixture
@@ -113,8 +115,9 @@ def test_into_a_new_dataset_adds_the_samples_as_one_version(seedbed, stub, seed_
     assert "saved 5 samples to 'grown' as version v1" in result.stderr
     assert datasets(seedbed) == {"grown": ["5", "v1"]}
     rows = exported(seedbed, "grown")
-    assert all(row["_generated"] is True for row in rows)
-    assert all(row["_generation_model"] == "openai/gpt-4o-mini" for row in rows)
+    # The user's fields exactly, where the samples came from in their tags.
+    assert all(set(row) - OWN_FIELDS == set(SEEDS[0]) for row in rows)
+    assert all(row["tags"] == ["generated", "model:openai/gpt-4o-mini"] for row in rows)
     assert_new_samples([{key: row[key] for key in SEEDS[0]} for row in rows], 5)
 
 
@@ -125,7 +128,7 @@ def test_save_adds_the_samples_to_the_source_dataset_as_a_new_version(seedbed, s
     seedbed("expand", "support-faq", "-n", 3, *MODEL, "--save")
 
     assert datasets(seedbed) == {"support-faq": ["7", "v2"]}
-    generated = [row for row in exported(seedbed, "support-faq") if row.get("_generated")]
+    generated = [row for row in exported(seedbed, "support-faq") if "tags" in row]
     assert_new_samples([{key: row[key] for key in SEEDS[0]} for row in generated], 3)
 
 

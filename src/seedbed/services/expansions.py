@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from seedbed.domain import ids
 from seedbed.domain.errors import InvalidInput, Unprocessable, UpstreamFailure
 from seedbed.domain.items import ItemDraft
+from seedbed.domain.provenance_tags import provenance_tags
 from seedbed.domain.versions import DatasetVersion
 from seedbed.generation.engine import KeepingSink, ProgressCallback
 from seedbed.generation.factory import GenerationFactory
@@ -106,10 +107,10 @@ async def generate(
 def save_samples(
     connection: Connection, caller: Caller, dataset_id: str, samples: list[GeneratedSample]
 ) -> DatasetVersion | None:
-    """Add generated samples to a dataset as one new version, marked as generated."""
+    """Add generated samples to a dataset as one new version: their data exactly as
+    generated, where they came from in their tags."""
     drafts = [
-        ItemDraft(id=ids.new_id(), data=marked(sample), source="sdk", tags=["generated"])
-        for sample in samples
+        _generated_draft(sample.data, sample.provenance.model) for sample in samples
     ]
     return upsert_items(connection, caller, drafts, dataset_id=dataset_id)
 
@@ -117,26 +118,20 @@ def save_samples(
 def save_stored_samples(
     connection: Connection, caller: Caller, dataset_id: str, stored: list[dict[str, Any]]
 ) -> DatasetVersion | None:
-    """A job's stored samples into a dataset as one new version."""
+    """A job's stored samples into a dataset as one new version, tagged with the job."""
     drafts = [
-        ItemDraft(
-            id=ids.new_id(),
-            data={
-                **item["data"],
-                "_generated": True,
-                "_generation_model": item["provenance"].get("model"),
-            },
-            source="sdk",
-            tags=["generated"],
-        )
+        _generated_draft(item["data"], item["provenance"].get("model"), item.get("job_id"))
         for item in stored
     ]
     return upsert_items(connection, caller, drafts, dataset_id=dataset_id)
 
 
-def marked(sample: GeneratedSample) -> dict[str, Any]:
-    """The sample's data with Opik's markers of a generated item."""
-    return {**sample.data, "_generated": True, "_generation_model": sample.provenance.model}
+def _generated_draft(
+    data: dict[str, Any], model: str | None, job_id: str | None = None
+) -> ItemDraft:
+    return ItemDraft(
+        id=ids.new_id(), data=dict(data), source="sdk", tags=provenance_tags(model, job_id)
+    )
 
 
 def _read_source(database: Database, caller: Caller, dataset_id: str) -> ExpansionSource:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from seedbed.domain import ids
 from seedbed.domain.errors import NotFound, Unprocessable
 from seedbed.domain.jobs import CANCELLED, COMPLETED, FAILED, QUEUED, GenerationJob
+from seedbed.generation.schema import without_markers
 from seedbed.generation.spec import GenerationSpec
 from seedbed.providers.base import UnknownModel
 from seedbed.providers.registry import ProviderRegistry
@@ -52,8 +53,6 @@ MODEL_ALIASES = {
 # The Galileo client raises when a finished job's message contains "unexpected error":
 # it is the only way it learns that an extension failed.
 FAILURE_MESSAGE = "An unexpected error occurred"
-# Markers seedbed adds to generated items; they are provenance, not examples to imitate.
-_GENERATION_MARKERS = ("_generated", "_generation_model")
 
 
 @dataclass(frozen=True)
@@ -111,9 +110,8 @@ def _source_seeds(
     found: dict[str, dict[str, Any]] = {}
     for item in items.export_items(connection, caller, dataset, version):
         if wanted is None or item.id in wanted:
-            found[item.id] = {
-                key: value for key, value in item.data.items() if key not in _GENERATION_MARKERS
-            }
+            # Opik's markers are provenance, not fields to imitate.
+            found[item.id] = without_markers(item.data)
         if wanted is None and len(found) >= room:
             break
     if wanted is not None and (missing := sorted(wanted - found.keys())):

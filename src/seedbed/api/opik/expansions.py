@@ -13,6 +13,7 @@ from seedbed.api.opik.schemas import Body
 from seedbed.domain import ids
 from seedbed.generation.result import GeneratedSample
 from seedbed.generation.spec import GenerationSpec
+from seedbed.generation.schema import GENERATED_MARKER, GENERATION_MODEL_MARKER
 from seedbed.services import expansions
 from seedbed.services.context import Caller, utcnow
 
@@ -61,11 +62,21 @@ def _generated_item(sample: GeneratedSample, dataset_id: str, caller: Caller, at
     return {
         "id": ids.new_id(),
         "dataset_id": dataset_id,
-        "data": expansions.marked(sample),
+        "data": opik_marked(sample),
         "source": "manual",
         "tags": [],
         "created_at": timestamp(at),
         "created_by": caller.user,
         "last_updated_at": timestamp(at),
         "last_updated_by": caller.user,
+    }
+
+
+def opik_marked(sample: GeneratedSample) -> dict[str, Any]:
+    """The sample's data with Opik's markers of a generated sample: Opik's expansions
+    response carries them in ``data``, and clients that save the samples keep them."""
+    return {
+        **sample.data,
+        GENERATED_MARKER: True,
+        GENERATION_MODEL_MARKER: sample.provenance.model,
     }
