@@ -1,0 +1,221 @@
+"""The engine's pure rules, checked with plain values: the seeds' shape, placeholders,
+near-duplicate thresholds, reading replies, backoff, the breaker, adaptive concurrency and
+the planner."""
+
+import asyncio
+
+import pytest
+
+from seedbed.generation.axes import plan_axes
+from seedbed.generation.dedup import NearDuplicateFilter
+from seedbed.generation.parsing import parse_samples
+from seedbed.generation.placeholders import PlaceholderCheck, placeholders_in
+from seedbed.generation.planner import Planner
+from seedbed.generation.resilience import AdaptiveConcurrency, CircuitBreaker, backoff_seconds
+from seedbed.generation.shape import infer_shape, values_at
+from seedbed.generation.spec import GenerationSpec, SeedItem
+
+TICKETS = [
+    {"text": f"Ticket number {n} about something else entirely", "category": category}
+    for n, category in enumerate(
+        ["shipping", "billing", "account", "returns", "technical", "shipping", "billing", "billing"]
+    )
+]
+
+
+def test_a_repeated_short_label_is_a_closed_set_and_names_are_not():
+    shape = infer_shape(
+        [{**ticket, "customer": f"Customer {n}"} for n, ticket in enumerate(TICKETS)]
+    )
+
+    assert shape.closed_sets == {
+        "category": ("account", "billing", "returns", "shipping", "technical")
+    }
+    assert shape.out_of_set({"category": "laptop"}) == ("category", "laptop")
+    assert shape.out_of_set({"category": "billing"}) is None
+
+
+def test_closed_sets_and_ranges_are_found_inside_nested_objects_and_lists():
+    dialogues = [
+        {
+            "turns": [
+                {"role": "user", "text": "Hi, my card was declined."},
+                {"role": "assistant", "text": "Sorry to hear that. Which card?"},
+            ],
+            "meta": {"intent": "payment", "turns": 2},
+        },
+        {
+            "turns": [
+                {"role": "user", "text": "Where is my parcel?"},
+                {"role": "assistant", "text": "Let me look it up for you."},
+                {"role": "user", "text": "Thanks."},
+            ],
+            "meta": {"intent": "delivery", "turns": 3},
+        },
+        {
+            "turns": [{"role": "user", "text": "Cancel my plan."}],
+            "meta": {"intent": "payment", "turns": 1},
+        },
+    ]
+    shape = infer_shape(dialogues)
+
+    assert shape.closed_sets["turns[].role"] == ("assistant", "user")
+    assert shape.closed_sets["meta.intent"] == ("delivery", "payment")
+    assert (shape.ranges["meta.turns"].low, shape.ranges["meta.turns"].high) == (1, 3)
+    assert list(values_at(dialogues[1], "turns[].role")) == ["user", "assistant", "user"]
+    assert shape.out_of_set({"turns": [{"role": "system", "text": "x"}]}) == (
+        "turns[].role",
+        "system",
+    )
+
+
+def test_an_opened_field_is_neither_a_closed_set_nor_a_range():
+    shape = infer_shape(TICKETS, open_fields=["category"])
+    assert "category" not in shape.closed_sets
+
+
+def test_long_text_fields_are_the_ones_worth_comparing_alone():
+    shape = infer_shape(
+        [
+            {"q": "Short one?", "a": "A long answer that has well over eight words in it."},
+            {"q": "Another?", "a": "Another long answer, also with more than eight words."},
+        ]
+    )
+    assert shape.long_text_fields == ("a",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Write to [company email] for help",
+        "Dear <customer name>, thanks",
+        "Call {phone} today",
+        "Lorem ipsum dolor sit amet",
+        "Your card number is XXXX-XXXX",
+        "Order XXX arrived",
+    ],
+)
+def test_placeholders_are_found(text):
+    assert placeholders_in(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Use <b>bold</b> text",
+        "The list [1, 2, 3] is sorted",
+        "My name is Xavier",
+        "Prices start at 10 EUR",
+    ],
+)
+def test_ordinary_text_is_not_a_placeholder(text):
+    assert not placeholders_in(text)
+
+
+def test_a_placeholder_the_seeds_use_is_allowed():
+    check = PlaceholderCheck(["Hello {name}, your order shipped"])
+    assert check.first("Hi {name}, your refund is on its way") is None
+    assert check.first("Hi {customer}, your refund") == "{customer}"
+
+
+def test_near_duplicates_are_decided_by_the_exact_word_jaccard_at_the_threshold():
+    seen = NearDuplicateFilter(0.75)
+    seen.add("How do I reset my password?")
+
+    assert seen.verdict("how do I reset my password") == "duplicate"
+    # 6 of 7 distinct words shared: 0.86
+    assert seen.verdict("How do I reset my email password?") == "near_duplicate"
+    # 3 of 8: 0.375
+    assert seen.verdict("How do I close my account for good") is None
+    with pytest.raises(ValueError):
+        NearDuplicateFilter(0)
+
+
+@pytest.mark.parametrize(
+    ("reply", "count", "salvaged"),
+    [
+        ('{"samples": [{"a": 1}, {"a": 2}]}', 2, False),
+        ('Here you go:\n```json\n[{"a": 1}]\n```\nEnjoy!', 1, False),
+        ('{"samples": [{"a": 1}, {"a": 2}, {"a": ', 2, True),
+        ("[{'a': 1,}]", 1, True),
+    ],
+)
+def test_replies_are_read_from_fences_prose_cut_offs_and_near_json(reply, count, salvaged):
+    parsed = parse_samples(reply)
+    assert len(parsed.samples) == count and parsed.salvaged == salvaged
+
+
+def test_an_unreadable_reply_says_why():
+    parsed = parse_samples("I cannot help with that.")
+    assert parsed.samples == [] and "no JSON found" in parsed.error
+
+
+def test_backoff_honours_retry_after_and_grows_without_it():
+    assert 2.0 <= backoff_seconds(1, retry_after=2.0) <= 2.5
+    assert all(0 <= backoff_seconds(1, None) <= 0.5 for _ in range(50))
+    assert max(backoff_seconds(6, None) for _ in range(200)) > 0.5
+    assert all(backoff_seconds(20, None) <= 30 for _ in range(50))
+
+
+def test_the_breaker_opens_after_the_threshold_and_gives_up_after_its_openings():
+    breaker = CircuitBreaker(threshold=2, cooldown_seconds=0.0, max_openings=2)
+    breaker.record_failure()
+    assert breaker.openings == 0
+    breaker.record_failure()
+    assert breaker.openings == 1 and not breaker.exhausted
+    breaker.record_success()
+    assert breaker.openings == 0
+    for _ in range(4):
+        breaker.record_failure()
+    assert breaker.exhausted
+
+
+def test_rate_limits_cut_concurrency_once_per_cooling_period_and_successes_grow_it():
+    async def scenario():
+        limit = AdaptiveConcurrency(10, cooling_seconds=60)
+        limit.on_rate_limited()
+        limit.on_rate_limited()  # the same burst: no second cut
+        cut = limit.limit
+        for _ in range(20):
+            await limit.on_success()
+        return cut, limit.limit
+
+    cut, grown = asyncio.run(scenario())
+    assert cut == 8 and grown == 10
+
+
+def _planner(count, **spec_fields):
+    seeds = [SeedItem(ticket, f"s{n}") for n, ticket in enumerate(TICKETS)]
+    spec = GenerationSpec(count=count, random_seed=3, **spec_fields)
+    axes = plan_axes(infer_shape(TICKETS), vary=spec.vary)
+    return Planner(seeds, spec, axes, random_seed=3)
+
+
+def test_the_planner_is_deterministic_and_rotates_every_seed_and_label():
+    first, second = _planner(40), _planner(40)
+    plans = [first.next_call() for _ in range(8)]
+    again = [second.next_call() for _ in range(8)]
+
+    assert [(p.axis, [s.id for s in p.examples], p.temperature) for p in plans] == [
+        (p.axis, [s.id for s in p.examples], p.temperature) for p in again
+    ]
+    shown = [seed.id for plan in plans for seed in plan.examples]
+    assert set(shown) == {f"s{n}" for n in range(len(TICKETS))}
+    assert {plan.axis["category"] for plan in plans} == {
+        "shipping",
+        "billing",
+        "account",
+        "returns",
+        "technical",
+    }
+
+
+def test_quotas_split_the_count_over_data_types_and_stop_when_covered():
+    planner = _planner(7, data_types=("General Query", "Prompt Injection"), samples_per_call=5)
+    assert planner.quotas == {"General Query": 4, "Prompt Injection": 3}
+    first, second = planner.next_call(), planner.next_call()
+    assert {first.data_type, second.data_type} == {"General Query", "Prompt Injection"}
+    # Both quotas are covered by the calls in flight: no third call until replies come.
+    assert planner.next_call() is None
+    planner.settled(first)
+    assert planner.next_call() is not None
