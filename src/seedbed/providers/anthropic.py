@@ -55,7 +55,7 @@ class AnthropicProvider:
                 **arguments, timeout=request.timeout_seconds or self.timeout_seconds
             )
         except anthropic.AnthropicError as error:
-            raise translated(anthropic, self.name, request.model, error) from error
+            raise translated(anthropic, self.name, request.model, error, [self._api_key]) from None
         text = "".join(
             block.text for block in response.content if getattr(block, "type", "") == "text"
         )

@@ -50,8 +50,12 @@ class OpenAICompatibleProvider:
                 **self._arguments(request), timeout=request.timeout_seconds or self.timeout_seconds
             )
         except openai.OpenAIError as error:
-            raise translated(openai, self.name, request.model, error) from error
+            raise translated(openai, self.name, request.model, error, self._secrets()) from None
         return _completion(response, request.model)
+
+    def _secrets(self) -> list[str | None]:
+        # Azure and some gateways take the key in a header of their own.
+        return [self._api_key, *self._default_headers.values()]
 
     def _arguments(self, request: CompletionRequest) -> dict[str, Any]:
         arguments: dict[str, Any] = {

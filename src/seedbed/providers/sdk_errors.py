@@ -1,8 +1,10 @@
 """Vendor SDK exceptions as the provider contract's errors.
 
 The official ``openai`` and ``anthropic`` SDKs are generated from the same template and
-share their exception names, so one translation serves both."""
+share their exception names, so one translation serves both. The translated error
+carries the endpoint's message with the provider's secrets removed."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from seedbed.providers.base import (
@@ -13,11 +15,16 @@ from seedbed.providers.base import (
     UnknownModel,
     retry_after_seconds,
 )
+from seedbed.providers.redaction import redacted
 
 
-def translated(sdk: Any, provider: str, model: str, error: Exception) -> Exception:
-    """The contract error for ``error``, or ``error`` itself when it is not the SDK's."""
-    message = _message(error)
+def translated(
+    sdk: Any, provider: str, model: str, error: Exception, secrets: Iterable[str | None] = ()
+) -> Exception:
+    """The contract error for ``error``, with ``secrets`` taken out of its message, or
+    ``error`` itself when it is not an answer of the endpoint (raise either ``from None``:
+    the SDK's own exception text may hold what was taken out)."""
+    message = redacted(_message(error), secrets)
     if isinstance(error, sdk.RateLimitError):
         return RateLimited(provider, model, message, retry_after_seconds(error))
     if isinstance(error, sdk.APITimeoutError | sdk.APIConnectionError | sdk.InternalServerError):
