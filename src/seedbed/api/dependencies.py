@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.engine import Connection
 
+from seedbed.api.auth import caller_for_credential
 from seedbed.domain.keys import secret_from_header
-from seedbed.services import keys
-from seedbed.services.context import DEFAULT_WORKSPACE, Caller
+from seedbed.services.context import Caller
 from seedbed.storage.database import Database
 
 WORKSPACE_HEADER = "comet-workspace"
@@ -19,12 +19,14 @@ def _database(request: Request) -> Database:
 
 
 def current_caller(request: Request) -> Caller:
-    workspace = request.headers.get(WORKSPACE_HEADER, "").strip() or None
-    if not request.app.state.settings.requires_api_key:
-        return Caller(workspace=workspace or DEFAULT_WORKSPACE)
-    secret = secret_from_header(request.headers.get("authorization"))
-    with _database(request).reading() as connection:
-        return keys.authenticate(connection, secret, workspace)
+    """Opik's and seedbed's own caller: the key in ``Authorization`` (raw, as Opik sends
+    it, or ``Bearer``), in the workspace ``Comet-Workspace`` names."""
+    return caller_for_credential(
+        request.app.state.settings,
+        _database(request),
+        secret_from_header(request.headers.get("authorization")),
+        workspace=request.headers.get(WORKSPACE_HEADER, "").strip() or None,
+    )
 
 
 def reading(request: Request) -> Iterator[Connection]:

@@ -27,13 +27,14 @@ from pydantic import (
 )
 from starlette.exceptions import HTTPException
 
+from seedbed.api.auth import caller_for_credential
 from seedbed.api.fastapi_shape import FastAPIShapedRoute, invalid_field
-from seedbed.domain.errors import Unauthorized
 from seedbed.domain.items import storage_problem
 from seedbed.domain.keys import secret_from_header
+from seedbed.domain.limits import MAX_PROMPT_CHARS, within_example_size
 from seedbed.generation.spec import GenerationSpec
-from seedbed.services import keys, synth_data
-from seedbed.services.context import DEFAULT_WORKSPACE, Caller
+from seedbed.services import synth_data
+from seedbed.services.context import Caller
 
 PREFIX = "/api/v1/synth_data"
 
@@ -45,7 +46,12 @@ def _sendable(value: Any) -> Any:
     return value
 
 
-Example = Annotated[dict[str, Any], Field(min_length=1), AfterValidator(_sendable)]
+Example = Annotated[
+    dict[str, Any],
+    Field(min_length=1),
+    AfterValidator(_sendable),
+    AfterValidator(within_example_size),
+]
 
 
 class SynthDataGenerateRequest(BaseModel):
@@ -56,7 +62,7 @@ class SynthDataGenerateRequest(BaseModel):
     model_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     multiplier: int = Field(ge=1, le=synth_data.MAX_MULTIPLIER)
     examples: list[Example] = Field(min_length=1, max_length=synth_data.MAX_EXAMPLES)
-    prompt: Annotated[str, AfterValidator(_sendable)]
+    prompt: Annotated[str, Field(max_length=MAX_PROMPT_CHARS), AfterValidator(_sendable)]
 
     @model_validator(mode="after")
     def _within_one_request(self) -> "SynthDataGenerateRequest":
@@ -74,18 +80,16 @@ class SynthDataGenerateResponse(BaseModel):
 
 
 def collinear_caller(request: Request) -> Caller:
-    settings = request.app.state.settings
-    if not settings.requires_api_key:
-        return Caller(workspace=DEFAULT_WORKSPACE)
-    secret = secret_from_header(request.headers.get("authorization")) or secret_from_header(
+    """Collinear's clients send the key as ``Authorization: Bearer`` or ``API-Key``."""
+    credential = secret_from_header(request.headers.get("authorization")) or secret_from_header(
         request.headers.get("api-key")
     )
-    if secret is None:
-        raise Unauthorized(
-            "An API key is required: send 'Authorization: Bearer <key>' or 'API-Key: <key>'"
-        )
-    with request.app.state.database.reading() as connection:
-        return keys.authenticate(connection, secret, None)
+    return caller_for_credential(
+        request.app.state.settings,
+        request.app.state.database,
+        credential,
+        missing="An API key is required: send 'Authorization: Bearer <key>' or 'API-Key: <key>'",
+    )
 
 
 router = APIRouter(prefix=PREFIX, route_class=FastAPIShapedRoute, tags=["Collinear"])

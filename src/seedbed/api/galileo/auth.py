@@ -24,15 +24,17 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.engine import Connection
 
 import seedbed
+from seedbed.api.auth import caller_for_credential
 from seedbed.api.dependencies import Reading
 from seedbed.api.fastapi_shape import FastAPIShapedRoute
 from seedbed.api.galileo import presenters
 from seedbed.api.galileo.schemas import ApiKeyLogin
 from seedbed.domain.errors import Unauthorized
 from seedbed.domain.keys import secret_from_header
-from seedbed.services import galileo, keys
+from seedbed.services import galileo
 from seedbed.services.context import DEFAULT_WORKSPACE, LOCAL_USER, Caller, utcnow
 
 TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600
@@ -117,19 +119,21 @@ def _load_or_make_secret(path: Path) -> bytes:
 
 
 def galileo_caller(request: Request) -> Caller:
-    if not request.app.state.settings.requires_api_key:
-        return Caller(workspace=DEFAULT_WORKSPACE)
-    credential = secret_from_header(request.headers.get("authorization"))
-    if credential is None:
-        raise Unauthorized(
-            "Not authenticated: log in with POST /login/api_key and send the token as a Bearer"
-        )
-    database = request.app.state.database
-    with database.reading() as connection:
+    """A Galileo token (``Authorization: Bearer <JWT>``), or a plain seedbed key."""
+
+    def read_token(connection: Connection, credential: str) -> Caller | None:
         if credential.count(".") != 2:  # a seedbed API key, not a token
-            return keys.authenticate(connection, credential, None)
+            return None
         subject = verify_token(token_secret(request), credential, time.time())
         return galileo.caller_for_subject(connection, subject)
+
+    return caller_for_credential(
+        request.app.state.settings,
+        request.app.state.database,
+        secret_from_header(request.headers.get("authorization")),
+        missing="Not authenticated: log in with POST /login/api_key and send the token as a Bearer",
+        read_token=read_token,
+    )
 
 
 GalileoCaller = Annotated[Caller, Depends(galileo_caller)]
