@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from seedbed.web import account
+from seedbed.web import account, dataset, datasets, expand, experiments, jobs, versions
 from seedbed.web.docs import install_offline_docs
 from seedbed.web.pages import PageRoute
 
@@ -31,5 +31,14 @@ def install_web_ui(app: FastAPI) -> None:
         StaticFiles(directory=Path(__file__).parent / "static"),
         name="static",
     )
-    for router in (_home, account.router):
+    for router in (
+        _home,
+        account.router,
+        datasets.router,
+        versions.router,
+        dataset.router,
+        expand.router,
+        jobs.router,
+        experiments.router,
+    ):
         app.include_router(router)

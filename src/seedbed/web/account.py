@@ -39,9 +39,7 @@ def log_in(
         with request.app.state.database.reading() as connection:
             keys.workspaces_of_key(connection, secret)
     except Unauthorized as error:
-        return render(
-            request, "login.html", status_code=401, next=_local_path(next), message=error.message
-        )
+        return render(request, "login.html", next=_local_path(next), message=error.message)
     response = RedirectResponse(_local_path(next), status_code=303)
     session.remember(response, request, session.KEY_COOKIE, secret)
     session.forget(response, session.WORKSPACE_COOKIE)

@@ -4,6 +4,10 @@ that answers failures as pages, and the guard against other sites posting forms 
 The UI is one more surface over the services: a page reads through the same
 ``Database.reading()`` / ``Database.writing()`` units of work the API routes use, and a
 write that fails rolls back whole before its message is shown.
+
+A form sent with bad input comes back as the same page with the message, answered 200
+like any page a person reads (a browser logs every 4xx document as a console error);
+only a page that cannot be shown at all (not found, refused) carries its error status.
 """
 
 from collections.abc import Callable, Coroutine, Iterator

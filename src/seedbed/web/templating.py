@@ -30,5 +30,10 @@ def render(
     return HTMLResponse(html, status_code=status_code)
 
 
+def page_count(total: int, size: int) -> int:
+    """How many pages ``total`` rows take (at least one, to show an empty page)."""
+    return max(1, -(-total // size))
+
+
 def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
     return render(request, "error.html", status_code=status_code, message=message)
