@@ -67,8 +67,9 @@ def quality_report(
             "seconds": _ratio(account.get("elapsed_seconds", 0.0), accepted),
         },
         "diversity": {
-            "samples": _diversity(texts),
-            "seeds": _diversity(seed_texts),
+            # Measured on free text: closed-set labels repeat by design.
+            "samples": _diversity([shape.free_text(sample) for sample in samples]),
+            "seeds": _diversity([shape.free_text(seed) for seed in seeds]),
             "mean_pairwise_similarity": pairwise[0],
             "max_pairwise_similarity": pairwise[1],
         },

@@ -48,6 +48,15 @@ class SeedShape:
                     return path, value
         return None
 
+    def free_text(self, sample: Mapping[str, Any]) -> str:
+        """The sample's text without its closed-set labels: what diversity is measured on
+        (two dialogues share "user" and "assistant" without repeating each other)."""
+        return " ".join(
+            value
+            for path, value in leaves(sample)
+            if isinstance(value, str) and path not in self.closed_sets
+        )
+
     def out_of_range(self, sample: Mapping[str, Any]) -> tuple[str, Any] | None:
         for path, bounds in self.ranges.items():
             for value in values_at(sample, path):
@@ -69,7 +78,7 @@ def infer_shape(
     ignored = set(ignored_fields)
     by_path: dict[str, list[Any]] = defaultdict(list)
     for seed in seeds:
-        for path, value in _leaves(seed, ""):
+        for path, value in leaves(seed):
             by_path[path].append(value)
     closed: dict[str, tuple[Any, ...]] = {}
     ranges: dict[str, NumberRange] = {}
@@ -113,14 +122,15 @@ def values_at(item: Any, path: str) -> Iterator[Any]:
     yield from current
 
 
-def _leaves(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+def leaves(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every scalar in ``value`` with its path (``turns[].role``)."""
     if isinstance(value, Mapping):
         for key, inner in value.items():
-            yield from _leaves(inner, f"{prefix}.{key}" if prefix else str(key))
+            yield from leaves(inner, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(value, list):
         for element in value:
             if isinstance(element, Mapping | list):
-                yield from _leaves(element, f"{prefix}[]")
+                yield from leaves(element, f"{prefix}[]")
             else:
                 yield f"{prefix}[]", element
     elif prefix:

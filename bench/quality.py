@@ -1,0 +1,168 @@
+"""What a careful reader would check in generated data, measured on four seed shapes.
+
+    python bench/quality.py                  # the fake LLM (seconds)
+    python bench/quality.py --local          # also the embedded model (tens of minutes)
+    python bench/quality.py --local-only --count 10 --critic
+
+For each seed set (bench/quality_seeds.py) it asks for ``--count`` samples and measures
+the delivered set on its own, with the definitions below rather than the engine's
+verdicts: delivered ÷ asked; invalid (not the seeds' JSON schema); exact and near
+duplicates among the samples (word-set Jaccard ≥ 0.75); templated fields (a long text
+field repeating another sample's or a seed's); placeholders; seed copies (near a seed);
+the share of closed-set values inside the seeds' set; distinct-2 of the samples beside the
+seeds'; the critic's pass rate when one ran; seconds per sample. It prints one table per
+model and the samples themselves, to read.
+
+The fake LLM answers with random words: its rows show that the judge keeps what it
+promises under injected flaws (out-of-set labels, templates, placeholders, seed copies),
+not that its text is realistic.
+"""
+
+import argparse
+import json
+import tempfile
+import time
+
+from jsonschema import Draft202012Validator
+from quality_seeds import SEED_SETS
+
+import seedbed
+from seedbed.generation.dedup import NearDuplicateFilter, sample_text
+from seedbed.generation.placeholders import placeholders_in
+from seedbed.generation.report import distinct_n
+from seedbed.generation.schema import infer_item_schema
+from seedbed.generation.shape import infer_shape, values_at
+from seedbed.providers.registry import LOCAL_DEFAULT_MODEL, ProviderRegistry
+from seedbed.settings import Settings
+from seedbed.testing import StubBehaviour, StubLLMServer
+
+FLAWS = StubBehaviour(
+    seed=1,
+    out_of_set_rate=0.15,
+    template_rate=0.15,
+    placeholder_rate=0.15,
+    seed_copy_rate=0.1,
+    duplicate_rate=0.1,
+)
+COLUMNS = (
+    "set",
+    "delivered/asked",
+    "invalid",
+    "exact dup",
+    "near dup",
+    "templated",
+    "placeholders",
+    "seed copies",
+    "closed-set share",
+    "distinct-2 (seeds)",
+    "critic pass",
+    "s/sample",
+)
+
+
+def measure(seeds: list[dict], result, seconds: float) -> dict:
+    items = result.items
+    validator = Draft202012Validator(infer_item_schema(seeds))
+    shape = infer_shape(seeds)
+    exact, near = _repeats([sample_text(item) for item in items])
+    seed_copies = NearDuplicateFilter()
+    for seed in seeds:
+        seed_copies.add(sample_text(seed))
+    templated = 0
+    for path in shape.long_text_fields:
+        field_seen = NearDuplicateFilter()
+        for seed in seeds:
+            field_seen.add(_field(seed, path))
+        for item in items:
+            text = _field(item, path)
+            if text and field_seen.add_if_new(text) is not None:
+                templated += 1
+    inside = total = 0
+    for path, allowed in shape.closed_sets.items():
+        for item in items:
+            for value in values_at(item, path):
+                total += 1
+                inside += value in allowed
+    critic = [s.quality["critic"]["passed"] for s in result.samples if "critic" in s.quality]
+    asked_critic = critic + [False] * result.stats.rejected.get("critic", 0)
+    return {
+        "delivered/asked": f"{len(items)}/{result.stats.requested}",
+        "invalid": sum(1 for item in items if list(validator.iter_errors(item))),
+        "exact dup": exact,
+        "near dup": near,
+        "templated": templated,
+        "placeholders": sum(1 for item in items if placeholders_in(json.dumps(item))),
+        "seed copies": sum(
+            1 for item in items if seed_copies.verdict(sample_text(item)) is not None
+        ),
+        "closed-set share": f"{inside / total:.0%}" if total else "n/a",
+        "distinct-2 (seeds)": (
+            f"{distinct_n([shape.free_text(item) for item in items], 2)}"
+            f" ({distinct_n([shape.free_text(seed) for seed in seeds], 2)})"
+        ),
+        "critic pass": f"{sum(asked_critic) / len(asked_critic):.0%}" if asked_critic else "off",
+        "s/sample": f"{seconds / max(1, len(items)):.1f}",
+    }
+
+
+def _repeats(texts: list[str]) -> tuple[int, int]:
+    seen = NearDuplicateFilter()
+    exact = near = 0
+    for text in texts:
+        verdict = seen.add_if_new(text)
+        exact += verdict == "duplicate"
+        near += verdict == "near_duplicate"
+    return exact, near
+
+
+def _field(item: dict, path: str) -> str:
+    return " ".join(value for value in values_at(item, path) if isinstance(value, str))
+
+
+def run_sets(registry: ProviderRegistry, model: str, count: int, critic: bool) -> None:
+    rows = []
+    for name, seeds in SEED_SETS.items():
+        started = time.perf_counter()
+        result = seedbed.expand(
+            seeds,
+            count,
+            model=model,
+            registry=registry,
+            random_seed=7,
+            critic_model=model if critic else None,
+        )
+        seconds = time.perf_counter() - started
+        rows.append({"set": name, **measure(seeds, result, seconds)})
+        print(f"\n## {model}: {name} ({result.stop_reason}) rejected {dict(result.stats.rejected)}")
+        for item in result.items:
+            print("  ", json.dumps(item, ensure_ascii=False))
+    print(f"\n### {model}, {count} samples per set\n")
+    print("| " + " | ".join(COLUMNS) + " |")
+    print("|" + "---|" * len(COLUMNS))
+    for row in rows:
+        print("| " + " | ".join(str(row[column]) for column in COLUMNS) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=None, help="samples per set")
+    parser.add_argument("--local", action="store_true", help="also the embedded model")
+    parser.add_argument("--local-only", action="store_true", help="only the embedded model")
+    parser.add_argument("--critic", action="store_true", help="run the critic (same model)")
+    options = parser.parse_args()
+    if not options.local_only:
+        with StubLLMServer(FLAWS) as stub:
+            settings = Settings(
+                home=tempfile.mkdtemp(), openai_base_url=stub.base_url, openai_api_key="bench"
+            )
+            registry = ProviderRegistry(settings, load_plugins=False)
+            run_sets(registry, "openai/gpt-4o-mini", options.count or 100, options.critic)
+    if options.local or options.local_only:
+        registry = ProviderRegistry(Settings(home=tempfile.mkdtemp()), load_plugins=False)
+        run_sets(registry, LOCAL_DEFAULT_MODEL, options.count or 10, options.critic)
+
+
+if __name__ == "__main__":
+    main()
