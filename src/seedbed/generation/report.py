@@ -45,7 +45,6 @@ def quality_report(
     ignored_fields: Iterable[str] = (),
 ) -> QualityReport:
     ignored = tuple(ignored_fields)
-    seed_texts = [sample_text(seed, ignored) for seed in seeds]
     texts = [sample_text(sample, ignored) for sample in samples]
     account = stats.as_dict() if isinstance(stats, GenerationStats) else dict(stats)
     accepted = len(samples)
