@@ -53,7 +53,7 @@ def _run(dataset, name: str, right) -> str:
 
 
 def test_compare_two_evaluations_against_the_baseline(
-    page: Page, web_server: str, opik_client: opik.Opik
+    page: Page, web_server: str, opik_client: opik.Opik, browser_watch
 ) -> None:
     dataset = opik_client.create_dataset("capitals")
     dataset.insert(
@@ -107,3 +107,8 @@ def test_compare_two_evaluations_against_the_baseline(
     expect(items).to_have_count(1)
     page.get_by_role("link", name="Unchanged (3)").click()
     expect(items).to_have_count(3)
+
+    # A link naming one experiment: a message on the page, not a failure.
+    browser_watch.expect_error_page("/experiments/compare")
+    page.goto(f"{web_server}/experiments/compare?ids={baseline}")
+    expect(page.get_by_role("alert")).to_contain_text("compare needs between 2 and 5")

@@ -124,9 +124,14 @@ def _item_scores(
 ) -> tuple[ItemScores, list[str]]:
     scores: dict[str, dict[str, dict[str, float]]] = {wanted: {} for wanted in experiment_ids}
     names: set[str] = set()
-    for row in repository.scores(workspace, experiment_ids):
-        scores[row.experiment_id].setdefault(row.dataset_item_id, {})[row.name] = float(row.value)
-        names.add(row.name)
+    # Hundreds of thousands of rows at scale: unpacked as plain tuples, no per-row objects.
+    for experiment_id, item_id, name, value in repository.scores(workspace, experiment_ids):
+        by_item = scores[experiment_id]
+        found = by_item.get(item_id)
+        if found is None:
+            found = by_item[item_id] = {}
+        found[name] = value
+        names.add(name)
     return scores, sorted(names)
 
 
