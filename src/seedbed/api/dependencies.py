@@ -1,41 +1,72 @@
-"""What routes receive: the caller (workspace and name) and a unit of work."""
+"""What routes receive, as typed dependencies: the app's settings, database, providers
+and job dispatcher; the caller (workspace and name); and a unit of work.
+
+This is the one module that reads ``app.state`` (``create_app`` fills it): routes name the
+dependency they need by type instead of reaching into the app.
+"""
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Connection
 
 from seedbed.api.auth import caller_for_credential
 from seedbed.domain.keys import secret_from_header
+from seedbed.providers.registry import ProviderRegistry
 from seedbed.services.context import Caller
+from seedbed.settings import Settings
 from seedbed.storage.database import Database
 
 WORKSPACE_HEADER = "comet-workspace"
 
 
-def _database(request: Request) -> Database:
+class JobDispatcher(Protocol):
+    """Runs (in process) or queues (for workers) a job once it is committed."""
+
+    async def dispatch(self, job_id: str) -> None: ...
+
+
+def app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def app_database(request: Request) -> Database:
     return request.app.state.database
 
 
-def current_caller(request: Request) -> Caller:
+def app_providers(request: Request) -> ProviderRegistry:
+    return request.app.state.providers
+
+
+def app_job_dispatcher(request: Request) -> JobDispatcher:
+    return request.app.state.job_dispatcher
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
+DatabaseDep = Annotated[Database, Depends(app_database)]
+ProvidersDep = Annotated[ProviderRegistry, Depends(app_providers)]
+JobDispatcherDep = Annotated[JobDispatcher, Depends(app_job_dispatcher)]
+
+
+def current_caller(request: Request, settings: SettingsDep, database: DatabaseDep) -> Caller:
     """Opik's and seedbed's own caller: the key in ``Authorization`` (raw, as Opik sends
     it, or ``Bearer``), in the workspace ``Comet-Workspace`` names."""
     return caller_for_credential(
-        request.app.state.settings,
-        _database(request),
+        settings,
+        database,
         secret_from_header(request.headers.get("authorization")),
         workspace=request.headers.get(WORKSPACE_HEADER, "").strip() or None,
     )
 
 
-def reading(request: Request) -> Iterator[Connection]:
-    with _database(request).reading() as connection:
+def reading(database: DatabaseDep) -> Iterator[Connection]:
+    with database.reading() as connection:
         yield connection
 
 
-def writing(request: Request) -> Iterator[Connection]:
-    with _database(request).writing() as connection:
+def writing(database: DatabaseDep) -> Iterator[Connection]:
+    with database.writing() as connection:
         yield connection
 
 

@@ -12,6 +12,7 @@ from seedbed.domain.versions import version_name
 from seedbed.services.context import Caller, utcnow
 from seedbed.services.datasets import require_dataset
 from seedbed.services.items import data_columns_of, export_pages
+from seedbed.storage.database import Database
 from seedbed.storage.repositories.exports import ExportJobRepository
 
 RECENT_JOBS = 100
@@ -67,3 +68,11 @@ def export_csv(connection: Connection, caller: Caller, job: ExportJob) -> Iterat
     yield csv_text(columns, [])
     for page in export_pages(connection, caller, dataset, version):
         yield csv_text(columns, (item.data for item in page), header=False)
+
+
+def stream_csv(database: Database, caller: Caller, job: ExportJob) -> Iterator[str]:
+    """:func:`export_csv` in its own transaction, for a download that goes on after the
+    request's transaction ended. The job pins a version, so what it reads does not move
+    meanwhile."""
+    with database.reading() as connection:
+        yield from export_csv(connection, caller, job)

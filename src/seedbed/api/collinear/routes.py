@@ -28,6 +28,7 @@ from pydantic import (
 from starlette.exceptions import HTTPException
 
 from seedbed.api.auth import caller_for_credential
+from seedbed.api.dependencies import DatabaseDep, ProvidersDep, SettingsDep
 from seedbed.api.fastapi_shape import FastAPIShapedRoute, invalid_field
 from seedbed.domain.items import storage_problem
 from seedbed.domain.keys import secret_from_header
@@ -79,14 +80,14 @@ class SynthDataGenerateResponse(BaseModel):
     generated: str  # the new row, as JSON text
 
 
-def collinear_caller(request: Request) -> Caller:
+def collinear_caller(request: Request, settings: SettingsDep, database: DatabaseDep) -> Caller:
     """Collinear's clients send the key as ``Authorization: Bearer`` or ``API-Key``."""
     credential = secret_from_header(request.headers.get("authorization")) or secret_from_header(
         request.headers.get("api-key")
     )
     return caller_for_credential(
-        request.app.state.settings,
-        request.app.state.database,
+        settings,
+        database,
         credential,
         missing="An API key is required: send 'Authorization: Bearer <key>' or 'API-Key: <key>'",
     )
@@ -102,13 +103,14 @@ router = APIRouter(prefix=PREFIX, route_class=FastAPIShapedRoute, tags=["Colline
     dependencies=[Depends(collinear_caller)],
 )
 async def generate_data_from_body(
-    body: SynthDataGenerateRequest, request: Request
+    body: SynthDataGenerateRequest,
+    settings: SettingsDep,
+    database: DatabaseDep,
+    providers: ProvidersDep,
 ) -> list[dict[str, Any]]:
-    state = request.app.state
-    settings = state.settings
     try:
         model = synth_data.resolve_model_id(
-            body.model_id, state.providers, settings.collinear_models, settings.default_model
+            body.model_id, providers, settings.collinear_models, settings.default_model
         )
     except synth_data.UnknownModelId as error:
         raise invalid_field(("body", "model_id"), error.message, body.model_id) from None
@@ -120,7 +122,7 @@ async def generate_data_from_body(
         breaker_cooldown_seconds=settings.generation_breaker_cooldown_seconds,
     )
     samples = await synth_data.generate_like_examples(
-        state.database, state.providers, body.examples, body.multiplier, spec
+        database, providers, body.examples, body.multiplier, spec
     )
     # Pretty-printed, as Collinear's own answers are.
     return [

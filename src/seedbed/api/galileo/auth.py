@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 
 import seedbed
 from seedbed.api.auth import caller_for_credential
-from seedbed.api.dependencies import Reading
+from seedbed.api.dependencies import DatabaseDep, Reading, SettingsDep, app_settings
 from seedbed.api.fastapi_shape import FastAPIShapedRoute
 from seedbed.api.galileo import presenters
 from seedbed.api.galileo.schemas import ApiKeyLogin
@@ -40,6 +40,7 @@ from seedbed.services.context import DEFAULT_WORKSPACE, LOCAL_USER, Caller, utcn
 TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600
 SECRET_FILE = "galileo-token.key"
 _secret_lock = threading.Lock()
+_secrets: dict[Path, bytes] = {}
 
 router = APIRouter(tags=["Galileo"], route_class=FastAPIShapedRoute)
 
@@ -88,14 +89,13 @@ def verify_token(secret: bytes, token: str, now: float) -> galileo.TokenSubject:
 
 
 def token_secret(request: Request) -> bytes:
-    state = request.app.state
-    if getattr(state, "galileo_token_secret", None) is None:
+    """The signing secret of the server's home, read once per home."""
+    path = Path(app_settings(request).home) / SECRET_FILE
+    if path not in _secrets:
         with _secret_lock:
-            if getattr(state, "galileo_token_secret", None) is None:
-                state.galileo_token_secret = _load_or_make_secret(
-                    Path(state.settings.home) / SECRET_FILE
-                )
-    return state.galileo_token_secret
+            if path not in _secrets:
+                _secrets[path] = _load_or_make_secret(path)
+    return _secrets[path]
 
 
 def _load_or_make_secret(path: Path) -> bytes:
@@ -118,7 +118,7 @@ def _load_or_make_secret(path: Path) -> bytes:
 # -- who is calling ------------------------------------------------------------------------
 
 
-def galileo_caller(request: Request) -> Caller:
+def galileo_caller(request: Request, settings: SettingsDep, database: DatabaseDep) -> Caller:
     """A Galileo token (``Authorization: Bearer <JWT>``), or a plain seedbed key."""
 
     def read_token(connection: Connection, credential: str) -> Caller | None:
@@ -128,8 +128,8 @@ def galileo_caller(request: Request) -> Caller:
         return galileo.caller_for_subject(connection, subject)
 
     return caller_for_credential(
-        request.app.state.settings,
-        request.app.state.database,
+        settings,
+        database,
         secret_from_header(request.headers.get("authorization")),
         missing="Not authenticated: log in with POST /login/api_key and send the token as a Bearer",
         read_token=read_token,
@@ -148,8 +148,10 @@ def healthcheck() -> dict:
 
 
 @router.post("/login/api_key")
-def login_with_api_key(body: ApiKeyLogin, request: Request, connection: Reading) -> dict:
-    if request.app.state.settings.requires_api_key:
+def login_with_api_key(
+    body: ApiKeyLogin, request: Request, connection: Reading, settings: SettingsDep
+) -> dict:
+    if settings.requires_api_key:
         subject = galileo.subject_for_api_key(connection, body.api_key)
     else:
         subject = galileo.TokenSubject(DEFAULT_WORKSPACE, LOCAL_USER)

@@ -5,9 +5,15 @@ steps_total`` (see ``services.galileo_extend.extension_progress``)."""
 
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, BackgroundTasks
 
-from seedbed.api.dependencies import Reading, Writing
+from seedbed.api.dependencies import (
+    JobDispatcherDep,
+    ProvidersDep,
+    Reading,
+    SettingsDep,
+    Writing,
+)
 from seedbed.api.fastapi_shape import FastAPIShapedRoute
 from seedbed.api.galileo import presenters
 from seedbed.api.galileo.auth import GalileoCaller
@@ -21,17 +27,18 @@ router = APIRouter(tags=["Galileo"], route_class=FastAPIShapedRoute)
 @router.post("/datasets/extend")
 def extend_dataset(
     body: ExtendRequest,
-    request: Request,
     connection: Writing,
     caller: GalileoCaller,
+    providers: ProvidersDep,
+    settings: SettingsDep,
+    dispatcher: JobDispatcherDep,
     background: BackgroundTasks,
 ) -> dict:
-    state = request.app.state
     job = galileo_extend.start_extension(
-        connection, caller, state.providers, state.settings, body.to_service(), utcnow()
+        connection, caller, providers, settings, body.to_service(), utcnow()
     )
     # After the response, so after the commit: a dispatched job is always visible.
-    background.add_task(state.job_dispatcher.dispatch, job.id)
+    background.add_task(dispatcher.dispatch, job.id)
     return {"dataset_id": job.target_dataset_id}
 
 

@@ -4,16 +4,16 @@ ones."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import Field, StringConstraints
 
-from seedbed.api.dependencies import CallerDep
+from seedbed.api.dependencies import CallerDep, DatabaseDep, ProvidersDep, SettingsDep
 from seedbed.api.opik.presenters import timestamp
 from seedbed.api.opik.schemas import Body
 from seedbed.domain import ids
 from seedbed.generation.result import GeneratedSample
-from seedbed.generation.spec import GenerationSpec
 from seedbed.generation.schema import GENERATED_MARKER, GENERATION_MODEL_MARKER
+from seedbed.generation.spec import GenerationSpec
 from seedbed.services import expansions
 from seedbed.services.context import Caller, utcnow
 
@@ -31,9 +31,13 @@ class DatasetExpansion(Body):
 
 @router.post("/datasets/{dataset_id}/expansions")
 async def expand_dataset(
-    dataset_id: str, body: DatasetExpansion, request: Request, caller: CallerDep
+    dataset_id: str,
+    body: DatasetExpansion,
+    caller: CallerDep,
+    settings: SettingsDep,
+    database: DatabaseDep,
+    providers: ProvidersDep,
 ) -> dict:
-    state = request.app.state
     spec = GenerationSpec(
         count=body.sample_count,
         model=body.model,
@@ -41,12 +45,10 @@ async def expand_dataset(
         preserve_fields=tuple(body.preserve_fields or ()),
         custom_prompt=body.custom_prompt or None,
         max_tokens=body.max_completion_tokens,
-        max_retries=state.settings.generation_max_retries,
-        breaker_cooldown_seconds=state.settings.generation_breaker_cooldown_seconds,
+        max_retries=settings.generation_max_retries,
+        breaker_cooldown_seconds=settings.generation_breaker_cooldown_seconds,
     )
-    result = await expansions.expand_dataset(
-        state.database, state.providers, caller, dataset_id, spec
-    )
+    result = await expansions.expand_dataset(database, providers, caller, dataset_id, spec)
     generated_at = utcnow()
     return {
         "generated_samples": [

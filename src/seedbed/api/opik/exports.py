@@ -1,9 +1,9 @@
 """Opik routes for dataset export jobs."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from seedbed.api.dependencies import CallerDep, Reading, Writing
+from seedbed.api.dependencies import CallerDep, DatabaseDep, Reading, Writing
 from seedbed.api.opik.presenters import export_job
 from seedbed.services import exports
 
@@ -27,19 +27,11 @@ def get_export(job_id: str, connection: Reading, caller: CallerDep) -> dict:
 
 @router.get("/datasets/export-jobs/{job_id}/download")
 def download_export(
-    job_id: str, request: Request, connection: Reading, caller: CallerDep
+    job_id: str, connection: Reading, caller: CallerDep, database: DatabaseDep
 ) -> StreamingResponse:
     job = exports.get_export(connection, caller, job_id)  # a missing job is a 404, before any byte
-    database = request.app.state.database
-
-    def csv_pages():
-        # Its own transaction: the route's ends when the route returns, the download
-        # later. The job pins a version, so what it reads does not move meanwhile.
-        with database.reading() as streaming:
-            yield from exports.export_csv(streaming, caller, job)
-
     return StreamingResponse(
-        csv_pages(),
+        exports.stream_csv(database, caller, job),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{job.file_name}"'},
     )
