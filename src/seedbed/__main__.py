@@ -1,3 +1,3 @@
 from seedbed.cli.main import app
 
-app()
+app(prog_name="seedbed")

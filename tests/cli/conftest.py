@@ -1,7 +1,12 @@
 """Running the ``seedbed`` command in-process, against the database under test."""
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from click.testing import Result
@@ -21,7 +26,7 @@ def wide_terminal(monkeypatch):
     Setting COLUMNS per call is not enough: rich fixes a console's width when the
     console is made if COLUMNS is set then, as pytest-xdist does (80)."""
     for console in (common.console, common.errors):
-        monkeypatch.setattr(console, "width", 250)
+        monkeypatch.setattr(console.get(), "width", 250)
 
 
 @dataclass
@@ -55,3 +60,37 @@ def run_seedbed() -> Callable[..., Result]:
 @pytest.fixture
 def seedbed(database_url, database) -> Seedbed:
     return Seedbed(database_url)
+
+
+@dataclass
+class SeedbedProcess:
+    """``seedbed ...`` as a user types it, in its own process, with ``--database-url`` of
+    the engine under test appended and the home directory in the test's folder."""
+
+    database_url: str
+    home: str
+    env: dict[str, str]
+
+    def run(self, *args, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+        finished = subprocess.run(
+            [SEEDBED, *(str(arg) for arg in args), "--database-url", self.database_url],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "SEEDBED_HOME": self.home, **self.env},
+        )
+        if check:
+            assert finished.returncode == 0, finished.stdout + finished.stderr
+        return finished
+
+    def json(self, *args) -> object:
+        return json.loads(self.run(*args, "--json").stdout)
+
+
+# The command as installed, as a user types it.
+SEEDBED = str(Path(sys.executable).parent / "seedbed")
+
+
+@pytest.fixture
+def seedbed_process(database_url, database, tmp_path) -> SeedbedProcess:
+    return SeedbedProcess(database_url, str(tmp_path / "home"), {})

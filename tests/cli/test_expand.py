@@ -157,7 +157,10 @@ def assert_refused(seedbed, result, out, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("source", "message"),
-    [("no-such-dataset", "Dataset not found"), ("missing.jsonl", "no such file: missing.jsonl")],
+    [
+        ("no-such-dataset", "dataset 'no-such-dataset' not found in workspace 'default'"),
+        ("missing.jsonl", "no such file: missing.jsonl"),
+    ],
 )
 def test_an_unknown_dataset_or_a_missing_file_is_refused(seedbed, stub, tmp_path, source, message):
     out = tmp_path / "out.jsonl"

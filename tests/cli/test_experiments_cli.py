@@ -75,4 +75,4 @@ def test_compare_puts_experiments_side_by_side(seedbed, recorded):
 
 def test_an_unknown_experiment_is_a_readable_error(seedbed, recorded):
     result = seedbed.fails("experiments", "show", "no-such-run")
-    assert "No experiment with id or name 'no-such-run'" in result.output
+    assert "experiment 'no-such-run' not found in workspace 'default'" in result.output

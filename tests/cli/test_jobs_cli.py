@@ -54,7 +54,7 @@ def test_a_running_server_runs_a_detached_job_and_watch_follows_it(
         ).stdout.strip()
         watched = seedbed("jobs", "watch", job_id, "--interval", "0.2")
 
-    assert "completed: 25 samples into dataset grown (v1)" in watched.stderr
+    assert "completed: 25 samples into dataset 'grown' (v1)" in watched.stderr
     assert "grown\t25\tv1" in seedbed("datasets", "list").stdout
 
 

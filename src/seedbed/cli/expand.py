@@ -1,36 +1,44 @@
-"""``seedbed expand``: grow a dataset (or a JSONL/JSON/CSV file of seeds) with new
-samples, with a live account of what was accepted, rejected and paid for."""
+"""``seedbed expand``: grow a dataset (or a file of seeds) with new samples, with a live
+account of what was accepted, rejected and paid for."""
 
-import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from seedbed.cli.common import (
     DatabaseUrlOption,
+    JsonOption,
+    Output,
+    QuietOption,
     WorkspaceOption,
     errors,
     fail,
+    money,
     open_database,
+    require_dataset_named,
     settings_with,
 )
-from seedbed.domain import imports
-from seedbed.domain.errors import InvalidInput, SeedbedError
-from seedbed.generation.result import GenerationResult, GenerationStats
-from seedbed.generation.spec import Budget, GenerationSpec, SeedItem
-from seedbed.providers.registry import ProviderRegistry
-from seedbed.services import datasets, expansions, jobs
-from seedbed.services.context import Caller
-from seedbed.storage.database import Database
+
+if TYPE_CHECKING:
+    from seedbed.generation.result import GenerationResult, GenerationStats
+    from seedbed.generation.spec import SeedItem
+    from seedbed.services.context import Caller
+    from seedbed.storage.database import Database
+
+SEED_FILE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet")
 
 
 def expand(
     source: Annotated[
-        str, typer.Argument(help="A dataset name, or a .jsonl/.json/.csv file of seed rows.")
+        str,
+        typer.Argument(
+            help="A dataset name, or a file of seed rows (.jsonl, .json, .csv, .parquet).",
+            metavar="SOURCE",
+            show_default=False,
+        ),
     ],
     count: Annotated[
         int, typer.Option("--count", "-n", help="How many new samples to generate.")
@@ -38,7 +46,9 @@ def expand(
     model: Annotated[
         str | None,
         typer.Option(
-            help="provider/model, e.g. openai/gpt-4o-mini [default: SEEDBED_DEFAULT_MODEL, else the embedded local model]"
+            help="provider/model, e.g. openai/gpt-4o-mini (default: SEEDBED_DEFAULT_MODEL, "
+            "else the embedded local model).",
+            show_default=False,
         ),
     ] = None,
     instructions: Annotated[str | None, typer.Option(help="What to vary, what to aim for.")] = None,
@@ -79,31 +89,45 @@ def expand(
     provenance: Annotated[
         bool,
         typer.Option(
-            help="In JSONL output, write {data, provenance} per line instead of the bare sample."
+            "--provenance",
+            help="In JSONL output, write {data, provenance} per line instead of the bare sample.",
         ),
     ] = False,
     detach: Annotated[
         bool,
         typer.Option(
             "--detach",
-            help="Queue a durable job instead of generating here; a running `seedbed serve` (or `seedbed worker`) runs it.",
+            help="Queue a durable job instead of generating here; a running `seedbed serve` "
+            "(or `seedbed worker`) runs it.",
         ),
     ] = False,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
     workspace: WorkspaceOption = "default",
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Generate COUNT new samples in the shape of SOURCE's rows: valid, and unique among
-    themselves, the seeds and the dataset. With no --output/--save/--into the samples are
-    printed to stdout as JSONL."""
+    """Generate new samples in the shape of SOURCE's rows.
+
+    COUNT samples, valid, and unique among themselves, the seeds and the dataset. With no --output/--save/--into the samples are
+    printed to standard output as JSONL (with --json: one JSON object with the samples
+    and the account)."""
+    from seedbed.cli.logs import show_logs
+    from seedbed.domain.errors import SeedbedError
+    from seedbed.generation.spec import Budget, GenerationSpec
+    from seedbed.providers.registry import ProviderRegistry
+    from seedbed.services.context import Caller
+
+    out = Output(quiet, as_json)
+    if not out.quiet:
+        # "assembling the embedded model's weights ..." and the like, as they happen.
+        show_logs("info", timestamps=False)
     settings = settings_with(database_url=database_url)
-    database = open_database(database_url)
     caller = Caller(workspace)
     try:
+        database = open_database(database_url)
         seeds, known, dataset_id = _seeds(database, caller, source)
         if save and dataset_id is None:
-            raise_usage(
-                "--save adds to the source dataset; for a file source, name one with --into"
-            )
+            fail("--save adds to the source dataset; for a file source, name one with --into", 2)
         spec = GenerationSpec(
             count=count,
             model=model or "",
@@ -119,42 +143,48 @@ def expand(
         )
         spec.check()
         registry = ProviderRegistry(settings)
+        # A model that does not exist or a provider that is not set up fails here, before
+        # any progress is drawn.
+        registry.resolve(spec.model or None)
         if detach:
-            _queue_job(database, caller, registry, spec, seeds, dataset_id, save, into)
+            _queue_job(database, caller, registry, spec, seeds, dataset_id, save, into, out)
             return
-        result = _run_with_progress(database, registry, seeds, known, spec)
-        if output is not None or not (save or into):
-            _write(result, output, provenance)
-        if save or into:
-            _save(database, caller, into or source, result)
+        result = _run_with_progress(database, registry, seeds, known, spec, out)
+        saved = _save(database, caller, into or source, result, out) if save or into else None
+        _write(result, output, provenance, out, print_samples=not (save or into))
     except SeedbedError as error:
         fail(error)
         return
-    _report(result)
+    out.result(_summary(result, output, saved), None)
+    if not result.complete:
+        errors.print(f"stopped early: {result.detail}", markup=False, highlight=False)
+        raise typer.Exit(code=1)
 
 
 def _seeds(
-    database: Database, caller: Caller, source: str
-) -> tuple[list[SeedItem], list[dict], str | None]:
+    database: "Database", caller: "Caller", source: str
+) -> tuple[list["SeedItem"], list[dict], str | None]:
+    from seedbed.domain.errors import InvalidInput
+    from seedbed.generation.spec import SeedItem
+    from seedbed.services import expansions
+    from seedbed.services.item_files import read_item_rows
+
     path = Path(source)
-    looks_like_a_file = (
-        path.suffix.lower() in (".jsonl", ".ndjson", ".json", ".csv") or "/" in source
-    )
-    if looks_like_a_file and not path.is_file():
+    looks_like_a_file = path.suffix.lower() in SEED_FILE_SUFFIXES or "/" in source
+    if looks_like_a_file and not path.exists():
         raise InvalidInput(f"no such file: {source}")
     if path.is_file():
-        rows = imports.read_rows(
-            path.read_text(encoding="utf-8-sig"), imports.detect_format(path.name)
-        )
-        seeds = [SeedItem(row["data"], row.get("id")) for row in rows]
+        seeds = [SeedItem(row["data"], row.get("id")) for row in read_item_rows(path)]
         return seeds, [seed.data for seed in seeds], None
     with database.reading() as connection:
-        dataset = datasets.require_dataset_by_name(connection, caller, source)
+        dataset = require_dataset_named(connection, caller, source)
         found = expansions.read_source(connection, caller, dataset.id)
     return found.seeds, found.known, dataset.id
 
 
-def _queue_job(database, caller, registry, spec, seeds, dataset_id, save, into) -> None:
+def _queue_job(database, caller, registry, spec, seeds, dataset_id, save, into, out) -> None:
+    from seedbed.services import jobs
+
     with database.writing() as connection:
         job = jobs.create_job(
             connection,
@@ -166,57 +196,96 @@ def _queue_job(database, caller, registry, spec, seeds, dataset_id, save, into) 
             save_to_source=save,
             target_dataset_name=into,
         )
-    print(job.id)
-    errors.print(f"queued job {job.id}; follow it with: seedbed jobs watch {job.id}")
+    out.result({"job_id": job.id, "status": job.status}, job.id)
+    out.note(f"queued job {job.id}; follow it with: seedbed jobs watch {job.id}")
 
 
-def _save(database: Database, caller: Caller, dataset_name: str, result: GenerationResult) -> None:
+def _save(database, caller, dataset_name: str, result: "GenerationResult", out) -> dict:
     """Into the named dataset (created if missing), once the samples exist: a failed run
     leaves no empty dataset behind."""
+    from seedbed.services import datasets, expansions
+
     with database.writing() as connection:
         dataset = datasets.get_or_create_by_name(connection, caller, dataset_name)
         version = expansions.save_samples(connection, caller, dataset.id, result.samples)
     if version is not None:
-        errors.print(
+        out.note(
             f"saved {len(result.samples)} samples to {dataset_name!r} as version {version.name}"
         )
+    return {"dataset": dataset_name, "version": version.name if version else None}
 
 
-def raise_usage(message: str) -> None:
-    errors.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code=2)
+def _run_with_progress(database, registry, seeds, known, spec, out) -> "GenerationResult":
+    """The bar appears once the run has something to show, so a run that fails at once
+    (a key missing, the model not there) prints its error alone."""
+    import asyncio
 
+    from seedbed.services import expansions
 
-def _run_with_progress(database, registry, seeds, known, spec) -> GenerationResult:
-    columns = (
-        TextColumn("[bold]generating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[account]}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=errors, transient=False) as progress:
-        task = progress.add_task("generate", total=spec.count, account="")
-
-        def show(stats: GenerationStats) -> None:
-            progress.update(task, completed=stats.accepted, account=_account(stats))
-
-        result = asyncio.run(expansions.generate(database, registry, seeds, spec, known, show))
-        show(result.stats)
+    if out.quiet:
+        return asyncio.run(expansions.generate(database, registry, seeds, spec, known))
+    bar = _LazyProgressBar(spec.count)
+    try:
+        result = asyncio.run(expansions.generate(database, registry, seeds, spec, known, bar.show))
+        bar.show(result.stats)
+    finally:
+        bar.stop()
     return result
 
 
-def _account(stats: GenerationStats) -> str:
+class _LazyProgressBar:
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.progress = None
+        self.task = None
+
+    def show(self, stats: "GenerationStats") -> None:
+        if self.progress is None:
+            if not (stats.replies or stats.accepted or stats.stage):
+                return
+            self._start()
+        self.progress.update(self.task, completed=stats.accepted, account=_account(stats))
+
+    def _start(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("[bold]generating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[account]}"),
+            TimeElapsedColumn(),
+            console=errors.get(),
+        )
+        self.progress.start()
+        self.task = self.progress.add_task("generate", total=self.total, account="")
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _account(stats: "GenerationStats") -> str:
     rejected = ", ".join(
         f"{reason.replace('_', ' ')} {count}"
         for reason, count in sorted(stats.rejected.items())
         if count
     )
-    cost = "" if stats.unpriced else f" · ${stats.cost:.4f}"
-    return f"rejected: {rejected or 'none'} · {stats.usage.total_tokens:,} tokens{cost}"
+    parts = [f"rejected: {rejected or 'none'}", f"{stats.usage.total_tokens:,} tokens"]
+    if cost := money(stats.cost, free=stats.unpriced or stats.cost == 0):
+        parts.append(cost)
+    if stats.stage and not stats.accepted:
+        parts.append(stats.stage.replace("_", " "))
+    return " · ".join(parts)
 
 
-def _write(result: GenerationResult, output: Path | None, with_provenance: bool) -> None:
+def _write(result, output: Path | None, with_provenance: bool, out, print_samples: bool) -> None:
     lines = [
         json.dumps(
             {"data": sample.data, "provenance": sample.provenance.as_dict()}
@@ -229,12 +298,23 @@ def _write(result: GenerationResult, output: Path | None, with_provenance: bool)
     text = "".join(line + "\n" for line in lines)
     if output is not None:
         output.write_text(text, encoding="utf-8")
-        errors.print(f"wrote {len(lines)} samples to {output}")
-    elif lines:
+        out.note(f"wrote {len(lines)} samples to {output}")
+    elif print_samples and lines and not out.as_json:
         sys.stdout.write(text)
 
 
-def _report(result: GenerationResult) -> None:
-    if not result.complete:
-        errors.print(f"[yellow]stopped early:[/yellow] {result.detail}")
-        raise typer.Exit(code=1)
+def _summary(result, output: Path | None, saved: dict | None) -> dict:
+    stats = result.stats
+    summary = {
+        "complete": result.complete,
+        "detail": result.detail,
+        "accepted": stats.accepted,
+        "rejected": dict(stats.rejected),
+        "tokens": stats.usage.total_tokens,
+        "cost": None if stats.unpriced else stats.cost,
+        "output": str(output) if output else None,
+        "saved": saved,
+    }
+    if output is None and saved is None:
+        summary["samples"] = [sample.data for sample in result.samples]
+    return summary

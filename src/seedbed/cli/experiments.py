@@ -1,30 +1,37 @@
 """``seedbed experiments``: list experiments, show one, compare several."""
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from seedbed.cli.common import (
     DatabaseUrlOption,
+    JsonOption,
+    Output,
     WorkspaceOption,
+    command_group,
     console,
     fail,
     open_database,
+    print_records,
     print_table,
+    require_dataset_named,
 )
-from seedbed.domain.errors import NotFound, SeedbedError
-from seedbed.domain.experiments import average
-from seedbed.domain.queries import ExperimentQuery
-from seedbed.services import compare as compare_service
-from seedbed.services import datasets, experiments
-from seedbed.services.context import Caller
-from seedbed.services.experiments import ExperimentView
 
-app = typer.Typer(help="List, show and compare experiments.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from seedbed.services.context import Caller
+    from seedbed.services.experiments import ExperimentView
+
+app = command_group("List, show and compare experiments.")
 
 ExperimentArgument = Annotated[
-    str, typer.Argument(help="Experiment id, or name (the newest of that name).")
+    str,
+    typer.Argument(
+        help="Experiment id, or name (the newest of that name).",
+        metavar="EXPERIMENT",
+        show_default=False,
+    ),
 ]
 
 
@@ -32,13 +39,16 @@ def _number(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _scores(view: ExperimentView) -> str:
+def _scores(view: "ExperimentView") -> str:
     return ", ".join(
         f"{name}={value:.3f}" for name, value in sorted(view.aggregates.feedback_scores.items())
     )
 
 
-def _resolve(connection, caller: Caller, reference: str) -> ExperimentView:
+def _resolve(connection, caller: "Caller", reference: str) -> "ExperimentView":
+    from seedbed.domain.errors import NotFound, SeedbedError
+    from seedbed.services import experiments
+
     try:
         return experiments.get_experiment(connection, caller, reference)
     except SeedbedError:
@@ -49,7 +59,10 @@ def _resolve(connection, caller: Caller, reference: str) -> ExperimentView:
         if view.experiment.name == reference
     ]
     if not named:
-        raise NotFound(f"No experiment with id or name '{reference}'")
+        raise NotFound(
+            f"experiment {reference!r} not found in workspace {caller.workspace!r} "
+            "(by id or by name)"
+        )
     return named[0]
 
 
@@ -61,20 +74,22 @@ def list_experiments(
     name: Annotated[
         str | None, typer.Option(help="Only experiments whose name contains this.")
     ] = None,
+    as_json: JsonOption = False,
     workspace: WorkspaceOption = "default",
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """List experiments, newest first, with their scores and timings."""
+    from seedbed.domain.errors import SeedbedError
+    from seedbed.domain.queries import ExperimentQuery
+    from seedbed.services import experiments
+    from seedbed.services.context import Caller
+
     database = open_database(database_url)
     caller = Caller(workspace)
     rows: list[list[str]] = []
     try:
         with database.reading() as connection:
-            dataset_id = (
-                datasets.require_dataset_by_name(connection, caller, dataset).id
-                if dataset
-                else None
-            )
+            dataset_id = require_dataset_named(connection, caller, dataset).id if dataset else None
             page_number = 1
             while True:
                 page = experiments.find_experiments(
@@ -103,8 +118,10 @@ def list_experiments(
                 page_number += 1
     except SeedbedError as error:
         fail(error)
-    print_table(
-        ["name", "dataset", "traces", "feedback scores", "p50 ms", "status", "created", "id"], rows
+    print_records(
+        Output(as_json=as_json),
+        ["name", "dataset", "traces", "feedback scores", "p50 ms", "status", "created", "id"],
+        rows,
     )
 
 
@@ -114,10 +131,19 @@ def show(
     items: Annotated[
         int, typer.Option(help="How many items to show with their outputs and scores.")
     ] = 10,
+    as_json: JsonOption = False,
     workspace: WorkspaceOption = "default",
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """One experiment: its aggregates, then its first items with output and scores."""
+    """One experiment: its aggregates and first items.
+
+    The aggregates, then the first items with their output, scores and duration."""
+    from seedbed.domain.errors import SeedbedError
+    from seedbed.domain.experiments import average
+    from seedbed.domain.queries import CompareViewQuery
+    from seedbed.services import compare as compare_service
+    from seedbed.services.context import Caller
+
     database = open_database(database_url)
     caller = Caller(workspace)
     try:
@@ -127,7 +153,7 @@ def show(
                 connection,
                 caller,
                 view.experiment.dataset_id,
-                json.dumps([view.experiment.id]),
+                CompareViewQuery(experiment_ids=(view.experiment.id,)),
                 1,
                 max(items, 1),
             )
@@ -135,7 +161,33 @@ def show(
         fail(error)
     found = view.experiment
     version = view.version.name if view.version else "-"
-    console.print(f"[bold]{found.name}[/bold]  ({found.id})")
+    shown = page.content[: max(items, 0)]
+    if as_json:
+        Output(as_json=True).result(
+            {
+                "id": found.id,
+                "name": found.name,
+                "dataset": found.dataset_name,
+                "version": version,
+                "status": found.status,
+                "metrics": {row[0]: row[1] for row in _metric_rows([view])},
+                "items": [
+                    {
+                        "data": row.item.data,
+                        "output": run.output,
+                        "scores": {
+                            name: average(values)
+                            for name, values in sorted(run.feedback_scores.items())
+                        },
+                        "ms": run.duration,
+                    }
+                    for row in shown
+                    for run in row.runs
+                ],
+            }
+        )
+        return
+    console.print(f"[bold]{_escaped(found.name)}[/bold]  ({found.id})")
     console.print(
         f"dataset {found.dataset_name} at {version}, {found.status}, created {found.created_at:%Y-%m-%d %H:%M}"
     )
@@ -143,7 +195,7 @@ def show(
     if items <= 0:
         return
     runs = []
-    for row in page.content[:items]:
+    for row in shown:
         for run in row.runs:
             scores = ", ".join(
                 f"{name}={average(values):.3f}"
@@ -160,12 +212,18 @@ def show(
 def compare(
     experiment_refs: Annotated[
         list[str],
-        typer.Argument(help="Two or more experiment ids or names.", metavar="EXPERIMENT..."),
+        typer.Argument(help="Two or more experiment ids or names.", metavar="EXPERIMENT"),
     ],
+    as_json: JsonOption = False,
     workspace: WorkspaceOption = "default",
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Experiments side by side: each score, duration percentiles, cost, pass rate."""
+    """Compare experiments side by side.
+
+    Each score, the duration percentiles, cost and pass rate, one column an experiment."""
+    from seedbed.domain.errors import SeedbedError
+    from seedbed.services.context import Caller
+
     database = open_database(database_url)
     caller = Caller(workspace)
     try:
@@ -173,10 +231,16 @@ def compare(
             views = [_resolve(connection, caller, reference) for reference in experiment_refs]
     except SeedbedError as error:
         fail(error)
+    if as_json:
+        names = [view.experiment.name for view in views]
+        Output(as_json=True).result(
+            {row[0]: dict(zip(names, row[1:], strict=True)) for row in _metric_rows(views)}
+        )
+        return
     _print_metrics(views)
 
 
-def _metric_rows(views: list[ExperimentView]) -> list[list[str]]:
+def _metric_rows(views: list["ExperimentView"]) -> list[list[str]]:
     names = sorted({name for view in views for name in view.aggregates.feedback_scores})
     rows = [["traces", *(str(view.aggregates.trace_count) for view in views)]]
     rows += [
@@ -211,10 +275,16 @@ def _metric_rows(views: list[ExperimentView]) -> list[list[str]]:
     return rows
 
 
-def _print_metrics(views: list[ExperimentView]) -> None:
+def _print_metrics(views: list["ExperimentView"]) -> None:
     print_table(["metric", *(view.experiment.name for view in views)], _metric_rows(views))
 
 
 def _short(value, width: int = 60) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _escaped(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -1,13 +1,13 @@
 """Entry point of the ``seedbed`` command."""
 
-import typer
-
 from seedbed.cli import datasets, experiments, jobs, keys
+from seedbed.cli.common import SeedbedTyper
+from seedbed.cli.doctor import doctor
 from seedbed.cli.expand import expand
 from seedbed.cli.serve import serve
 from seedbed.cli.worker import worker
 
-app = typer.Typer(
+app = SeedbedTyper(
     name="seedbed",
     help="Grow LLM-evaluation datasets from a handful of seeds, keep them versioned, "
     "and measure your app against them.",
@@ -16,6 +16,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve)
 app.command("expand")(expand)
+app.command("doctor")(doctor)
 app.command("worker")(worker)
 app.add_typer(keys.app, name="keys")
 app.add_typer(datasets.app, name="datasets")

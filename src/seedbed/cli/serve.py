@@ -3,31 +3,54 @@
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from seedbed.api.app import create_app
 from seedbed.cli.common import DatabaseUrlOption, console, fail, open_database, settings_with
-from seedbed.domain.errors import SeedbedError
-from seedbed.storage.server_lock import hold_server_lock
+from seedbed.cli.logs import LEVELS, show_logs
 
 
 def serve(
     host: Annotated[
         str | None,
         typer.Option(
-            help="Address to listen on. Anything but a loopback address requires API keys. [env: SEEDBED_HOST; default: 127.0.0.1]",
+            help="Address to listen on; anything but a loopback address requires API keys "
+            "(env SEEDBED_HOST; default: 127.0.0.1).",
             show_default=False,
         ),
     ] = None,
     port: Annotated[
         int | None,
         typer.Option(
-            help="Port to listen on. [env: SEEDBED_PORT; default: 5174]", show_default=False
+            help="Port to listen on (env SEEDBED_PORT; default: 5174).", show_default=False
         ),
     ] = None,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            help=f"Least severe log records shown: {', '.join(LEVELS)}. At info, one line per request.",
+        ),
+    ] = "info",
+    log_json: Annotated[
+        bool, typer.Option("--log-json", help="Log one JSON object a line, for a log collector.")
+    ] = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Run the seedbed server (Opik-compatible REST API)."""
+    """Run the seedbed server: web UI and APIs.
+
+    The web UI, the Opik-, Galileo- and Collinear-compatible APIs and seedbed's own."""
+    if log_level.lower() not in LEVELS:
+        fail(f"--log-level must be one of {', '.join(LEVELS)}, not {log_level!r}", code=2)
+    # Imported here: the app, uvicorn and the database are not needed by --help.
+    import uvicorn
+
+    from seedbed.api.app import create_app
+    from seedbed.domain.errors import SeedbedError
+    from seedbed.storage.server_lock import hold_server_lock
+
+    # With JSON logs, uvicorn's own records (start-up, errors) are JSON lines too.
+    show_logs(
+        log_level.lower(), log_json, loggers=("seedbed", "uvicorn") if log_json else ("seedbed",)
+    )
     settings = settings_with(host=host, port=port, database_url=database_url)
     try:
         hold_server_lock(settings.database_url)  # until the process ends
@@ -38,7 +61,19 @@ def serve(
         app = create_app(settings, database)
     except SeedbedError as error:  # a setting that cannot work, e.g. workers on SQLite
         fail(error)
+    base = f"http://{settings.host}:{settings.port}"
     mode = "API keys required" if settings.requires_api_key else "local mode, no API key needed"
-    console.print(f"seedbed listening on http://{settings.host}:{settings.port} ({mode})")
-    console.print(f"  Opik clients: OPIK_URL_OVERRIDE=http://{settings.host}:{settings.port}/api")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    console.print(f"seedbed listening on {base} ({mode})", highlight=False)
+    console.print(f"  web UI:       {base}/", highlight=False)
+    console.print(f"  API docs:     {base}/docs", highlight=False)
+    console.print(f"  Opik clients: OPIK_URL_OVERRIDE={base}/api", highlight=False)
+    console.print(f"  metrics:      {base}/metrics", highlight=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level.lower(),
+        # seedbed logs each request itself (seedbed.requests), with its workspace.
+        access_log=False,
+        log_config=None if log_json else uvicorn.config.LOGGING_CONFIG,
+    )

@@ -1,8 +1,11 @@
-"""Reading items from files: JSONL, JSON (an array of objects) and CSV.
+"""Reading items from files: JSONL, JSON (an array of objects) and CSV, and the rules
+shared with the columnar formats (Parquet, Hugging Face ``datasets`` folders) that
+``services.item_files`` reads.
 
-Reserved keys in JSON/JSONL rows (``id``, ``source``, ``description``, ``tags``,
+Reserved keys in JSON/JSONL/columnar rows (``id``, ``source``, ``description``, ``tags``,
 ``evaluators``, ``execution_policy``) become the item's own fields, as in Opik's
 ``from-json`` upload; every other key goes into ``data``. A CSV row is all data.
+JSONL and CSV are read line by line, so a file of any size is read in flat memory.
 """
 
 import csv
@@ -14,18 +17,26 @@ from typing import Any
 from seedbed.domain.errors import InvalidInput
 
 RESERVED_KEYS = ("id", "source", "description", "tags", "evaluators", "execution_policy")
-FORMATS = ("jsonl", "json", "csv")
+TEXT_FORMATS = ("jsonl", "json", "csv")
+# A Hugging Face ``datasets`` folder: save_to_disk's Arrow files, or the Hub's parquet files.
+HF_FOLDER = "hf"
+FORMATS = (*TEXT_FORMATS, "parquet", HF_FOLDER)
 
 
-def detect_format(filename: str) -> str:
+def detect_format(filename: str, is_folder: bool = False) -> str:
+    if is_folder:
+        return HF_FOLDER
     lowered = filename.lower()
     for name in ("jsonl", "ndjson"):
         if lowered.endswith("." + name):
             return "jsonl"
-    for name in ("json", "csv"):
+    for name in ("json", "csv", "parquet"):
         if lowered.endswith("." + name):
             return name
-    raise InvalidInput(f"cannot tell the format of {filename!r}: use .jsonl, .json or .csv")
+    raise InvalidInput(
+        f"cannot tell the format of {filename!r}: use .jsonl, .json, .csv, .parquet "
+        "or a Hugging Face datasets folder, or name the format with --format"
+    )
 
 
 def split_reserved(row: dict[str, Any]) -> dict[str, Any]:
@@ -36,18 +47,28 @@ def split_reserved(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_rows(text: str, file_format: str) -> Iterator[dict[str, Any]]:
+    # newline="": the csv module itself reads \r, \n and \r\n as line ends (and keeps
+    # them inside quoted fields), as its documentation asks.
+    return read_lines(io.StringIO(text, newline=""), file_format)
+
+
+def read_lines(lines: Iterable[str], file_format: str) -> Iterator[dict[str, Any]]:
+    """Rows of a text format, from its lines: an open file (opened with ``newline=""``)
+    is read one line at a time."""
     if file_format == "jsonl":
-        yield from _read_jsonl(text)
+        yield from _read_jsonl(lines)
     elif file_format == "json":
-        yield from _read_json(text)
+        yield from _read_json("".join(lines))
     elif file_format == "csv":
-        yield from _read_csv(text)
+        yield from _read_csv(lines)
     else:
-        raise InvalidInput(f"unknown format {file_format!r}; expected one of {', '.join(FORMATS)}")
+        raise InvalidInput(
+            f"unknown format {file_format!r}; expected one of {', '.join(TEXT_FORMATS)}"
+        )
 
 
-def _read_jsonl(text: str) -> Iterator[dict[str, Any]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _read_jsonl(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -72,14 +93,17 @@ def _read_json(text: str) -> Iterator[dict[str, Any]]:
         yield split_reserved(row)
 
 
-def _read_csv(text: str) -> Iterator[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        raise InvalidInput("the CSV file has no header row")
-    for row in reader:
-        if None in row:
-            raise InvalidInput(f"line {reader.line_num}: more values than header columns")
-        yield {"data": {key: value for key, value in row.items()}}
+def _read_csv(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    reader = csv.DictReader(lines)
+    try:
+        if not reader.fieldnames:
+            raise InvalidInput("the CSV file has no header row")
+        for row in reader:
+            if None in row:
+                raise InvalidInput(f"line {reader.line_num}: more values than header columns")
+            yield {"data": {key: value for key, value in row.items()}}
+    except csv.Error as error:
+        raise InvalidInput(f"line {reader.line_num}: the CSV file is malformed: {error}") from None
 
 
 def csv_columns(rows: Iterable[dict[str, Any]]) -> list[str]:

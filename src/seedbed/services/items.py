@@ -233,15 +233,22 @@ def stream_items(
 
 
 def export_pages(
-    connection: Connection, caller: Caller, dataset: Dataset, version: str | None = None
+    connection: Connection,
+    caller: Caller,
+    dataset: Dataset,
+    version: str | None = None,
+    oldest_first: bool = False,
 ) -> Iterator[list[Item]]:
-    """Every item of a dataset (or of one version), newest first, a page at a time: a
-    reader holds one page, however large the dataset."""
+    """Every item of a dataset (or of one version), newest first (or in the order they
+    were added), a page at a time: a reader holds one page, however large the dataset."""
     sequence = _version_sequence(connection, dataset, version)
     repository = ItemRepository(connection)
     cursor = None
     while True:
-        chunk = repository.stream(dataset.id, sequence, [], cursor, MAX_STREAM_LIMIT)
+        if oldest_first:
+            chunk = repository.stream_oldest_first(dataset.id, sequence, cursor, MAX_STREAM_LIMIT)
+        else:
+            chunk = repository.stream(dataset.id, sequence, [], cursor, MAX_STREAM_LIMIT)
         if chunk:
             yield chunk
         if len(chunk) < MAX_STREAM_LIMIT:
@@ -258,12 +265,16 @@ def export_items(
 
 
 def data_columns_of(
-    connection: Connection, caller: Caller, dataset: Dataset, version: str | None = None
+    connection: Connection,
+    caller: Caller,
+    dataset: Dataset,
+    version: str | None = None,
+    oldest_first: bool = False,
 ) -> list[str]:
     """Every key of the items' data (of the draft or of one version): the columns of a
-    CSV export, in the order a reader going newest first meets them."""
+    CSV export, in the order a reader going newest (or oldest) first meets them."""
     return ItemRepository(connection).data_keys(
-        dataset.id, _version_sequence(connection, dataset, version)
+        dataset.id, _version_sequence(connection, dataset, version), oldest_first
     )
 
 

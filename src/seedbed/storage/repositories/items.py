@@ -130,17 +130,33 @@ class ItemRepository:
         ).all()
         return [to_item(row) for row in rows]
 
-    def data_keys(self, dataset_id: str, sequence: int | None) -> list[str]:
-        """Every key of the items' data, in the order a reader going newest first meets
-        them (keys first met in the same item: in the order the item holds them)."""
+    def stream_oldest_first(
+        self, dataset_id: str, sequence: int | None, after_id: str | None, limit: int
+    ) -> list[Item]:
+        """Oldest id first (the order items were added in), continuing above ``after_id``."""
+        where = self._where(dataset_id, sequence, [])
+        if after_id:
+            where.append(_items.item_id > after_id)
+        rows = self.connection.execute(
+            sa.select(dataset_items).where(*where).order_by(_items.item_id).limit(limit)
+        ).all()
+        return [to_item(row) for row in rows]
+
+    def data_keys(
+        self, dataset_id: str, sequence: int | None, oldest_first: bool = False
+    ) -> list[str]:
+        """Every key of the items' data, in the order a reader going newest first (or
+        oldest first) meets them (keys first met in the same item: in the order the item
+        holds them)."""
         keys, key, place = sql_dialect.object_keys(self.dialect, _items.data)
+        met_at = sa.func.min(_items.item_id) if oldest_first else sa.func.max(_items.item_id).desc()
         rows = self.connection.execute(
             sa.select(key)
             .select_from(dataset_items)
             .join(keys, sa.true())
             .where(*self._where(dataset_id, sequence, []))
             .group_by(key)
-            .order_by(sa.func.max(_items.item_id).desc(), sa.func.min(place))
+            .order_by(met_at, sa.func.min(place))
         )
         return list(rows.scalars())
 
