@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 
 from tests.conftest import running_server
 
@@ -28,6 +28,7 @@ CHROMIUM_ARGS = [
 ]
 # A step that waits longer than this is a failure, not a hang.
 STEP_TIMEOUT_MS = 20_000
+expect.set_options(timeout=STEP_TIMEOUT_MS)
 _LOCAL_SCHEMES = ("data", "blob", "about")
 
 

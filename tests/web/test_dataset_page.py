@@ -18,24 +18,26 @@ SEEDS = [
 def dataset_id(web_server: str) -> str:
     """A dataset 'support' at v1 with the three seeds, made through the Opik API."""
     api = f"{web_server}/v1/private"
-    httpx.post(f"{api}/datasets", json={"name": "support"}, timeout=10).raise_for_status()
+    httpx.post(f"{api}/datasets", json={"name": "support"}, timeout=30).raise_for_status()
     httpx.put(
         f"{api}/datasets/items",
         json={"dataset_name": "support", "items": [{"data": seed} for seed in SEEDS]},
-        timeout=10,
+        timeout=30,
     ).raise_for_status()
-    found = httpx.post(f"{api}/datasets/retrieve", json={"dataset_name": "support"}, timeout=10)
+    found = httpx.post(f"{api}/datasets/retrieve", json={"dataset_name": "support"}, timeout=30)
     return found.json()["id"]
 
 
 def _items(base_url: str, dataset_id: str, version: str | None = None) -> list[dict]:
     params = {"size": 100, **({"version": version} if version else {})}
-    answer = httpx.get(f"{base_url}/v1/private/datasets/{dataset_id}/items", params=params)
+    answer = httpx.get(
+        f"{base_url}/v1/private/datasets/{dataset_id}/items", params=params, timeout=30
+    )
     return [item["data"] for item in answer.json()["content"]]
 
 
 def _versions(base_url: str, dataset_id: str) -> list[dict]:
-    answer = httpx.get(f"{base_url}/v1/private/datasets/{dataset_id}/versions", timeout=10)
+    answer = httpx.get(f"{base_url}/v1/private/datasets/{dataset_id}/versions", timeout=30)
     return answer.json()["content"]
 
 
@@ -204,7 +206,7 @@ def test_the_items_come_a_page_at_a_time(page: Page, web_server: str, dataset_id
     httpx.put(
         f"{web_server}/v1/private/datasets/items",
         json={"dataset_id": dataset_id, "items": many},
-        timeout=10,
+        timeout=30,
     ).raise_for_status()
     page.goto(f"{web_server}/datasets/{dataset_id}")
     pages = page.get_by_role("navigation", name="Pages")

@@ -20,7 +20,7 @@ def _upload(page: Page, name: str, content: bytes, dataset_name: str = "") -> No
 
 
 def _dataset_names(base_url: str) -> list[str]:
-    listing = httpx.get(f"{base_url}/v1/private/datasets", timeout=10).json()
+    listing = httpx.get(f"{base_url}/v1/private/datasets", timeout=30).json()
     return [dataset["name"] for dataset in listing["content"]]
 
 

@@ -74,7 +74,7 @@ def test_a_key_of_workspace_a_never_sees_workspace_b(
     listing = httpx.get(
         f"{keyed_web_server}/v1/private/datasets",
         headers={"Authorization": two_workspaces["b"]},
-        timeout=10,
+        timeout=30,
     ).json()
     assert [dataset["name"] for dataset in listing["content"]] == ["beta secrets"]
 
