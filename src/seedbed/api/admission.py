@@ -18,9 +18,10 @@ from http.cookies import SimpleCookie
 from starlette.requests import Request
 from starlette.types import Scope
 
+from seedbed.api.galileo.users import caller_for_subject
 from seedbed.domain.errors import Unauthorized
 from seedbed.domain.keys import secret_from_header
-from seedbed.services import galileo, keys
+from seedbed.services import keys
 
 # Login forms and Galileo's key exchange: a key in a small JSON or form body.
 LOGIN_PATHS = frozenset({"/login", "/login/api_key", "/v2/login/api_key"})
@@ -78,7 +79,7 @@ def _check(request: Request, secret: str) -> None:
 
         subject = verify_token(token_secret(request), secret, time.time())
         with request.app.state.database.reading() as connection:
-            galileo.caller_for_subject(connection, subject)
+            caller_for_subject(connection, subject)
         return
     with request.app.state.database.reading() as connection:
         keys.workspaces_of_key(connection, secret)

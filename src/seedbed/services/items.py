@@ -161,6 +161,11 @@ def delete_items(
     writer.finish()
 
 
+def columns(connection: Connection, dataset_id: str) -> list[Column]:
+    """The keys of a dataset's items' data, with the types their values take."""
+    return ItemRepository(connection).columns(dataset_id)
+
+
 def get_item(connection: Connection, caller: Caller, item_id: str) -> Item:
     item = ItemRepository(connection).get_live(
         caller.workspace, ids.canonical_id(item_id, "item id")

@@ -38,7 +38,8 @@ def revoke_key(connection: Connection, key_id: str) -> None:
         raise NotFound(f"No active key with id {key_id}")
 
 
-def _valid_key(connection: Connection, secret: str | None) -> ApiKey:
+def valid_key(connection: Connection, secret: str | None) -> ApiKey:
+    """The key ``secret`` is (``Unauthorized`` for a missing, unknown or revoked one)."""
     if not secret:
         raise Unauthorized("An API key is required: send it in the Authorization header")
     key = KeyRepository(connection).by_secret_hash(hash_secret(secret))
@@ -49,7 +50,7 @@ def _valid_key(connection: Connection, secret: str | None) -> ApiKey:
 
 def workspaces_of_key(connection: Connection, secret: str | None) -> list[str]:
     """The workspaces a key opens (``Unauthorized`` for a missing or unknown key)."""
-    return list(_valid_key(connection, secret).workspaces)
+    return list(valid_key(connection, secret).workspaces)
 
 
 def authenticate(connection: Connection, secret: str | None, workspace: str | None) -> Caller:
@@ -57,7 +58,7 @@ def authenticate(connection: Connection, secret: str | None, workspace: str | No
 
     With no workspace asked for, a key bound to a single workspace uses that one.
     """
-    key = _valid_key(connection, secret)
+    key = valid_key(connection, secret)
     if not workspace:
         workspace = key.workspaces[0] if len(key.workspaces) == 1 else DEFAULT_WORKSPACE
     if workspace not in key.workspaces:

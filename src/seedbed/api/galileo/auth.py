@@ -32,9 +32,9 @@ from seedbed.api.dependencies import DatabaseDep, Reading, SettingsDep, app_sett
 from seedbed.api.fastapi_shape import FastAPIShapedRoute
 from seedbed.api.galileo import presenters
 from seedbed.api.galileo.schemas import ApiKeyLogin
+from seedbed.api.galileo.users import TokenSubject, caller_for_subject, subject_for_api_key
 from seedbed.domain.errors import Unauthorized
 from seedbed.domain.keys import secret_from_header
-from seedbed.services import galileo
 from seedbed.services.context import DEFAULT_WORKSPACE, LOCAL_USER, Caller, utcnow
 
 TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600
@@ -60,7 +60,7 @@ def _signature(secret: bytes, signed: str) -> str:
     return _encode(hmac.new(secret, signed.encode(), hashlib.sha256).digest())
 
 
-def issue_token(secret: bytes, subject: galileo.TokenSubject, now: float) -> str:
+def issue_token(secret: bytes, subject: TokenSubject, now: float) -> str:
     header = {"alg": "HS256", "typ": "JWT"}
     claims = {
         "sub": subject.user,
@@ -75,7 +75,7 @@ def issue_token(secret: bytes, subject: galileo.TokenSubject, now: float) -> str
     return f"{signed}.{_signature(secret, signed)}"
 
 
-def verify_token(secret: bytes, token: str, now: float) -> galileo.TokenSubject:
+def verify_token(secret: bytes, token: str, now: float) -> TokenSubject:
     try:
         header, claims, signature = token.split(".")
         if not hmac.compare_digest(signature, _signature(secret, f"{header}.{claims}")):
@@ -83,7 +83,7 @@ def verify_token(secret: bytes, token: str, now: float) -> galileo.TokenSubject:
         payload = json.loads(_decode(claims))
         if json.loads(_decode(header)).get("alg") != "HS256" or not payload["exp"] > now:
             raise ValueError("expired")
-        return galileo.TokenSubject(payload["ws"], payload["sub"], payload["kid"])
+        return TokenSubject(payload["ws"], payload["sub"], payload["kid"])
     except (ValueError, KeyError, TypeError, AttributeError):
         raise Unauthorized("The token is not valid or has expired: log in again") from None
 
@@ -125,7 +125,7 @@ def galileo_caller(request: Request, settings: SettingsDep, database: DatabaseDe
         if credential.count(".") != 2:  # a seedbed API key, not a token
             return None
         subject = verify_token(token_secret(request), credential, time.time())
-        return galileo.caller_for_subject(connection, subject)
+        return caller_for_subject(connection, subject)
 
     return caller_for_credential(
         settings,
@@ -152,9 +152,9 @@ def login_with_api_key(
     body: ApiKeyLogin, request: Request, connection: Reading, settings: SettingsDep
 ) -> dict:
     if settings.requires_api_key:
-        subject = galileo.subject_for_api_key(connection, body.api_key)
+        subject = subject_for_api_key(connection, body.api_key)
     else:
-        subject = galileo.TokenSubject(DEFAULT_WORKSPACE, LOCAL_USER)
+        subject = TokenSubject(DEFAULT_WORKSPACE, LOCAL_USER)
     return {
         "access_token": issue_token(token_secret(request), subject, time.time()),
         "token_type": "bearer",

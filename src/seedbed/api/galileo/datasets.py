@@ -8,11 +8,11 @@ from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 
 from seedbed.api.dependencies import Reading, Writing
 from seedbed.api.fastapi_shape import FastAPIShapedRoute
-from seedbed.api.galileo import presenters
+from seedbed.api.galileo import content, presenters, uploads
 from seedbed.api.galileo.auth import GalileoCaller
 from seedbed.api.galileo.schemas import ContentEdits, DatasetQuery
 from seedbed.domain.errors import Unprocessable
-from seedbed.services import datasets, galileo
+from seedbed.services import datasets
 
 router = APIRouter(tags=["Galileo"], route_class=FastAPIShapedRoute)
 
@@ -41,15 +41,15 @@ def create_dataset(
     name = name or (file.filename if file else None)
     if not name or not name.strip():
         raise Unprocessable("a dataset needs a name")
-    rows = galileo.parse_rows(file.file.read(), file_format) if file else []
-    created = galileo.create_dataset(connection, caller, name, rows, append_suffix_if_duplicate)
-    return presenters.dataset(created, galileo.dataset_columns(connection, created.id))
+    rows = uploads.parse_rows(file.file.read(), file_format) if file else []
+    created = uploads.create_dataset(connection, caller, name, rows, append_suffix_if_duplicate)
+    return presenters.dataset(created, content.dataset_columns(connection, created.id))
 
 
 def _page(connection, caller, starting_token: int, limit: int, query) -> dict:
-    views, total = galileo.find_datasets(connection, caller, starting_token, limit, query)
+    views, total = content.find_datasets(connection, caller, starting_token, limit, query)
     shown = [
-        presenters.dataset(view.dataset, galileo.dataset_columns(connection, view.dataset.id))
+        presenters.dataset(view.dataset, content.dataset_columns(connection, view.dataset.id))
         for view in views
     ]
     return presenters.datasets_page(shown, starting_token, limit, total)
@@ -79,7 +79,7 @@ def query_datasets(
 @router.get("/datasets/{dataset_id}")
 def get_dataset(dataset_id: UUID, connection: Reading, caller: GalileoCaller) -> dict:
     found = datasets.require_dataset(connection, caller, str(dataset_id))
-    return presenters.dataset(found, galileo.dataset_columns(connection, found.id))
+    return presenters.dataset(found, content.dataset_columns(connection, found.id))
 
 
 @router.delete("/datasets/{dataset_id}")
@@ -98,8 +98,8 @@ def get_content(
     starting_token: StartingToken = 0,
     limit: Limit = 100,
 ) -> dict:
-    page = galileo.read_content(connection, caller, str(dataset_id), starting_token, limit)
-    response.headers["ETag"] = galileo.content_etag(page.dataset)
+    page = content.read_content(connection, caller, str(dataset_id), starting_token, limit)
+    response.headers["ETag"] = content.content_etag(page.dataset)
     return presenters.content(page)
 
 
@@ -111,5 +111,5 @@ def edit_content(
     caller: GalileoCaller,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    etag = galileo.edit_content(connection, caller, str(dataset_id), body.to_service(), if_match)
+    etag = content.edit_content(connection, caller, str(dataset_id), body.to_service(), if_match)
     return Response(status_code=204, headers={"ETag": etag})

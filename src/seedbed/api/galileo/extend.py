@@ -1,7 +1,7 @@
 """Galileo's synthetic extension: ``POST /datasets/extend`` starts a generation job that
 writes a new dataset and answers its id; ``GET /datasets/extend/{dataset_id}`` reports
 the job's progress, which the client polls every second until ``steps_completed ==
-steps_total`` (see ``services.galileo_extend.extension_progress``)."""
+steps_total`` (see ``api/galileo/extension.py``)."""
 
 from uuid import UUID
 
@@ -15,10 +15,9 @@ from seedbed.api.dependencies import (
     Writing,
 )
 from seedbed.api.fastapi_shape import FastAPIShapedRoute
-from seedbed.api.galileo import presenters
+from seedbed.api.galileo import extension, presenters
 from seedbed.api.galileo.auth import GalileoCaller
 from seedbed.api.galileo.schemas import ExtendRequest
-from seedbed.services import galileo_extend
 from seedbed.services.context import utcnow
 
 router = APIRouter(tags=["Galileo"], route_class=FastAPIShapedRoute)
@@ -34,7 +33,7 @@ def extend_dataset(
     dispatcher: JobDispatcherDep,
     background: BackgroundTasks,
 ) -> dict:
-    job = galileo_extend.start_extension(
+    job = extension.start_extension(
         connection, caller, providers, settings, body.to_service(), utcnow()
     )
     # After the response, so after the commit: a dispatched job is always visible.
@@ -44,5 +43,5 @@ def extend_dataset(
 
 @router.get("/datasets/extend/{dataset_id}")
 def extension_progress(dataset_id: UUID, connection: Reading, caller: GalileoCaller) -> dict:
-    job = galileo_extend.extension_job(connection, caller, str(dataset_id))
-    return presenters.progress(galileo_extend.extension_progress(job))
+    job = extension.extension_job(connection, caller, str(dataset_id))
+    return presenters.progress(extension.extension_progress(job))

@@ -3,10 +3,11 @@
 import datetime as dt
 from typing import Any
 
+from seedbed.api.galileo.content import ContentPage
+from seedbed.api.galileo.extension import ExtensionProgress
+from seedbed.api.galileo.users import galileo_user
 from seedbed.domain.datasets import Dataset
 from seedbed.domain.items import Item
-from seedbed.services.galileo import ContentPage, galileo_user
-from seedbed.services.galileo_extend import ExtensionProgress
 
 
 def timestamp(moment: dt.datetime) -> str:

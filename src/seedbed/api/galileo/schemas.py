@@ -7,12 +7,12 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from seedbed.api.galileo.content import DatasetFilters, RowEdit
+from seedbed.api.galileo.extension import ExtensionRequest, SourceRows
 from seedbed.domain import queries
 from seedbed.domain.items import storage_problem
 from seedbed.generation.strategies import DATA_TYPE_GUIDANCE, known_data_type
 from seedbed.services.expansions import MAX_SEEDS
-from seedbed.services.galileo import DatasetFilters, RowEdit
-from seedbed.services.galileo_extend import ExtensionRequest, SourceRows
 
 
 class Body(BaseModel):

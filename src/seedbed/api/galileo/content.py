@@ -1,17 +1,13 @@
-"""Galileo's view of seedbed: the rules behind the Galileo-compatible surface that are not
-HTTP.
+"""Galileo's datasets and their content (rows) over seedbed's datasets and items.
 
 - A Galileo dataset is a seedbed dataset; a row is an item whose ``data`` is the row's
   ``values_dict``; ``current_version_index`` is the latest version's sequence. Rows are
   listed oldest first (item ids are time-ordered) and ``index`` is a row's position.
+- Galileo pages by offset (``starting_token``) and ``limit``, seedbed by page number.
 - A content's ETag names the dataset's latest version; an edit sent with an ``If-Match``
   that names an older one is refused (:class:`StaleContent`, HTTP 412, as Galileo does).
-- ``extend`` (a generation job writing a new dataset) is :mod:`seedbed.services.galileo_extend`.
 """
 
-import hashlib
-import json
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,17 +17,13 @@ from sqlalchemy.engine import Connection
 
 from seedbed.domain import ids
 from seedbed.domain.datasets import Dataset
-from seedbed.domain.errors import Conflict, InvalidInput, NotFound, Unauthorized, Unprocessable
-from seedbed.domain.imports import read_rows
+from seedbed.domain.errors import Conflict, InvalidInput, NotFound
 from seedbed.domain.items import Item, ItemDraft
-from seedbed.domain.keys import hash_secret
 from seedbed.domain.queries import DatasetQuery, ItemQuery
-from seedbed.services import datasets, items, keys
+from seedbed.services import datasets, items
 from seedbed.services.context import Caller
 from seedbed.services.datasets import DatasetView
 from seedbed.services.item_changes import VersionChanges, apply_changes
-from seedbed.storage.repositories.items import ItemRepository
-from seedbed.storage.repositories.keys import KeyRepository
 
 OLDEST_FIRST = ItemQuery().sorted_by("id")
 
@@ -42,53 +34,6 @@ class StaleContent(Conflict):
     """The client edited a version of the content that is no longer the latest."""
 
     status_code = 412
-
-
-# -- users ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GalileoUser:
-    id: str  # a UUID version 4, which the client insists on
-    email: str
-    name: str
-
-
-def galileo_user(workspace: str, name: str) -> GalileoUser:
-    """Galileo names users by UUID and e-mail; seedbed by name within a workspace. The id
-    is derived from both, so the same user always has the same id."""
-    digest = hashlib.sha256(f"{workspace}\x00{name}".encode()).digest()
-    local_part = re.sub(r"[^A-Za-z0-9._+-]+", "-", name).strip("-.") or "user"
-    return GalileoUser(
-        str(uuid.UUID(bytes=digest[:16], version=4)), f"{local_part}@seedbed.local", name
-    )
-
-
-@dataclass(frozen=True)
-class TokenSubject:
-    """Whom a login token speaks for; ``key_id`` is None in local mode (no keys)."""
-
-    workspace: str
-    user: str
-    key_id: str | None = None
-
-
-def subject_for_api_key(connection: Connection, secret: str) -> TokenSubject:
-    caller = keys.authenticate(connection, secret, None)
-    key = KeyRepository(connection).by_secret_hash(hash_secret(secret))
-    return TokenSubject(caller.workspace, caller.user, key.id)
-
-
-def caller_for_subject(connection: Connection, subject: TokenSubject) -> Caller:
-    """The caller a token speaks for, as long as its key is still valid: revoking a key
-    ends the tokens it was exchanged for."""
-    key = next((key for key in keys.list_keys(connection) if key.id == subject.key_id), None)
-    if key is None or key.revoked_at is not None or subject.workspace not in key.workspaces:
-        raise Unauthorized("The API key this token was issued for is no longer valid: log in again")
-    return Caller(workspace=subject.workspace, user=key.name)
-
-
-# -- datasets and their content ------------------------------------------------------------
 
 
 def _window(
@@ -106,7 +51,7 @@ def _window(
 
 
 def dataset_columns(connection: Connection, dataset_id: str) -> list[str]:
-    return [column.name for column in ItemRepository(connection).columns(dataset_id)]
+    return [column.name for column in items.columns(connection, dataset_id)]
 
 
 @dataclass(frozen=True)
@@ -132,73 +77,6 @@ def find_datasets(
         return found.content, found.total
 
     return _window(fetch, offset, limit)
-
-
-def parse_rows(content: bytes, file_format: str) -> list[dict[str, Any]]:
-    """A Galileo upload: every key of a row is data (no reserved keys, unlike Opik's
-    import), and a row without values (the client sends ``{}`` for "no rows") is none."""
-    if file_format == "feather":
-        raise Unprocessable("feather files are not supported: upload csv, json or jsonl")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput("the dataset file is not UTF-8 text") from None
-    if file_format == "csv":
-        rows = [row["data"] for row in read_rows(text, "csv")] if text.strip() else []
-    elif file_format == "jsonl":
-        rows = [
-            _json_row(line, f"line {number}")
-            for number, line in enumerate(text.splitlines(), 1)
-            if line.strip()
-        ]
-    else:
-        parsed = _json_value(text, "the file")
-        if not isinstance(parsed, list):
-            raise InvalidInput("a json dataset file must hold an array of objects")
-        rows = [_object(row, f"element {number}") for number, row in enumerate(parsed)]
-    return [row for row in rows if row]
-
-
-def _json_value(text: str, where: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidInput(f"{where}: not valid JSON ({error.msg})") from None
-
-
-def _json_row(line: str, where: str) -> dict[str, Any]:
-    return _object(_json_value(line, where), where)
-
-
-def _object(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise InvalidInput(f"{where}: each row must be a JSON object")
-    return value
-
-
-def create_dataset(
-    connection: Connection,
-    caller: Caller,
-    name: str,
-    rows: list[dict[str, Any]],
-    append_suffix_if_duplicate: bool,
-) -> Dataset:
-    """A dataset holding ``rows`` (one version); with ``append_suffix_if_duplicate`` a
-    taken name becomes "name (1)", "name (2)", … instead of a conflict."""
-    candidates = [name] + (
-        [f"{name} ({number})" for number in range(1, 1000)] if append_suffix_if_duplicate else []
-    )
-    for candidate in candidates:
-        try:
-            created = datasets.create_dataset(connection, caller, candidate)
-            break
-        except Conflict:
-            if candidate == candidates[-1]:
-                raise
-    drafts = [ItemDraft(id=ids.new_id(), data=row) for row in rows]
-    if drafts:
-        items.upsert_items(connection, caller, drafts, dataset_id=created.id)
-    return datasets.require_dataset(connection, caller, created.id)
 
 
 def content_etag(dataset: Dataset) -> str:
@@ -289,6 +167,3 @@ def _row(connection: Connection, caller: Caller, dataset: Dataset, row_id: str |
     if found is None or found.dataset_id != dataset.id:
         raise NotFound(f"Row not found in this dataset: {row_id}")
     return found
-
-
-# -- extend: synthetic rows in a new dataset -----------------------------------------------
