@@ -14,6 +14,7 @@ from seedbed.api.galileo import install_galileo_routes
 from seedbed.api.native import install_native_routes
 from seedbed.api.opik import install_opik_routes
 from seedbed.providers.registry import ProviderRegistry, import_provider_sdks
+from seedbed.services.job_events import JobEvents
 from seedbed.services.job_executor import InProcessJobExecutor
 from seedbed.settings import Settings
 from seedbed.storage.database import Database
@@ -40,6 +41,7 @@ def create_app(
     app.state.database = database or Database(settings.database_url)
     app.state.providers = providers or ProviderRegistry(settings)
     app.state.job_dispatcher = _job_dispatcher(app)
+    app.state.job_events = JobEvents(app.state.database)
     install_error_handlers(app)
     install_opik_routes(app)
     install_collinear_routes(app)
@@ -72,5 +74,6 @@ async def _run_jobs(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await app.state.job_events.aclose()
         await dispatcher.stop()
         await app.state.providers.aclose()

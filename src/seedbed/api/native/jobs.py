@@ -17,9 +17,9 @@ from seedbed.domain.jobs import CHUNK_DONE, GenerationJob
 from seedbed.generation.spec import Budget, GenerationSpec
 from seedbed.services import jobs
 from seedbed.services.context import Caller, utcnow
+from seedbed.services.job_events import StreamSlot
 
 router = APIRouter(tags=["Generation jobs"])
-_EVENT_INTERVAL_SECONDS = 0.5
 
 
 class JobBudget(Body):
@@ -181,29 +181,31 @@ def job_items(
 @router.get("/jobs/{job_id}/events")
 async def job_events(job_id: str, request: Request, caller: CallerDep) -> StreamingResponse:
     """Server-sent events: a ``progress`` event whenever the job's counters change, then
-    one ``finished`` event, and the stream ends."""
-    database = request.app.state.database
-    first = await asyncio.to_thread(_read_job, database, caller, job_id)  # 404 before streaming
+    one ``finished`` event, and the stream ends. Open streams are bounded, in total and
+    per caller: past the bound, a 429."""
+    first = await asyncio.to_thread(_read_job, request.app.state.database, caller, job_id)
+    slot = request.app.state.job_events.open_stream(caller)  # 404 or 429 before streaming
     return StreamingResponse(
-        _events(request, database, caller, first),
+        _events(request, caller, first, slot),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 async def _events(
-    request: Request, database: Any, caller: Caller, job: GenerationJob
+    request: Request, caller: Caller, first: GenerationJob, slot: StreamSlot
 ) -> AsyncIterator[str]:
     last = None
-    while True:
-        view = job_view(job)
-        if view != last:
-            yield _event("finished" if job.finished else "progress", view)
-            last = view
-        if job.finished or await request.is_disconnected():
-            return
-        await asyncio.sleep(_EVENT_INTERVAL_SECONDS)
-        job = await asyncio.to_thread(_read_job, database, caller, job.id)
+    try:
+        async for job in request.app.state.job_events.follow(caller, first):
+            view = job_view(job)
+            if view != last:
+                yield _event("finished" if job.finished else "progress", view)
+                last = view
+            if await request.is_disconnected():
+                return
+    finally:
+        slot.release()
 
 
 def _event(name: str, data: dict) -> str:
