@@ -223,3 +223,47 @@ def test_the_items_come_a_page_at_a_time(page: Page, web_server: str, dataset_id
     assert len(second_page) == 25 and not first_page & second_page
     pages.get_by_role("link", name="Next page").click()
     expect(page.locator("#items tbody tr")).to_have_count(13)
+
+
+def _tab_to(page: Page, target) -> None:
+    """Press Tab until ``target`` has the focus (a failure if it never gets it)."""
+    for _ in range(80):
+        if target.evaluate("element => element === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {target}")
+
+
+def test_the_keyboard_alone_edits_an_item_and_saves_the_version(
+    page: Page, web_server: str, dataset_id: str
+) -> None:
+    page.goto(f"{web_server}/datasets/{dataset_id}")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+
+    row = _row(page, "Can I get a refund?")
+    _tab_to(page, row.get_by_text("JSON", exact=True))
+    page.keyboard.press("Enter")
+    expect(row.locator("pre.json")).to_be_visible()
+
+    refund = row.get_attribute("data-item-id")
+    _tab_to(page, page.get_by_role("button", name=f"Edit item {refund}"))
+    page.keyboard.press("Enter")
+    editor = page.get_by_label(f"Item {refund[-8:]} (JSON object)")
+    expect(editor).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type('{"question": "Can I get a refund?", "answer": "Within 90 days"}')
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Keep edit in draft")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#draft-summary")).to_have_text(
+        "0 added, 1 edited, 0 deleted (not saved yet)"
+    )
+    _tab_to(page, page.get_by_role("button", name="Save as new version"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").first).to_contain_text("Saved as v2")
+    assert {"question": "Can I get a refund?", "answer": "Within 90 days"} in _items(
+        web_server, dataset_id
+    )
