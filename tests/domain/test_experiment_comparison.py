@@ -9,7 +9,7 @@ from seedbed.domain.experiment_comparison import (
     REGRESSED,
     UNCHANGED,
     compare_scores,
-    item_change,
+    item_changes,
     score_histogram,
     wilcoxon_signed_rank,
 )
@@ -47,21 +47,12 @@ def test_many_pairs_use_the_normal_approximation():
 
 
 def test_compare_scores_gives_averages_deltas_and_the_test_per_score():
-    scores = {
-        "A": {
-            "i1": {"accuracy": 0.25, "fluency": 0.5},
-            "i2": {"accuracy": 0.5, "fluency": 1.0},
-            "i3": {"accuracy": 0.5},
-            "i4": {"accuracy": 0.25},
-        },
-        "B": {
-            "i1": {"accuracy": 0.75, "fluency": 0.5},
-            "i2": {"accuracy": 1.0, "fluency": 0.0},
-            "i3": {"accuracy": 0.5},
-            "i4": {"accuracy": 0.75, "fluency": 1.0},
-        },
+    # Items i1..i4; experiment A (the baseline) then B; None: no score for that item.
+    columns = {
+        "accuracy": [[0.25, 0.5, 0.5, 0.25], [0.75, 1.0, 0.5, 0.75]],
+        "fluency": [[0.5, 1.0, None, None], [0.5, 0.0, None, 1.0]],
     }
-    accuracy, fluency = compare_scores(["A", "B"], ["accuracy", "fluency"], scores)
+    accuracy, fluency = compare_scores(columns)
     assert accuracy.averages == [0.375, 0.75]
     assert accuracy.differences == [None, 0.375]
     # Differences 0.5, 0.5, 0, 0.5: three tied non-zero ranks, all positive -> 2/8.
@@ -71,13 +62,13 @@ def test_compare_scores_gives_averages_deltas_and_the_test_per_score():
     assert fluency.differences == [None, -0.25]
     assert fluency.tests[1].pairs == 2  # i4's fluency has no baseline to pair with
 
-    changes = {item: item_change(["A", "B"], scores, item) for item in ("i1", "i2", "i3", "i4")}
-    assert changes == {"i1": IMPROVED, "i2": MIXED, "i3": UNCHANGED, "i4": IMPROVED}
-    assert item_change(["B", "A"], scores, "i1") == REGRESSED
+    assert item_changes(columns, 4) == [IMPROVED, MIXED, UNCHANGED, IMPROVED]
+    swapped = {name: list(reversed(values)) for name, values in columns.items()}
+    assert item_changes(swapped, 4)[0] == REGRESSED
 
 
 def test_a_score_only_the_baseline_has_gets_no_difference():
-    (only,) = compare_scores(["A", "B"], ["recall"], {"A": {"i1": {"recall": 1.0}}, "B": {}})
+    (only,) = compare_scores({"recall": [[1.0], [None]]})
     assert only.averages == [1.0, None]
     assert only.differences == [None, None]
     assert only.tests == [None, None]
@@ -85,4 +76,4 @@ def test_a_score_only_the_baseline_has_gets_no_difference():
 
 def test_histogram_counts_values_per_interval_with_the_top_edge_in_the_last():
     assert score_histogram([0.0, 0.1, 0.5, 1.0], 0.0, 1.0, 4) == [2, 0, 1, 1]
-    assert score_histogram([3.0, 3.0], 3.0, 3.0, 4) == [2, 0, 0, 0]
+    assert score_histogram([3.0, None, 3.0], 3.0, 3.0, 4) == [2, 0, 0, 0]

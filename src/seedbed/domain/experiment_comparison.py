@@ -25,8 +25,10 @@ UNCHANGED = "unchanged"
 MIXED = "mixed"  # better on one score or experiment, worse on another
 ITEM_CHANGES = (IMPROVED, REGRESSED, UNCHANGED, MIXED)
 
-# experiment id -> dataset item id -> score name -> the item's score (its runs' average)
-ItemScores = Mapping[str, Mapping[str, Mapping[str, float]]]
+# Score name -> per experiment (the baseline first) -> per item: the score the experiment
+# gave the item (the average over the item's runs), or None when it gave none. Every
+# experiment's list holds the same items in the same order.
+ScoreColumns = Mapping[str, Sequence[Sequence[float | None]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,30 +48,35 @@ class ScoreComparison:
 
 def wilcoxon_signed_rank(differences: Sequence[float]) -> PairedTest:
     """The two-sided p-value of the paired differences being centred on zero."""
-    nonzero = [value for value in differences if abs(value) > TOLERANCE]
+    nonzero = sorted((value for value in differences if abs(value) > TOLERANCE), key=abs)
     if not nonzero:
         return PairedTest(len(differences), 1.0, exact=True)
-    doubled_ranks = _doubled_ranks([abs(value) for value in nonzero])
-    positive = sum(rank for rank, value in zip(doubled_ranks, nonzero, strict=True) if value > 0)
+    doubled_ranks, positive = _doubled_ranks(nonzero)
     if len(nonzero) <= EXACT_PAIRS_LIMIT:
         return PairedTest(len(differences), _exact_p(doubled_ranks, positive), exact=True)
     return PairedTest(len(differences), _normal_p(doubled_ranks, positive), exact=False)
 
 
-def _doubled_ranks(values: Sequence[float]) -> list[int]:
-    """Twice the average rank of each value (ties share their ranks' mean), so that
-    half ranks stay integers."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0] * len(values)
+def _doubled_ranks(ordered: Sequence[float]) -> tuple[list[int], int]:
+    """For differences sorted by size: each one's rank, doubled so that tied values'
+    shared (mean) rank stays an integer, and the sum of the positive ones' ranks. One
+    plain loop: at 100k pairs this is the test's cost."""
+    count = len(ordered)
+    sizes = [abs(value) for value in ordered]
+    ranks = [0] * count
+    positive = 0
     start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] - values[order[start]] <= TOLERANCE:
+    while start < count:
+        end, first = start, sizes[start]
+        while end + 1 < count and sizes[end + 1] - first <= TOLERANCE:
             end += 1
+        doubled = start + end + 2  # twice the mean of ranks start+1 .. end+1
         for position in range(start, end + 1):
-            ranks[order[position]] = start + end + 2  # 2 * mean of ranks start+1 .. end+1
+            ranks[position] = doubled
+            if ordered[position] > 0:
+                positive += doubled
         start = end + 1
-    return ranks
+    return ranks, positive
 
 
 def _exact_p(doubled_ranks: Sequence[int], positive: int) -> float:
@@ -97,63 +104,64 @@ def _normal_p(doubled_ranks: Sequence[int], positive: int) -> float:
     return min(1.0, math.erfc(z / math.sqrt(2)))
 
 
-def compare_scores(
-    experiment_ids: Sequence[str], score_names: Sequence[str], scores: ItemScores
-) -> list[ScoreComparison]:
+def compare_scores(columns: ScoreColumns) -> list[ScoreComparison]:
     """Per score: each experiment's average over its items, and, for every experiment
     after the first (the baseline), the difference and the test over shared items."""
-    baseline = experiment_ids[0]
     found = []
-    for name in score_names:
-        averages = [_average(scores.get(experiment, {}), name) for experiment in experiment_ids]
+    for name, per_experiment in columns.items():
+        averages = [_average(values) for values in per_experiment]
         differences: list[float | None] = [None]
         tests: list[PairedTest | None] = [None]
-        for index, experiment in enumerate(experiment_ids[1:], start=1):
+        for index, values in enumerate(per_experiment[1:], start=1):
             base, other = averages[0], averages[index]
             differences.append(None if base is None or other is None else other - base)
-            pairs = _paired_differences(scores.get(baseline, {}), scores.get(experiment, {}), name)
+            pairs = [
+                mine - theirs
+                for mine, theirs in zip(values, per_experiment[0], strict=True)
+                if mine is not None and theirs is not None
+            ]
             tests.append(wilcoxon_signed_rank(pairs) if pairs else None)
         found.append(ScoreComparison(name, averages, differences, tests))
     return found
 
 
-def _average(by_item: Mapping[str, Mapping[str, float]], name: str) -> float | None:
-    values = [item_scores[name] for item_scores in by_item.values() if name in item_scores]
-    return sum(values) / len(values) if values else None
+def _average(values: Sequence[float | None]) -> float | None:
+    present = [value for value in values if value is not None]
+    return sum(present) / len(present) if present else None
 
 
-def _paired_differences(
-    baseline: Mapping[str, Mapping[str, float]], other: Mapping[str, Mapping[str, float]], name: str
-) -> list[float]:
+def item_changes(columns: ScoreColumns, item_count: int) -> list[str]:
+    """How each item fared in the other experiments against the baseline, over all
+    scores both gave it: improved (only better), regressed (only worse), mixed or
+    unchanged."""
+    better = [False] * item_count
+    worse = [False] * item_count
+    for per_experiment in columns.values():
+        baseline = per_experiment[0]
+        for values in per_experiment[1:]:
+            for index, (mine, theirs) in enumerate(zip(values, baseline, strict=True)):
+                if mine is None or theirs is None:
+                    continue
+                if mine - theirs > TOLERANCE:
+                    better[index] = True
+                elif theirs - mine > TOLERANCE:
+                    worse[index] = True
     return [
-        other_scores[name] - baseline[item_id][name]
-        for item_id, other_scores in other.items()
-        if name in other_scores and name in baseline.get(item_id, {})
+        MIXED if up and down else IMPROVED if up else REGRESSED if down else UNCHANGED
+        for up, down in zip(better, worse, strict=True)
     ]
 
 
-def item_change(experiment_ids: Sequence[str], scores: ItemScores, item_id: str) -> str:
-    """How an item fared in the other experiments against the baseline, over all scores
-    both gave it: improved (only better), regressed (only worse), mixed or unchanged."""
-    baseline = scores.get(experiment_ids[0], {}).get(item_id, {})
-    better = worse = False
-    for experiment in experiment_ids[1:]:
-        for name, value in scores.get(experiment, {}).get(item_id, {}).items():
-            if name not in baseline:
-                continue
-            difference = value - baseline[name]
-            better = better or difference > TOLERANCE
-            worse = worse or difference < -TOLERANCE
-    if better and worse:
-        return MIXED
-    return IMPROVED if better else REGRESSED if worse else UNCHANGED
-
-
-def score_histogram(values: Sequence[float], low: float, high: float, bins: int) -> list[int]:
-    """How many values fall in each of ``bins`` equal intervals of [low, high]."""
+def score_histogram(
+    values: Sequence[float | None], low: float, high: float, bins: int
+) -> list[int]:
+    """How many values fall in each of ``bins`` equal intervals of [low, high] (None:
+    no score, not counted)."""
     counts = [0] * bins
-    width = (high - low) / bins if high > low else 1.0
+    scale = bins / (high - low) if high > low else 0.0
+    last = bins - 1
     for value in values:
-        index = int((value - low) / width) if high > low else 0
-        counts[min(bins - 1, max(0, index))] += 1
+        if value is not None:
+            index = int((value - low) * scale)
+            counts[index if 0 <= index < last else (0 if index < 0 else last)] += 1
     return counts

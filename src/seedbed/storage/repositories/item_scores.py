@@ -1,5 +1,7 @@
-"""SQL for comparing experiments item by item: every item's score per experiment (the
-average over the item's runs), and which items the experiments ran."""
+"""SQL for comparing experiments item by item: one row per dataset item the experiments
+ran, with its score per experiment and score name (the average over its runs)."""
+
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -15,45 +17,41 @@ class ItemScoreRepository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def scores(self, workspace: str, experiment_ids: list[str]) -> list[sa.Row]:
-        """``(experiment_id, dataset_item_id, name, value)`` for every scored item of the
-        experiments, assertions left out."""
-        query = (
-            sa.select(
-                _items.experiment_id,
-                _items.dataset_item_id,
-                _scores.name,
-                sa.func.avg(_scores.value).label("value"),
-            )
-            .select_from(
-                experiment_items.join(
-                    feedback_scores,
-                    sa.and_(
-                        _scores.entity_type == "trace",
-                        _scores.entity_id == _items.trace_id,
-                        _scores.workspace == workspace,
-                    ),
+    def score_table(
+        self, workspace: str, experiment_ids: Sequence[str], names: Sequence[str]
+    ) -> list[sa.Row]:
+        """``(dataset_item_id, score, score, …)`` per item any of the experiments ran, in
+        id order (ids are time-ordered: the order the items were made); the scores are
+        the name-major, experiment-minor grid of ``names`` × ``experiment_ids``, None
+        where an experiment gave the item no such score. One row per item rather than
+        per score: at 100k items the rows are what costs."""
+        grid = [
+            sa.func.avg(
+                sa.case(
+                    (
+                        sa.and_(_items.experiment_id == experiment_id, _scores.name == name),
+                        _scores.value,
+                    )
                 )
             )
-            .where(
-                _items.workspace == workspace,
-                _items.experiment_id.in_(experiment_ids),
-                sa.or_(
-                    _scores.category_name.is_(None),
-                    _scores.category_name != SUITE_ASSERTION_CATEGORY,
-                ),
-            )
-            .group_by(_items.experiment_id, _items.dataset_item_id, _scores.name)
+            for name in names
+            for experiment_id in experiment_ids
+        ]
+        scored = sa.and_(
+            _scores.entity_type == "trace",
+            _scores.entity_id == _items.trace_id,
+            _scores.workspace == workspace,
+            _scores.name.in_(names),
+            sa.or_(
+                _scores.category_name.is_(None),
+                _scores.category_name != SUITE_ASSERTION_CATEGORY,
+            ),
         )
-        return self.connection.execute(query).all()
-
-    def item_ids(self, workspace: str, experiment_ids: list[str]) -> list[str]:
-        """The dataset items any of the experiments ran, in id order (ids are time-ordered
-        UUIDv7s: the order the items were made)."""
         query = (
-            sa.select(_items.dataset_item_id)
+            sa.select(_items.dataset_item_id, *grid)
+            .select_from(experiment_items.outerjoin(feedback_scores, scored))
             .where(_items.workspace == workspace, _items.experiment_id.in_(experiment_ids))
-            .distinct()
+            .group_by(_items.dataset_item_id)
             .order_by(_items.dataset_item_id)
         )
-        return list(self.connection.execute(query).scalars())
+        return self.connection.execute(query).all()
