@@ -1,5 +1,7 @@
 """The Collinear-compatible surface: ``POST /api/v1/synth_data/generate`` on seedbed's
-generation engine, answering in Collinear's (FastAPI's) error shapes."""
+generation engine, answering in Collinear's (FastAPI's) error shapes: routes, schemas,
+auth and the adapter (``synth_data.py``: which model serves a ``model_id``, and
+``multiplier`` samples per example)."""
 
 from fastapi import FastAPI
 

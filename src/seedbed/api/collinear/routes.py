@@ -5,8 +5,8 @@ Collinear's ``prompt`` is the task description: it becomes the engine's
 ``custom_prompt``, which replaces seedbed's own opening ("Here are N examples…"); the
 example is shown after it (or where the prompt says ``{examples}``; ``{count}`` becomes
 the number of rows asked for) and the output contract is still appended. A blank prompt
-leaves seedbed's default task. Collinear's clients authenticate with
-``Authorization: Bearer <key>`` or ``API-Key: <key>``; either takes a seedbed key.
+leaves seedbed's default task. Who may call is ``auth.py``; how the samples are made
+(one engine run per example, unique across the request) is ``synth_data.py``.
 
 ``POST /api/v1/synth_data/generate/{model_id}/{n}`` (a file upload) is answered 501: its
 response is undocumented (``{}`` in the spec) and its input may be any text, log or
@@ -14,83 +14,19 @@ transcript, which is not a seed of a JSON shape, so serving it would mean invent
 """
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    model_validator,
-)
+from fastapi import APIRouter, Depends
 from starlette.exceptions import HTTPException
 
-from seedbed.api.auth import caller_for_credential
+from seedbed.api.collinear import synth_data
+from seedbed.api.collinear.auth import collinear_caller
+from seedbed.api.collinear.schemas import SynthDataGenerateRequest, SynthDataGenerateResponse
 from seedbed.api.dependencies import DatabaseDep, ProvidersDep, SettingsDep
 from seedbed.api.fastapi_shape import FastAPIShapedRoute, invalid_field
-from seedbed.domain.items import storage_problem
-from seedbed.domain.keys import secret_from_header
-from seedbed.domain.limits import MAX_PROMPT_CHARS, within_example_size
 from seedbed.generation.spec import GenerationSpec
-from seedbed.services import synth_data
-from seedbed.services.context import Caller
 
 PREFIX = "/api/v1/synth_data"
-
-
-def _sendable(value: Any) -> Any:
-    """Values that survive the trip to a provider and back out as JSON."""
-    if (problem := storage_problem(value)) is not None:
-        raise ValueError(problem)
-    return value
-
-
-Example = Annotated[
-    dict[str, Any],
-    Field(min_length=1),
-    AfterValidator(_sendable),
-    AfterValidator(within_example_size),
-]
-
-
-class SynthDataGenerateRequest(BaseModel):
-    # Unknown fields are ignored, as Collinear's server does; "model_id" is Collinear's
-    # field name, not one of pydantic's own.
-    model_config = ConfigDict(extra="ignore", protected_namespaces=())
-
-    model_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-    multiplier: int = Field(ge=1, le=synth_data.MAX_MULTIPLIER)
-    examples: list[Example] = Field(min_length=1, max_length=synth_data.MAX_EXAMPLES)
-    prompt: Annotated[str, Field(max_length=MAX_PROMPT_CHARS), AfterValidator(_sendable)]
-
-    @model_validator(mode="after")
-    def _within_one_request(self) -> "SynthDataGenerateRequest":
-        if self.multiplier * len(self.examples) > synth_data.MAX_GENERATED:
-            raise ValueError(
-                f"multiplier × number of examples must be at most {synth_data.MAX_GENERATED},"
-                f" not {self.multiplier} × {len(self.examples)}"
-            )
-        return self
-
-
-class SynthDataGenerateResponse(BaseModel):
-    original: dict[str, Any]
-    generated: str  # the new row, as JSON text
-
-
-def collinear_caller(request: Request, settings: SettingsDep, database: DatabaseDep) -> Caller:
-    """Collinear's clients send the key as ``Authorization: Bearer`` or ``API-Key``."""
-    credential = secret_from_header(request.headers.get("authorization")) or secret_from_header(
-        request.headers.get("api-key")
-    )
-    return caller_for_credential(
-        settings,
-        database,
-        credential,
-        missing="An API key is required: send 'Authorization: Bearer <key>' or 'API-Key: <key>'",
-    )
 
 
 router = APIRouter(prefix=PREFIX, route_class=FastAPIShapedRoute, tags=["Collinear"])
