@@ -77,7 +77,7 @@ def test_a_job_from_seeds_delivers_exactly_the_count_with_its_account(client, st
 
     job = wait_until_finished(client, created["id"])
 
-    assert job["status"] == "completed", job
+    assert job["status"] == "completed", job["detail"]
     assert job["accepted"] == 230 and job["progress"] == 1.0 and job["chunks_done"] == 3
     assert job["calls"] >= stub.stats["requests"] > 0
     assert job["prompt_tokens"] > 0 and job["cost"] > 0
