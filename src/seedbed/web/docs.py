@@ -1,21 +1,17 @@
-"""``/docs`` and ``/redoc`` with their scripts and styles served by seedbed itself.
+"""``/docs`` with its scripts and styles served by seedbed itself.
 
-FastAPI's pages load Swagger UI and ReDoc from a CDN, so offline they are blank. The
-assets come from the ``fastapi-offline`` package (Swagger UI 5, which reads OpenAPI 3.1
-documents, and ReDoc 2; their licences travel with that package); only its files are
-used, not its app class.
+FastAPI's page loads Swagger UI from a CDN, so offline it is blank. The assets come from
+the ``fastapi-offline`` package (Swagger UI 5, which reads OpenAPI 3.1 documents; its
+licence travels with that package); only its files are used, not its app class.
+``/redoc`` leads to ``/docs``: ReDoc's page always loads its logo from its vendor's CDN.
 """
 
 from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import (
-    get_redoc_html,
-    get_swagger_ui_html,
-    get_swagger_ui_oauth2_redirect_html,
-)
-from fastapi.responses import HTMLResponse
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 ASSETS_PATH = "/static/docs"
@@ -26,7 +22,7 @@ def assets_directory() -> Path:
 
 
 def install_offline_docs(app: FastAPI) -> None:
-    """Serve the API's documentation pages; the app must be built with ``docs_url=None``
+    """Serve the API's documentation page; the app must be built with ``docs_url=None``
     and ``redoc_url=None``."""
     app.mount(ASSETS_PATH, StaticFiles(directory=assets_directory()), name="docs-assets")
     oauth2_redirect = "/docs/oauth2-redirect"
@@ -47,11 +43,5 @@ def install_offline_docs(app: FastAPI) -> None:
         return get_swagger_ui_oauth2_redirect_html()
 
     @app.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=app.openapi_url,
-            title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{ASSETS_PATH}/redoc.standalone.js",
-            redoc_favicon_url=f"{ASSETS_PATH}/favicon.png",
-            with_google_fonts=False,
-        )
+    def redoc() -> RedirectResponse:
+        return RedirectResponse("/docs")
