@@ -97,9 +97,10 @@ async def generate_like_examples(
     async def top_up(position: int, count: int, round_number: int) -> GenerationResult:
         known = [*examples, *(sample for samples in accepted for sample in samples)]
         # Another random seed per round: a top-up must not replay the round before it
-        # from the response cache.
+        # from the response cache (without a seed, every run draws a fresh one).
+        fixed = spec.random_seed
         run_spec = dataclasses.replace(
-            spec, count=count, random_seed=spec.random_seed + round_number
+            spec, count=count, random_seed=None if fixed is None else fixed + round_number
         )
         seed = [examples[position]]
         async with limit:
