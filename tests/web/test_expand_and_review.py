@@ -111,6 +111,14 @@ def test_expand_review_and_add_the_kept_samples_as_one_version(
         ]
     ]
     assert len(generated) == COUNT
+    # An edit that is not JSON: a message on the page, nothing stored, nothing added.
+    browser_watch.expect_error_page(f"/jobs/{job_id}/review")
+    page.get_by_text("Edit sample 4", exact=True).click()
+    page.get_by_label("Sample 4 as JSON", exact=True).fill('{"question": ')
+    add.click()
+    expect(page.get_by_role("alert")).to_contain_text("Sample 4: the edit is not valid JSON")
+    assert len(_latest_items(base_url, dataset_id)) == len(SEEDS)
+
     page.get_by_role("checkbox", name="Keep sample 1", exact=True).uncheck()
     page.get_by_label("Reason for rejecting sample 1", exact=True).fill("off topic")
     page.get_by_role("checkbox", name="Keep sample 2", exact=True).uncheck()
