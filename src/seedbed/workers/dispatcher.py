@@ -4,7 +4,6 @@ import asyncio
 import logging
 
 from seedbed.domain.jobs import QUEUED
-from seedbed.settings import Settings
 from seedbed.storage.database import Database
 from seedbed.storage.repositories.jobs import JobRepository
 from seedbed.workers.queue import ChunkQueue
@@ -18,7 +17,7 @@ class WorkerDispatcher:
     Refuses a database that is not PostgreSQL as soon as it is built, so the server
     does not start."""
 
-    def __init__(self, settings: Settings, database: Database) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
         self.queue = ChunkQueue(database.url)
 
