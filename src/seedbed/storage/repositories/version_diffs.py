@@ -41,6 +41,8 @@ class VersionDiffRepository:
                 ),
             )
             .distinct()
+            # Read once for both halves below (a CTE used twice is materialized).
+            .cte("touched")
         )
         old = dataset_items.alias("old")
         new = dataset_items.alias("new")
@@ -56,7 +58,7 @@ class VersionDiffRepository:
             return side.outerjoin(other, counterpart), [
                 side.c.dataset_id == dataset_id,
                 _visible(side, sequence),
-                side.c.item_id.in_(touched),
+                side.c.item_id.in_(sa.select(touched.c.item_id)),
             ]
 
         joined, where = rows_of(new, after, old, before)
