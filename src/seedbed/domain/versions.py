@@ -11,6 +11,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from seedbed.domain.limits import LARGEST_32_BIT
+
 _DIGEST_MODULUS = 1 << 128
 _VERSION_NAME = re.compile(r"^v(\d+)$")
 LATEST = "latest"
@@ -35,8 +37,13 @@ def version_name(sequence: int) -> str:
 
 
 def sequence_from_name(name: str) -> int | None:
+    """The number in ``v3``; None for anything else, a number past what a version can be
+    numbered with included (it names no version; the database could not even hold it)."""
     match = _VERSION_NAME.match(name)
-    return int(match.group(1)) if match else None
+    if match is None or len(match.group(1)) > len(str(LARGEST_32_BIT)):
+        return None
+    sequence = int(match.group(1))
+    return sequence if sequence <= LARGEST_32_BIT else None
 
 
 @dataclass

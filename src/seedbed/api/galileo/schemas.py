@@ -11,6 +11,13 @@ from seedbed.api.galileo.content import DatasetFilters, RowEdit
 from seedbed.api.galileo.extension import ExtensionRequest, SourceRows
 from seedbed.domain import queries
 from seedbed.domain.items import storage_problem
+from seedbed.domain.limits import (
+    LARGEST_32_BIT,
+    LARGEST_MAX_TOKENS,
+    MAX_INSTRUCTIONS_CHARS,
+    MAX_PROMPT_CHARS,
+    within_example_size,
+)
 from seedbed.generation.strategies import DATA_TYPE_GUIDANCE, known_data_type
 from seedbed.services.expansions import MAX_SEEDS
 
@@ -44,8 +51,18 @@ Values = Annotated[dict[str, Any], AfterValidator(_storable)]
 DataType = Annotated[str, AfterValidator(_known_data_type)]
 # Galileo's examples are user inputs (strings); seedbed also takes seed objects.
 Example = (
-    Annotated[str, AfterValidator(_not_blank), AfterValidator(_storable)]
-    | Annotated[dict[str, Any], Field(min_length=1), AfterValidator(_storable)]
+    Annotated[
+        str,
+        AfterValidator(_not_blank),
+        AfterValidator(_storable),
+        AfterValidator(within_example_size),
+    ]
+    | Annotated[
+        dict[str, Any],
+        Field(min_length=1),
+        AfterValidator(_storable),
+        AfterValidator(within_example_size),
+    ]
 )
 
 
@@ -59,19 +76,19 @@ class PromptSettings(Body):
     model_alias: str | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, gt=0, le=1)
-    max_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=LARGEST_MAX_TOKENS)
 
 
 class SourceDataset(Body):
     dataset_id: UUID
-    dataset_version_index: int | None = Field(default=None, ge=0)
+    dataset_version_index: int | None = Field(default=None, ge=0, le=LARGEST_32_BIT)
     row_ids: list[UUID] | None = None
 
 
 class ExtendRequest(Body):
     prompt_settings: PromptSettings = PromptSettings()
-    prompt: Text | None = None
-    instructions: Text | None = None
+    prompt: Annotated[Text, Field(max_length=MAX_PROMPT_CHARS)] | None = None
+    instructions: Annotated[Text, Field(max_length=MAX_INSTRUCTIONS_CHARS)] | None = None
     examples: list[Example] = Field(default_factory=list, max_length=MAX_SEEDS)
     source_dataset: SourceDataset | None = None
     data_types: list[DataType] | None = None

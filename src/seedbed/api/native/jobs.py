@@ -8,24 +8,36 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from seedbed.api.dependencies import CallerDep, Reading, Writing
 from seedbed.api.opik.presenters import timestamp
 from seedbed.api.opik.schemas import Body, JsonObject
 from seedbed.domain.jobs import CHUNK_DONE, GenerationJob
+from seedbed.domain.limits import (
+    LARGEST_64_BIT,
+    LARGEST_MAX_TOKENS,
+    LARGEST_PAGE,
+    MAX_INSTRUCTIONS_CHARS,
+    MAX_PROMPT_CHARS,
+    within_example_size,
+)
 from seedbed.generation.spec import Budget, GenerationSpec
 from seedbed.services import jobs
 from seedbed.services.context import Caller, utcnow
+from seedbed.services.expansions import MAX_SEEDS
 from seedbed.services.job_events import StreamSlot
 
 router = APIRouter(tags=["Generation jobs"])
 
 
+Seed = Annotated[JsonObject, AfterValidator(within_example_size)]
+
+
 class JobBudget(Body):
-    max_tokens: int | None = Field(default=None, gt=0)
-    max_cost: float | None = Field(default=None, gt=0)
-    max_calls: int | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, gt=0, le=LARGEST_64_BIT)
+    max_cost: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    max_calls: int | None = Field(default=None, gt=0, le=LARGEST_64_BIT)
 
 
 class JobRequest(Body):
@@ -33,14 +45,14 @@ class JobRequest(Body):
     dataset_id: str | None = None
     dataset_name: str | None = None
     item_ids: list[str] | None = None
-    seeds: list[JsonObject] | None = None
+    seeds: list[Seed] | None = Field(default=None, max_length=MAX_SEEDS)
     model: str | None = None
-    instructions: str | None = None
+    instructions: str | None = Field(default=None, max_length=MAX_INSTRUCTIONS_CHARS)
     preserve_fields: list[str] = []
-    custom_prompt: str | None = None
+    custom_prompt: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)
     data_types: list[str] = []
     temperature: float = Field(default=0.9, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=LARGEST_MAX_TOKENS)
     save: bool = False
     target_dataset_name: (
         Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)] | None
@@ -125,7 +137,7 @@ def start_job(
 def list_jobs(
     connection: Reading,
     caller: CallerDep,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=LARGEST_PAGE),
     size: int = Query(20, ge=1, le=1000),
 ) -> dict:
     found, total = jobs.list_jobs(connection, caller, page, size)
@@ -160,7 +172,9 @@ def job_items(
     job_id: str,
     connection: Reading,
     caller: CallerDep,
-    after: int = Query(0, ge=0, description="Only samples stored after this sequence number"),
+    after: int = Query(
+        0, ge=0, le=LARGEST_64_BIT, description="Only samples stored after this sequence number"
+    ),
     limit: int = Query(1000, ge=1, le=10_000),
 ) -> dict:
     found = jobs.job_items(connection, caller, job_id, after, limit)

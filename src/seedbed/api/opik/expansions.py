@@ -11,6 +11,7 @@ from seedbed.api.dependencies import CallerDep, DatabaseDep, ProvidersDep, Setti
 from seedbed.api.opik.presenters import timestamp
 from seedbed.api.opik.schemas import Body
 from seedbed.domain import ids
+from seedbed.domain.limits import LARGEST_MAX_TOKENS, MAX_INSTRUCTIONS_CHARS, MAX_PROMPT_CHARS
 from seedbed.generation.result import GeneratedSample
 from seedbed.generation.schema import GENERATED_MARKER, GENERATION_MODEL_MARKER
 from seedbed.generation.spec import GenerationSpec
@@ -24,9 +25,9 @@ class DatasetExpansion(Body):
     model: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
     sample_count: int = Field(default=10, ge=1, le=200)
     preserve_fields: list[str] | None = None
-    variation_instructions: str | None = None
-    custom_prompt: str | None = None
-    max_completion_tokens: int | None = Field(default=None, ge=100)
+    variation_instructions: str | None = Field(default=None, max_length=MAX_INSTRUCTIONS_CHARS)
+    custom_prompt: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)
+    max_completion_tokens: int | None = Field(default=None, ge=100, le=LARGEST_MAX_TOKENS)
 
 
 @router.post("/datasets/{dataset_id}/expansions")
