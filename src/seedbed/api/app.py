@@ -13,6 +13,7 @@ from seedbed.api.errors import install_error_handlers
 from seedbed.api.galileo import install_galileo_routes
 from seedbed.api.native import install_native_routes
 from seedbed.api.opik import install_opik_routes
+from seedbed.api.observability import install_observability
 from seedbed.providers.registry import ProviderRegistry, import_provider_sdks
 from seedbed.services.job_events import JobEvents
 from seedbed.services.job_executor import InProcessJobExecutor
@@ -52,6 +53,8 @@ def create_app(
     app.add_middleware(RequestBodyMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 
+    # Last, so outermost: every request is logged and timed, refused ones included.
+    install_observability(app)
 
 def _job_dispatcher(app: FastAPI):
     if app.state.settings.job_runner == "workers":

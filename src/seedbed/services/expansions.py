@@ -16,6 +16,7 @@ from seedbed.domain.provenance_tags import provenance_tags
 from seedbed.domain.versions import DatasetVersion
 from seedbed.generation.engine import KeepingSink, ProgressCallback
 from seedbed.generation.factory import GenerationFactory
+from seedbed.generation.meter import generation_meter
 from seedbed.generation.result import PROVIDER_UNAVAILABLE, GeneratedSample, GenerationResult
 from seedbed.generation.spec import GenerationSpec, SeedItem
 from seedbed.providers.registry import ProviderRegistry
@@ -98,6 +99,7 @@ async def generate(
         seeds, spec, existing=known, held_out=held_out, sink=KeepingSink(on_progress)
     )
     result = await run.run()
+    generation_meter.record(run.provider.name, result.stats)
     result.report = run.report()
     if not result.samples:
         raise _nothing_generated(result)

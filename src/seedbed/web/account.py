@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from seedbed.api.dependencies import DatabaseDep, SettingsDep
 from seedbed.domain.errors import InvalidInput, Unauthorized
 from seedbed.services import keys
 from seedbed.web import session
@@ -22,8 +23,10 @@ def _local_path(next_path: str | None) -> str:
 
 
 @router.get(session.LOGIN_PATH)
-def login_page(request: Request, next: str = "/datasets", message: str = "") -> Response:
-    if not request.app.state.settings.requires_api_key:
+def login_page(
+    request: Request, settings: SettingsDep, next: str = "/datasets", message: str = ""
+) -> Response:
+    if not settings.requires_api_key:
         return RedirectResponse(_local_path(next), status_code=303)
     return render(request, "login.html", next=_local_path(next), message=message)
 
@@ -31,12 +34,13 @@ def login_page(request: Request, next: str = "/datasets", message: str = "") -> 
 @router.post(session.LOGIN_PATH)
 def log_in(
     request: Request,
+    database: DatabaseDep,
     api_key: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/datasets",
 ) -> Response:
     secret = api_key.strip()
     try:
-        with request.app.state.database.reading() as connection:
+        with database.reading() as connection:
             keys.workspaces_of_key(connection, secret)
     except Unauthorized as error:
         return render(request, "login.html", next=_local_path(next), message=error.message)

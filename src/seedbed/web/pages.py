@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from starlette.routing import Match
 from starlette.types import Scope
 
+from seedbed.api.dependencies import DatabaseDep, SettingsDep
 from seedbed.domain.errors import SeedbedError, Unauthorized
 from seedbed.services import keys
 from seedbed.services.context import DEFAULT_WORKSPACE, Caller
@@ -60,19 +61,18 @@ class Visitor:
             yield connection
 
 
-def current_visitor(request: Request) -> Visitor:
-    state = request.app.state
+def current_visitor(request: Request, settings: SettingsDep, database: DatabaseDep) -> Visitor:
     chosen = session.chosen_workspace(request)
-    if not state.settings.requires_api_key:
-        return Visitor(Caller(workspace=chosen or DEFAULT_WORKSPACE), state.database, False)
+    if not settings.requires_api_key:
+        return Visitor(Caller(workspace=chosen or DEFAULT_WORKSPACE), database, False)
     secret = session.api_key(request)
     if not secret:
         raise Unauthorized("Enter an API key to use seedbed")
-    with state.database.reading() as connection:
+    with database.reading() as connection:
         allowed = keys.workspaces_of_key(connection, secret)
         workspace = chosen if chosen in allowed else allowed[0]
         caller = keys.authenticate(connection, secret, workspace)
-    return Visitor(caller, state.database, True, allowed)
+    return Visitor(caller, database, True, allowed)
 
 
 VisitorDep = Annotated[Visitor, Depends(current_visitor)]

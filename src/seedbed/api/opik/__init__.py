@@ -11,6 +11,7 @@ from seedbed.api.opik import (
     health,
     items,
     projects,
+    session_redirect,
     traces,
     versions,
 )
@@ -31,3 +32,4 @@ def install_opik_routes(app: FastAPI) -> None:
     for root in ("", "/api"):
         app.include_router(private, prefix=f"{root}/v1/private")
         app.include_router(health.router, prefix=root)
+        app.include_router(session_redirect.router, prefix=root)
