@@ -33,6 +33,16 @@ def llm_web_server(database, database_url, tmp_path) -> Iterator[str]:
             yield base_url
 
 
+@pytest.fixture
+def slow_llm_web_server(database, database_url, tmp_path) -> Iterator[str]:
+    """As ``llm_web_server``, with a stub that takes two seconds a reply."""
+    with StubLLMServer(StubBehaviour(seed=11, latency_ms=2000)) as stub:
+        with running_server(
+            database_url, tmp_path, OPENAI_BASE_URL=stub.base_url, OPENAI_API_KEY="test"
+        ) as base_url:
+            yield base_url
+
+
 def _import(page: Page, base_url: str) -> str:
     page.goto(f"{base_url}/datasets")
     content = "".join(json.dumps(seed) + "\n" for seed in SEEDS).encode()
@@ -153,3 +163,23 @@ def test_expand_review_and_add_the_kept_samples_as_one_version(
     expect(row).to_contain_text(f"{COUNT} / {COUNT}")
     row.get_by_role("link", name=re.compile(r"^Open job")).click()
     expect(page).to_have_url(f"{base_url}/jobs/{job_id}")
+
+
+def test_a_running_job_shows_its_progress_and_can_be_cancelled(
+    page: Page, slow_llm_web_server: str
+) -> None:
+    base_url = slow_llm_web_server
+    _import(page, base_url)
+    page.get_by_role("link", name="Expand").click()
+    page.get_by_label("Count").fill("500")
+    page.get_by_role("button", name="Generate").click()
+    expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]+$"))
+    job_id = page.url.rsplit("/", 1)[1]
+    expect(page.locator('[data-job="status"]')).to_have_text("running", timeout=JOB_TIMEOUT_MS)
+    expect(page.get_by_text("of 500 samples accepted")).to_be_visible()
+
+    page.get_by_role("button", name="Cancel job").click()
+    expect(page.locator('[data-job="status"]')).to_have_text("cancelled", timeout=JOB_TIMEOUT_MS)
+    job = httpx.get(f"{base_url}/seedbed/v1/jobs/{job_id}", timeout=10).json()
+    assert job["status"] == "cancelled" and job["accepted"] < 500
+    expect(page.get_by_role("button", name="Cancel job")).to_have_count(0)
