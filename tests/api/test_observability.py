@@ -3,47 +3,20 @@
 cost by provider), one log line per request that never holds a key or a body, and the
 Opik client's session-redirect links."""
 
+# The fixtures `client` and `stub` come from the expansion tests, so test parameters of
+# those names are the fixtures, not redefinitions.
+# ruff: noqa: F811
+
 import logging
 import re
 import time
-from collections.abc import Iterator
 
-import pytest
-from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from seedbed.api.app import create_app
-from seedbed.providers.registry import ProviderRegistry
-from seedbed.settings import Settings
-from seedbed.testing import StubBehaviour, StubLLMServer
 from tests.api.opik_http import API, create_dataset, put_items
 
-SEEDS = [
-    {"question": "How do I reset my password?", "answer": "Use the link on the sign-in page."},
-    {"question": "Can I pay by invoice?", "answer": "Yes, on the business plan."},
-    {"question": "Where is my order?", "answer": "The tracking link is in your email."},
-]
-
-
-@pytest.fixture
-def stub() -> Iterator[StubLLMServer]:
-    with StubLLMServer(StubBehaviour(seed=3)) as server:
-        yield server
-
-
-@pytest.fixture
-def client(database, database_url, tmp_path, stub) -> Iterator[TestClient]:
-    settings = Settings(
-        database_url=database_url,
-        home=tmp_path,
-        openai_api_key="test",
-        openai_base_url=stub.base_url,
-        generation_max_retries=1,
-        generation_breaker_cooldown_seconds=0.01,
-    )
-    app = create_app(settings, database, providers=ProviderRegistry(settings, load_plugins=False))
-    with TestClient(app) as test_client:
-        yield test_client
+# The app in-process with OpenAI's provider pointed at a stub LLM server.
+from tests.api.test_expansions import SEEDS, client, stub  # noqa: F401
 
 
 def samples(client) -> dict[tuple[str, tuple], float]:
