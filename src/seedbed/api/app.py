@@ -9,16 +9,17 @@ from fastapi import FastAPI
 import seedbed
 from seedbed.api.body import RequestBodyMiddleware
 from seedbed.api.collinear import install_collinear_routes
+from seedbed.api.concurrency import ConcurrentRequestLimit
 from seedbed.api.errors import install_error_handlers
 from seedbed.api.galileo import install_galileo_routes
 from seedbed.api.native import install_native_routes
-from seedbed.api.opik import install_opik_routes
 from seedbed.api.observability import install_observability
+from seedbed.api.opik import install_opik_routes
 from seedbed.providers.registry import ProviderRegistry, import_provider_sdks
 from seedbed.services.job_events import JobEvents
 from seedbed.services.job_executor import InProcessJobExecutor
 from seedbed.settings import Settings
-from seedbed.storage.database import Database
+from seedbed.storage.database import CONCURRENT_REQUESTS, Database
 from seedbed.web import install_web_ui
 
 
@@ -50,11 +51,13 @@ def create_app(
     # Before Galileo's routes: both serve GET /datasets (pages for browsers, JSON for its client).
     install_web_ui(app)
     install_galileo_routes(app)
+    app.add_middleware(ConcurrentRequestLimit, limit=CONCURRENT_REQUESTS)
     app.add_middleware(RequestBodyMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 
     # Last, so outermost: every request is logged and timed, refused ones included.
     install_observability(app)
+
 
 def _job_dispatcher(app: FastAPI):
     if app.state.settings.job_runner == "workers":

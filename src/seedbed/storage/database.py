@@ -21,6 +21,16 @@ from seedbed.domain.errors import Conflict, InvalidInput
 _WRITE = "seedbed_write"
 _WAL_SWITCH_SECONDS = 60
 
+# Connections one process keeps, on either engine. A request can hold two at once (its
+# unit of work, and the check of its API key), and in-process jobs and event streams
+# need some of their own; the server lets at most CONCURRENT_REQUESTS requests work at
+# once (api/concurrency.py), so requests can never wait on each other for connections.
+POOL_CONNECTIONS = 60
+_RESERVED_FOR_JOBS = 12
+CONCURRENT_REQUESTS = (POOL_CONNECTIONS - _RESERVED_FOR_JOBS) // 2
+# PostgreSQL keeps this many open between requests; the rest open when needed.
+_POSTGRES_IDLE_CONNECTIONS = 20
+
 
 def normalize_url(url: str) -> str:
     """Accept the URLs people paste (``postgresql://``, ``postgres://``) and pick our driver."""
@@ -38,14 +48,23 @@ def create_engine(url: str) -> Engine:
     url = normalize_url(url)
     if is_sqlite(url):
         return _create_sqlite_engine(url)
-    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return sa.create_engine(
+        url,
+        pool_size=_POSTGRES_IDLE_CONNECTIONS,
+        max_overflow=POOL_CONNECTIONS - _POSTGRES_IDLE_CONNECTIONS,
+        pool_pre_ping=True,
+    )
 
 
 def _create_sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(os.path.expanduser(database)).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 60},
+        **({"pool_size": POOL_CONNECTIONS, "max_overflow": 0} if _is_file(url) else {}),
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -64,6 +83,10 @@ def _create_sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _is_file(url: str) -> bool:
+    return make_url(url).database not in (None, "", ":memory:")
 
 
 def _use_wal(cursor) -> None:
