@@ -13,12 +13,17 @@ import httpx
 from seedbed.sdk.errors import (
     JobFailed,
     JobTimedOut,
+    NotFound,
     SeedbedClientError,
     ServerUnreachable,
     api_error,
 )
+from seedbed.sdk.frames import Records, seed_rows
 
 _PREFIX = "/seedbed/v1"
+# Datasets and experiments are read through the Opik-compatible API the server speaks.
+_OPIK = "/api/v1/private"
+_PAGE_SIZE = 500
 _FINISHED = ("completed", "failed", "cancelled")
 
 
@@ -44,6 +49,8 @@ class _BaseClient:
 
     @staticmethod
     def _job_body(count: int, **fields: Any) -> dict[str, Any]:
+        if fields.get("seeds") is not None:  # a list of dicts, or a pandas DataFrame
+            fields["seeds"] = seed_rows(fields["seeds"])
         return {
             "count": count,
             **{key: value for key, value in fields.items() if value is not None},
@@ -119,6 +126,63 @@ class Client(_BaseClient):
                 response.read()
                 self._checked(response)
             yield from self._parse_events(response.iter_lines())
+
+    def dataset_items(self, dataset_name: str) -> Records:
+        """Every item of the dataset, in the order they were added: its data fields plus
+        ``id`` and ``tags``. ``.to_pandas()`` makes a DataFrame of them."""
+        dataset_id = self._dataset_id(dataset_name)
+        rows = Records()
+        for item in self._opik_pages(f"/datasets/{dataset_id}/items"):
+            rows.append({**item["data"], "id": item["id"], "tags": item.get("tags") or []})
+        rows.reverse()  # the API lists newest first
+        return rows
+
+    def experiment_results(self, experiment_name: str) -> Records:
+        """One row per item the experiment ran: the item's data, the task's ``output``,
+        each feedback score as ``score.<name>``, and the item and trace ids."""
+        experiment = self._experiment_named(experiment_name)
+        rows = Records()
+        for row in self._opik_pages(
+            f"/datasets/{experiment['dataset_id']}/items/experiments/items",
+            experiment_ids=json.dumps([experiment["id"]]),
+        ):
+            for run in row.get("experiment_items", []):
+                scores = {
+                    f"score.{score['name']}": score["value"]
+                    for score in run.get("feedback_scores") or []
+                }
+                rows.append(
+                    {
+                        **row["data"],
+                        "output": run.get("output"),
+                        **scores,
+                        "dataset_item_id": row["id"],
+                        "trace_id": run.get("trace_id"),
+                    }
+                )
+        return rows
+
+    def _experiment_named(self, name: str) -> dict[str, Any]:
+        """The newest experiment of that name."""
+        for found in self._opik_pages("/experiments", name=name):
+            if found["name"] == name:
+                return found
+        raise NotFound(404, f"experiment {name!r} not found")
+
+    def _dataset_id(self, name: str) -> str:
+        return self._opik_request("POST", "/datasets/retrieve", json={"dataset_name": name})["id"]
+
+    def _opik_request(self, method: str, path: str, **arguments: Any) -> Any:
+        with _speaking_to_server(self.base_url):
+            return self._checked(self._http.request(method, f"{_OPIK}{path}", **arguments))
+
+    def _opik_pages(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
+        page = 1
+        while content := self._opik_request(
+            "GET", path, params={**params, "page": page, "size": _PAGE_SIZE}
+        )["content"]:
+            yield from content
+            page += 1
 
     def wait(
         self, job_id: str, timeout: float | None = None, interval: float = 0.5
