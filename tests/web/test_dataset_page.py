@@ -140,6 +140,12 @@ def test_the_diff_of_two_versions_highlights_what_changed(
     expect(differences.locator("tbody tr")).to_have_count(1)
     expect(differences.locator("tr.removed")).to_have_count(1)
 
+    # Each version of the history links to what it changed.
+    page.goto(f"{web_server}/datasets/{dataset_id}")
+    page.get_by_role("link", name="Changes in v2").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("v1 → v2")
+    expect(page.locator("#diff-counts")).to_have_text("1 added · 1 removed · 1 changed")
+
 
 def test_restore_makes_a_new_version_with_the_old_items(
     page: Page, web_server: str, dataset_id: str
