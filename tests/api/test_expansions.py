@@ -170,9 +170,9 @@ def test_a_misbehaving_provider_still_yields_exactly_the_count(client, stub, dat
     assert faults + stats["by_kind"]["malformed"] + stats["duplicates_injected"] > 0
 
 
-def test_the_same_expansion_asked_twice_is_replayed_from_the_response_cache(
-    client, stub, dataset_id
-):
+def test_the_same_expansion_asked_twice_makes_new_samples(client, stub, dataset_id):
+    """As in Opik, each expansion is a new generation: a person asking again wants more
+    samples to choose from, not the same ones replayed from the cache."""
     first = expand(client, dataset_id, **EXPANSION)
     assert first.status_code == 200, first.text
     paid = stub.stats["requests"]
@@ -181,7 +181,13 @@ def test_the_same_expansion_asked_twice_is_replayed_from_the_response_cache(
 
     assert again.status_code == 200, again.text
     assert_generated(again.json(), 12)
-    assert stub.stats["requests"] == paid
+    assert stub.stats["requests"] > paid
+    texts = {
+        json.dumps(sample["data"], sort_keys=True) for sample in first.json()["generated_samples"]
+    }
+    assert not texts & {
+        json.dumps(sample["data"], sort_keys=True) for sample in again.json()["generated_samples"]
+    }
 
 
 # -- refusing ---------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ _MAX_CLOSED_VALUES = 30
 # A field whose seed values average this many words holds free text worth comparing on
 # its own: two samples sharing one answer with different questions repeat a template.
 _LONG_TEXT_WORDS = 8
+# A range needs this many different numbers: one seed's number says nothing of a range.
+_MIN_RANGE_VALUES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +100,9 @@ def infer_shape(
                 closed[path] = tuple(sorted(set(strings)))
             elif sum(len(text.split()) for text in strings) / len(strings) >= _LONG_TEXT_WORDS:
                 long_text.append(path)
-        elif numbers and len(numbers) == len(values) and not is_open:
-            ranges[path] = NumberRange(min(numbers), max(numbers))
+        elif len(set(numbers)) >= _MIN_RANGE_VALUES and len(numbers) == len(values):
+            if not is_open:
+                ranges[path] = NumberRange(min(numbers), max(numbers))
     return SeedShape(closed, ranges, tuple(long_text))
 
 
