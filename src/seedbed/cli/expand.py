@@ -113,7 +113,8 @@ def expand(
     and the account)."""
     from seedbed.cli.logs import show_logs
     from seedbed.domain.errors import SeedbedError
-    from seedbed.generation.spec import Budget, GenerationSpec
+    from seedbed.generation.factory import spec_from_settings
+    from seedbed.generation.spec import Budget
     from seedbed.providers.registry import ProviderRegistry
     from seedbed.services.context import Caller
 
@@ -128,8 +129,9 @@ def expand(
         seeds, known, dataset_id = _seeds(database, caller, source)
         if save and dataset_id is None:
             fail("--save adds to the source dataset; for a file source, name one with --into", 2)
-        spec = GenerationSpec(
-            count=count,
+        spec = spec_from_settings(
+            settings,
+            count,
             model=model or "",
             temperature=temperature,
             instructions=instructions,
@@ -138,8 +140,6 @@ def expand(
             data_types=tuple(data_type or ()),
             concurrency=concurrency,
             budget=Budget(max_tokens=max_tokens, max_cost=max_cost),
-            max_retries=settings.generation_max_retries,
-            breaker_cooldown_seconds=settings.generation_breaker_cooldown_seconds,
         )
         spec.check()
         registry = ProviderRegistry(settings)

@@ -21,6 +21,16 @@ from seedbed.settings import Settings
 CacheFactory = Callable[[str, str], ResponseCache]
 
 
+def spec_from_settings(settings: Settings, count: int, **fields: Any) -> GenerationSpec:
+    """A spec with the settings' retry policy (retries, the breaker's first pause); every
+    surface builds its specs here, and ``fields`` override anything."""
+    defaults: dict[str, Any] = {
+        "max_retries": settings.generation_max_retries,
+        "breaker_cooldown_seconds": settings.generation_breaker_cooldown_seconds,
+    }
+    return GenerationSpec(count=count, **{**defaults, **fields})
+
+
 def fresh_seed() -> int:
     return secrets.randbelow(2**31 - 1) + 1
 
@@ -34,12 +44,7 @@ class GenerationFactory:
         self.cache_for = cache_for or (lambda provider, model: MemoryResponseCache())
 
     def spec(self, count: int, **fields: Any) -> GenerationSpec:
-        """A spec with the settings' retry policy; ``fields`` override anything."""
-        defaults: dict[str, Any] = {
-            "max_retries": self.settings.generation_max_retries,
-            "breaker_cooldown_seconds": self.settings.generation_breaker_cooldown_seconds,
-        }
-        return GenerationSpec(count=count, **{**defaults, **fields})
+        return spec_from_settings(self.settings, count, **fields)
 
     def pinned(self, spec: GenerationSpec) -> GenerationSpec:
         """The spec with its model resolved (an unknown model fails now, not later) and its

@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from seedbed.domain.errors import InvalidInput, SeedbedError
+from seedbed.generation.factory import spec_from_settings
 from seedbed.generation.spec import Budget, GenerationSpec
 from seedbed.generation.strategies import DATA_TYPE_GUIDANCE
 from seedbed.services import expansion_preflight, jobs
@@ -36,8 +37,9 @@ class ExpandForm:
 
     def spec(self, request: Request) -> GenerationSpec:
         settings = request.app.state.settings
-        return GenerationSpec(
-            count=_count(self.count),
+        return spec_from_settings(
+            settings,
+            _count(self.count),
             model=self.model.strip(),
             instructions=self.instructions.strip() or None,
             preserve_fields=tuple(self.preserve or ()),
@@ -46,8 +48,6 @@ class ExpandForm:
                 max_cost=_positive(self.max_cost, float, "Max cost"),
                 max_tokens=_positive(self.max_tokens, int, "Max tokens"),
             ),
-            max_retries=settings.generation_max_retries,
-            breaker_cooldown_seconds=settings.generation_breaker_cooldown_seconds,
         )
 
 

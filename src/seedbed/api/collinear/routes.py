@@ -24,7 +24,7 @@ from seedbed.api.collinear.auth import collinear_caller
 from seedbed.api.collinear.schemas import SynthDataGenerateRequest, SynthDataGenerateResponse
 from seedbed.api.dependencies import DatabaseDep, ProvidersDep, SettingsDep
 from seedbed.api.fastapi_shape import FastAPIShapedRoute, invalid_field
-from seedbed.generation.spec import GenerationSpec
+from seedbed.generation.factory import spec_from_settings
 
 PREFIX = "/api/v1/synth_data"
 
@@ -50,12 +50,11 @@ async def generate_data_from_body(
         )
     except synth_data.UnknownModelId as error:
         raise invalid_field(("body", "model_id"), error.message, body.model_id) from None
-    spec = GenerationSpec(
-        count=body.multiplier,
+    spec = spec_from_settings(
+        settings,
+        body.multiplier,
         model=model,
         custom_prompt=body.prompt.strip() or None,
-        max_retries=settings.generation_max_retries,
-        breaker_cooldown_seconds=settings.generation_breaker_cooldown_seconds,
     )
     samples = await synth_data.generate_like_examples(
         database, providers, body.examples, body.multiplier, spec

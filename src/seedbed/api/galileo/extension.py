@@ -21,8 +21,8 @@ from sqlalchemy.engine import Connection
 from seedbed.domain import ids
 from seedbed.domain.errors import NotFound, Unprocessable
 from seedbed.domain.jobs import CANCELLED, COMPLETED, FAILED, QUEUED, GenerationJob
+from seedbed.generation.factory import spec_from_settings
 from seedbed.generation.schema import without_markers
-from seedbed.generation.spec import GenerationSpec
 from seedbed.providers.base import UnknownModel
 from seedbed.providers.registry import ProviderRegistry
 from seedbed.services import datasets, items, jobs
@@ -159,15 +159,14 @@ def start_extension(
     """A queued job writing a new dataset; the caller dispatches it after the commit."""
     seeds = extension_seeds(connection, caller, request)
     tuning = {"temperature": request.temperature} if request.temperature is not None else {}
-    spec = GenerationSpec(
-        count=request.count,
+    spec = spec_from_settings(
+        settings,
+        request.count,
         model=model_for_alias(registry, request.model_alias),
         top_p=request.top_p,
         max_tokens=request.max_tokens,
         instructions=generation_instructions(request.prompt, request.instructions),
         data_types=request.data_types,
-        max_retries=settings.generation_max_retries,
-        breaker_cooldown_seconds=settings.generation_breaker_cooldown_seconds,
         **tuning,
     )
     return jobs.create_job(

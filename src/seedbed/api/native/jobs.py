@@ -22,7 +22,8 @@ from seedbed.domain.limits import (
     MAX_PROMPT_CHARS,
     within_example_size,
 )
-from seedbed.generation.spec import Budget, GenerationSpec
+from seedbed.generation.factory import spec_from_settings
+from seedbed.generation.spec import Budget
 from seedbed.services import jobs
 from seedbed.services.context import Caller, utcnow
 from seedbed.services.expansions import MAX_SEEDS
@@ -97,8 +98,9 @@ def start_job(
     background: BackgroundTasks,
 ) -> dict:
     state = request.app.state
-    spec = GenerationSpec(
-        count=body.count,
+    spec = spec_from_settings(
+        state.settings,
+        body.count,
         model=body.model or "",
         temperature=body.temperature,
         max_tokens=body.max_tokens,
@@ -107,8 +109,6 @@ def start_job(
         custom_prompt=body.custom_prompt,
         data_types=tuple(body.data_types),
         budget=Budget(**body.budget.model_dump()),
-        max_retries=state.settings.generation_max_retries,
-        breaker_cooldown_seconds=state.settings.generation_breaker_cooldown_seconds,
         random_seed=body.seed,
         allow_new_values=tuple(body.allow_new_values),
         vary={axis: tuple(values) for axis, values in body.vary.items()},

@@ -12,9 +12,9 @@ from seedbed.api.opik.presenters import timestamp
 from seedbed.api.opik.schemas import Body
 from seedbed.domain import ids
 from seedbed.domain.limits import LARGEST_MAX_TOKENS, MAX_INSTRUCTIONS_CHARS, MAX_PROMPT_CHARS
+from seedbed.generation.factory import spec_from_settings
 from seedbed.generation.result import GeneratedSample
 from seedbed.generation.schema import GENERATED_MARKER, GENERATION_MODEL_MARKER
-from seedbed.generation.spec import GenerationSpec
 from seedbed.services import expansions
 from seedbed.services.context import Caller, utcnow
 
@@ -39,15 +39,14 @@ async def expand_dataset(
     database: DatabaseDep,
     providers: ProvidersDep,
 ) -> dict:
-    spec = GenerationSpec(
-        count=body.sample_count,
+    spec = spec_from_settings(
+        settings,
+        body.sample_count,
         model=body.model,
         instructions=body.variation_instructions or None,
         preserve_fields=tuple(body.preserve_fields or ()),
         custom_prompt=body.custom_prompt or None,
         max_tokens=body.max_completion_tokens,
-        max_retries=settings.generation_max_retries,
-        breaker_cooldown_seconds=settings.generation_breaker_cooldown_seconds,
     )
     result = await expansions.expand_dataset(database, providers, caller, dataset_id, spec)
     generated_at = utcnow()
