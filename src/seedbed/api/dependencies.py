@@ -8,7 +8,7 @@ dependency they need by type instead of reaching into the app.
 from collections.abc import Iterator
 from typing import Annotated, Protocol
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from sqlalchemy.engine import Connection
 
 from seedbed.api.auth import caller_for_credential
@@ -47,6 +47,23 @@ SettingsDep = Annotated[Settings, Depends(app_settings)]
 DatabaseDep = Annotated[Database, Depends(app_database)]
 ProvidersDep = Annotated[ProviderRegistry, Depends(app_providers)]
 JobDispatcherDep = Annotated[JobDispatcher, Depends(app_job_dispatcher)]
+
+
+class JobsAfterCommit:
+    """The one way a request starts the jobs it created: they are dispatched once its
+    unit of work has committed, so a worker never looks for a job that is not there yet.
+    Background tasks run after the response, and the response goes out after the commit
+    (``Writing``, or a page's own ``writing()`` block)."""
+
+    def __init__(self, dispatcher: JobDispatcherDep, background: BackgroundTasks) -> None:
+        self._dispatcher = dispatcher
+        self._background = background
+
+    def dispatch(self, job_id: str) -> None:
+        self._background.add_task(self._dispatcher.dispatch, job_id)
+
+
+DispatchAfterCommit = Annotated[JobsAfterCommit, Depends()]
 
 
 def current_caller(request: Request, settings: SettingsDep, database: DatabaseDep) -> Caller:

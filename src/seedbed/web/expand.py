@@ -5,9 +5,10 @@ job (with no save target: the samples are reviewed on the job's page, then added
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from seedbed.api.dependencies import DispatchAfterCommit
 from seedbed.domain.errors import InvalidInput, SeedbedError
 from seedbed.generation.factory import spec_from_settings
 from seedbed.generation.spec import Budget, GenerationSpec
@@ -122,7 +123,7 @@ def expand(
     request: Request,
     dataset_id: str,
     visitor: VisitorDep,
-    background: BackgroundTasks,
+    jobs_after_commit: DispatchAfterCommit,
     count: Annotated[str, Form()] = "",
     preserve: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
     instructions: Annotated[str, Form()] = "",
@@ -149,6 +150,5 @@ def expand(
             )
     except SeedbedError as error:
         return _page(request, visitor, dataset_id, form, error.status_code, error.message)
-    # After the response, so after the commit: a dispatched job is always visible.
-    background.add_task(request.app.state.job_dispatcher.dispatch, job.id)
+    jobs_after_commit.dispatch(job.id)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)

@@ -5,10 +5,10 @@ steps_total`` (see ``api/galileo/extension.py``)."""
 
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter
 
 from seedbed.api.dependencies import (
-    JobDispatcherDep,
+    DispatchAfterCommit,
     ProvidersDep,
     Reading,
     SettingsDep,
@@ -30,14 +30,12 @@ def extend_dataset(
     caller: GalileoCaller,
     providers: ProvidersDep,
     settings: SettingsDep,
-    dispatcher: JobDispatcherDep,
-    background: BackgroundTasks,
+    jobs_after_commit: DispatchAfterCommit,
 ) -> dict:
     job = extension.start_extension(
         connection, caller, providers, settings, body.to_service(), utcnow()
     )
-    # After the response, so after the commit: a dispatched job is always visible.
-    background.add_task(dispatcher.dispatch, job.id)
+    jobs_after_commit.dispatch(job.id)
     return {"dataset_id": job.target_dataset_id}
 
 

@@ -6,11 +6,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from seedbed.api.dependencies import CallerDep, Reading, Writing
+from seedbed.api.dependencies import CallerDep, DispatchAfterCommit, Reading, Writing
 from seedbed.api.opik.presenters import timestamp
 from seedbed.api.opik.schemas import Body, JsonObject
 from seedbed.domain.jobs import CHUNK_DONE, GenerationJob
@@ -95,7 +95,7 @@ def start_job(
     request: Request,
     connection: Writing,
     caller: CallerDep,
-    background: BackgroundTasks,
+    jobs_after_commit: DispatchAfterCommit,
 ) -> dict:
     state = request.app.state
     spec = spec_from_settings(
@@ -128,8 +128,7 @@ def start_job(
         save_to_source=body.save,
         target_dataset_name=body.target_dataset_name,
     )
-    # After the response, so after the commit: a dispatched job is always visible.
-    background.add_task(state.job_dispatcher.dispatch, job.id)
+    jobs_after_commit.dispatch(job.id)
     return job_view(job)
 
 
