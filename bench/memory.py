@@ -14,7 +14,9 @@ resident set size (RSS):
 
 and, as its own subprocess, ``seedbed datasets export NAME`` (JSONL to a file) against
 ``seedbed datasets list`` on the same database as the CLI's resting size (each reports
-its own VmHWM as it exits).
+its own VmHWM as it exits); then the round trips through the columnar formats, each
+command in its own subprocess: ``export --format parquet`` and ``import`` of that file
+into a new dataset, the same with ``--format hf`` (a Hugging Face save_to_disk folder).
 
 RSS comes from psutil when installed, else ``/proc/<pid>/status`` (VmRSS sampled every
 50 ms in a thread; VmHWM, the kernel's own peak, reset before each step through
@@ -238,7 +240,31 @@ def measure(url: str, count: int) -> dict:
         result["cli_export"] = cli_peak(["datasets", "export", DATASET, "--database-url", url], out)
         out.seek(0)
         assert sum(1 for _ in out) == count
+    result.update(columnar_round_trips(url, count))
     return result
+
+
+def columnar_round_trips(url: str, count: int) -> dict:
+    """``seedbed datasets export --format parquet|hf`` of the dataset, then ``seedbed
+    datasets import`` of that file (folder) into a new dataset: each CLI run's peak."""
+    measured = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for file_format, target in (("parquet", "bench.parquet"), ("hf", "bench-hf")):
+            path = str(Path(folder) / target)
+            measured[f"cli_export_{file_format}"] = cli_peak(
+                ["datasets", "export", DATASET, "--format", file_format, "-o", path]
+                + ["--database-url", url],
+                subprocess.DEVNULL,
+            )
+            with tempfile.TemporaryFile() as out:
+                measured[f"cli_import_{file_format}"] = cli_peak(
+                    ["datasets", "import", path, "-d", f"{DATASET}-{file_format}", "--json"]
+                    + ["--database-url", url],
+                    out,
+                )
+                out.seek(0)
+                assert json.loads(out.read())["added"] == count, f"{file_format} round trip"
+    return measured
 
 
 # -- where the memory goes -----------------------------------------------------------------
@@ -333,6 +359,10 @@ def print_table(results: dict[str, list[dict]]) -> None:
         ("after_download", "after the download"),
         ("cli_rest", "CLI `seedbed datasets list` peak (its resting size)"),
         ("cli_export", "CLI `seedbed datasets export bench` (JSONL) peak"),
+        ("cli_export_parquet", "CLI export `--format parquet` peak"),
+        ("cli_import_parquet", "CLI import of that Parquet file peak"),
+        ("cli_export_hf", "CLI export `--format hf` (save_to_disk folder) peak"),
+        ("cli_import_hf", "CLI import of that folder peak"),
     ]
     for engine, found in results.items():
         sizes = [f"{r['items']:,} items" for r in found]
