@@ -210,3 +210,47 @@ def test_a_failed_run_into_a_new_dataset_creates_nothing(seedbed, stub, seed_fil
 
     assert result.exit_code == 1
     assert_refused(seedbed, result, out, "gemini-pro")
+
+
+LABELLED = [
+    {"ticket": "My parcel has not moved for a week", "team": "shipping"},
+    {"ticket": "I was charged twice for one order", "team": "billing"},
+    {"ticket": "The courier left my box at the wrong door", "team": "shipping"},
+    {"ticket": "Please send a VAT invoice for my purchase", "team": "billing"},
+]
+
+
+def test_report_seed_and_axes_from_the_command_line(seedbed, stub, tmp_path):
+    seeds = tmp_path / "tickets.jsonl"
+    seeds.write_text("".join(json.dumps(seed) + "\n" for seed in LABELLED), encoding="utf-8")
+    asked = ("expand", seeds, "-n", 8, *MODEL, "--seed", 11, "--vary", "tone=calm,angry")
+
+    first = json.loads(seedbed(*asked, "--report", "--json").stdout)
+    paid = stub.stats["requests"]
+    again = json.loads(seedbed(*asked, "--json").stdout)
+
+    report = first["report"]
+    assert report["accepted"] == 8
+    assert report["closed_sets"]["team"]["inside_share"] == 1.0
+    assert set(report["axes"]) == {"team", "tone"}
+    # The same seed asks the same questions: the replies come from the cache.
+    assert stub.stats["requests"] == paid
+    assert sorted(map(json.dumps, again["samples"])) == sorted(map(json.dumps, first["samples"]))
+    prompts = " ".join(user_prompts(stub))
+    assert "tone: calm" in prompts and "tone: angry" in prompts
+
+
+def test_the_report_reads_as_text(seedbed, stub, seed_file):
+    result = seedbed(
+        "expand", seed_file, "-n", 5, *MODEL, "--report", "-o", seed_file.parent / "out.jsonl"
+    )
+
+    assert "quality report: 5 of 5 samples" in result.stderr
+    assert "distinct-2" in result.stderr and "nearest seed" in result.stderr
+
+
+def test_a_malformed_axis_is_refused_before_any_call(seedbed, stub, seed_file):
+    result = seedbed.fails("expand", seed_file, "-n", 5, *MODEL, "--vary", "tone")
+
+    assert "--vary takes AXIS=VALUE" in result.stderr
+    assert stub.stats["requests"] == 0

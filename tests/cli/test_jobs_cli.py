@@ -61,3 +61,21 @@ def test_a_running_server_runs_a_detached_job_and_watch_follows_it(
 def test_watching_an_unknown_job_fails_clearly(seedbed):
     result = seedbed.fails("jobs", "watch", "0199a000-0000-7000-8000-000000000000")
     assert "not found" in result.stderr
+
+
+def test_a_finished_job_has_a_quality_report(seedbed, stub, seed_file, database_url, tmp_path):
+    with running_server(
+        database_url, tmp_path, OPENAI_BASE_URL=stub.base_url, OPENAI_API_KEY="test"
+    ):
+        job_id = seedbed(
+            "expand", seed_file, "-n", 12, "--model", "gpt-4o-mini", "--detach"
+        ).stdout.strip()
+        seedbed("jobs", "watch", job_id, "--interval", "0.2")
+
+    text = seedbed("jobs", "report", job_id).stdout
+    as_json = json.loads(seedbed("jobs", "report", job_id, "--json").stdout)
+
+    assert "quality report: 12 of 12 samples" in text
+    assert as_json["accepted"] == 12 and as_json["nearest_seed_similarity"]["count"] == 12
+    unknown = seedbed.fails("jobs", "report", "0199a000-0000-7000-8000-000000000000")
+    assert "not found in workspace 'default'" in unknown.stderr

@@ -76,6 +76,50 @@ def expand(
         int | None, typer.Option(help="Stop when this many tokens are used.")
     ] = None,
     concurrency: Annotated[int | None, typer.Option(help="Calls in flight at most.")] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            help="Make the run reproducible: the same seed asks the same questions, and"
+            " replies already paid for are replayed from the cache.",
+            show_default=False,
+        ),
+    ] = None,
+    allow_new_values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-new-values",
+            help="A field that may take labels or numbers the seeds do not have (repeatable).",
+        ),
+    ] = None,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            help="A diversity axis and its values, e.g. persona=novice,expert (repeatable).",
+        ),
+    ] = None,
+    evolution: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--evolution",
+            help="An Evol-Instruct strategy: add_constraints, deepen, concretize, multi_step,"
+            " comparative, hypothetical (repeatable).",
+        ),
+    ] = None,
+    critic_model: Annotated[
+        str | None,
+        typer.Option(
+            help="A model that scores every candidate; low scores are refused and topped up.",
+            show_default=False,
+        ),
+    ] = None,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report", help="Print the quality report of the samples (with --json: in the JSON)."
+        ),
+    ] = False,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the samples to this JSONL file.")
     ] = None,
@@ -112,6 +156,7 @@ def expand(
     printed to standard output as JSONL (with --json: one JSON object with the samples
     and the account)."""
     from seedbed.cli.logs import show_logs
+    from seedbed.cli.quality_report import render_report
     from seedbed.domain.errors import SeedbedError
     from seedbed.generation.factory import spec_from_settings
     from seedbed.generation.spec import Budget
@@ -140,6 +185,11 @@ def expand(
             data_types=tuple(data_type or ()),
             concurrency=concurrency,
             budget=Budget(max_tokens=max_tokens, max_cost=max_cost),
+            random_seed=seed,
+            allow_new_values=tuple(allow_new_values or ()),
+            vary=_axes(vary or ()),
+            evolutions=tuple(evolution or ()),
+            critic_model=critic_model,
         )
         spec.check()
         registry = ProviderRegistry(settings)
@@ -155,10 +205,28 @@ def expand(
     except SeedbedError as error:
         fail(error)
         return
-    out.result(_summary(result, output, saved), None)
+    summary = _summary(result, output, saved)
+    if report:
+        summary["report"] = result.report
+        out.note(render_report(result.report or {}))
+    out.result(summary, None)
     if not result.complete:
         errors.print(f"stopped early: {result.detail}", markup=False, highlight=False)
         raise typer.Exit(code=1)
+
+
+def _axes(given: "list[str] | tuple[str, ...]") -> dict[str, tuple[str, ...]]:
+    """``persona=novice,expert`` as {"persona": ("novice", "expert")}."""
+    from seedbed.domain.errors import InvalidInput
+
+    axes: dict[str, tuple[str, ...]] = {}
+    for text in given:
+        name, _, values = text.partition("=")
+        choices = tuple(value.strip() for value in values.split(",") if value.strip())
+        if not name.strip() or not choices:
+            raise InvalidInput(f"--vary takes AXIS=VALUE,VALUE..., got {text!r}")
+        axes[name.strip()] = choices
+    return axes
 
 
 def _seeds(
@@ -280,7 +348,9 @@ def _account(stats: "GenerationStats") -> str:
     parts = [f"rejected: {rejected or 'none'}", f"{stats.usage.total_tokens:,} tokens"]
     if cost := money(stats.cost, free=stats.unpriced or stats.cost == 0):
         parts.append(cost)
-    if stats.stage and not stats.accepted:
+    if stats.stage and stats.tokens_in_flight:
+        parts.append(f"{stats.stage.replace('_', ' ')}: {stats.tokens_in_flight:,} tokens so far")
+    elif stats.stage and not stats.accepted:
         parts.append(stats.stage.replace("_", " "))
     return " · ".join(parts)
 

@@ -1,4 +1,4 @@
-"""``seedbed jobs``: list, watch and cancel generation jobs."""
+"""``seedbed jobs``: list, watch, report on and cancel generation jobs."""
 
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from seedbed.domain.jobs import GenerationJob
     from seedbed.services.context import Caller
 
-app = command_group("List, watch and cancel generation jobs.")
+app = command_group("List, watch, report on and cancel generation jobs.")
 
 JobIdArgument = Annotated[
     str, typer.Argument(help="The job's id.", metavar="JOB_ID", show_default=False)
@@ -140,6 +140,36 @@ def _target_name(database, caller: "Caller", job: "GenerationJob") -> str | None
             return job.target_dataset_id
 
 
+@app.command("report")
+def report(
+    job_id: JobIdArgument,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = "default",
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """The quality report of a job's samples: refusals by rule, diversity beside the
+    seeds, nearest-seed similarity, label and axis coverage, critic scores, cost and time."""
+    from seedbed.cli.quality_report import render_report
+    from seedbed.domain.errors import NotFound, SeedbedError
+    from seedbed.services import jobs
+    from seedbed.services.context import Caller
+
+    database = open_database(database_url)
+    caller = Caller(workspace)
+    try:
+        with database.reading() as connection:
+            try:
+                found = jobs.job_quality_report(connection, caller, job_id)
+            except NotFound:
+                raise NotFound(
+                    f"job {job_id!r} not found in workspace {caller.workspace!r}"
+                ) from None
+    except SeedbedError as error:
+        fail(error)
+        return
+    Output(as_json=as_json).result(found, render_report(found))
+
+
 @app.command("cancel")
 def cancel(
     job_id: JobIdArgument,
@@ -179,6 +209,11 @@ def account(job: "GenerationJob") -> str:
     ]
     if cost := money(totals["cost"], free=totals["cost"] == 0):
         parts.append(cost)
+    if totals["stage"] and totals["tokens_in_flight"]:
+        stage = totals["stage"].replace("_", " ")
+        parts.append(f"{stage}: {totals['tokens_in_flight']:,} tokens so far")
+    elif totals["stage"] and not job.accepted:
+        parts.append(totals["stage"].replace("_", " "))
     if (eta := job.eta_seconds(utcnow())) is not None:
         parts.append(f"ETA {eta:.0f} s")
     return " · ".join(parts)
