@@ -9,6 +9,7 @@ taking the write lock up front makes concurrent writers queue instead.
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,6 +134,11 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = normalize_url(url)
         self.engine = create_engine(self.url)
+        # SQLite has one writer at a time, and writers waiting out its busy timeout poll
+        # with growing sleeps: under many writers an unlucky one waits for seconds. This
+        # process's writers queue on a lock instead (a Lock, not an RLock: a request's unit
+        # of work may end in another thread than the one it began in).
+        self._one_writer = threading.Lock() if is_sqlite(self.url) else contextlib.nullcontext()
 
     @property
     def dialect(self) -> str:
@@ -141,7 +147,7 @@ class Database:
     @contextlib.contextmanager
     def writing(self) -> Iterator[Connection]:
         """A transaction that may write; committed when the block ends without error."""
-        with _refused_values_are_bad_input(), self.engine.connect() as connection:
+        with self._one_writer, _refused_values_are_bad_input(), self.engine.connect() as connection:
             connection = connection.execution_options(**{_WRITE: True})
             with connection.begin():
                 yield connection
