@@ -13,6 +13,7 @@ from pydantic import (
 
 from seedbed.api.collinear import synth_data
 from seedbed.domain.items import storage_problem
+from seedbed.domain.limits import MAX_PROMPT_CHARS, within_example_size
 
 
 def _sendable(value: Any) -> Any:
@@ -22,7 +23,12 @@ def _sendable(value: Any) -> Any:
     return value
 
 
-Example = Annotated[dict[str, Any], Field(min_length=1), AfterValidator(_sendable)]
+Example = Annotated[
+    dict[str, Any],
+    Field(min_length=1),
+    AfterValidator(_sendable),
+    AfterValidator(within_example_size),
+]
 
 
 class SynthDataGenerateRequest(BaseModel):
@@ -33,7 +39,7 @@ class SynthDataGenerateRequest(BaseModel):
     model_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     multiplier: int = Field(ge=1, le=synth_data.MAX_MULTIPLIER)
     examples: list[Example] = Field(min_length=1, max_length=synth_data.MAX_EXAMPLES)
-    prompt: Annotated[str, AfterValidator(_sendable)]
+    prompt: Annotated[str, Field(max_length=MAX_PROMPT_CHARS), AfterValidator(_sendable)]
 
     @model_validator(mode="after")
     def _within_one_request(self) -> "SynthDataGenerateRequest":
