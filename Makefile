@@ -51,3 +51,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/experiments.py
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/ui.py
