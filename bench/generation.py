@@ -3,6 +3,7 @@ raw decode speed.
 
     python bench/generation.py            # the stub run (about half a minute)
     python bench/generation.py --local    # also the embedded model (a few minutes)
+    python bench/generation.py --local-only   # only the embedded model
 
 Stub run: 1,000 unique samples from 10 seeds, the stub LLM in its own process answering
 after 200 ms, with 20 % faults (429 with Retry-After, 500, malformed JSON) and 20 %
@@ -12,7 +13,6 @@ calls that could deliver 1,000 samples (no faults, no duplicates).
 """
 
 import argparse
-import asyncio
 import math
 import os
 import subprocess
@@ -153,69 +153,18 @@ def stub_run() -> None:
     print(f"  rejected             {dict(stats.rejected)}")
 
 
-def local_run(count: int) -> None:
-    from seedbed.providers.local import LocalProvider
-
-    provider = LocalProvider(None, cache_dir=Settings().home / "models")
-    raw_tokens_per_second = raw_decode_speed(provider)
-    registry = ProviderRegistry(Settings(), load_plugins=False)
-    registry.add_provider("local", provider)
-    started = time.perf_counter()
-    result = seedbed.expand(
-        SEEDS[:5],
-        count,
-        model="local/qwen2.5-coder-1.5b-instruct",
-        registry=registry,
-        samples_per_call=3,
-    )
-    wall = time.perf_counter() - started
-    stats = result.stats
-    engine_tokens_per_second = stats.usage.completion_tokens / wall
-    print(f"embedded model: {count} samples")
-    print(
-        f"  delivered            {stats.accepted} ({result.stop_reason}) in {wall:.1f} s = {stats.accepted / wall * 60:.1f} samples/min"
-    )
-    print(
-        f"  raw decode speed     {raw_tokens_per_second:.1f} tokens/s (unconstrained, same machine)"
-    )
-    print(
-        f"  engine decode speed  {engine_tokens_per_second:.1f} completion tokens/s  ratio {engine_tokens_per_second / raw_tokens_per_second:.2f}"
-    )
-    print(
-        f"  tokens per sample    {stats.usage.total_tokens / max(1, stats.accepted):.1f}; rejected {dict(stats.rejected)}"
-    )
-
-
-def raw_decode_speed(provider) -> float:
-    """Tokens per second of plain decoding, after a warm-up call that loads the model."""
-    from seedbed.providers.base import CompletionRequest, Message
-
-    def ask(tokens: int) -> tuple[float, int]:
-        request = CompletionRequest(
-            model="qwen2.5-coder-1.5b-instruct",
-            messages=(Message("user", "Write a long story about a lighthouse keeper."),),
-            max_tokens=tokens,
-            temperature=0.7,
-        )
-        started = time.perf_counter()
-        completion = asyncio.run(provider.complete(request))
-        return time.perf_counter() - started, completion.usage.completion_tokens
-
-    ask(4)
-    short_time, short_tokens = ask(16)
-    long_time, long_tokens = ask(144)
-    # The difference of two runs removes the prompt's processing time.
-    return (long_tokens - short_tokens) / (long_time - short_time)
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--local", action="store_true", help="also measure the embedded model")
+    parser.add_argument("--local-only", action="store_true", help="only the embedded model")
     parser.add_argument("--local-count", type=int, default=12)
     options = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    stub_run()
-    if options.local:
-        local_run(options.local_count)
+    if not options.local_only:
+        stub_run()
+    if options.local or options.local_only:
+        from local_model import local_run
+
+        local_run(SEEDS, options.local_count)
