@@ -11,9 +11,10 @@ from seedbed.generation.dedup import NearDuplicateFilter
 from seedbed.generation.parsing import parse_samples
 from seedbed.generation.placeholders import PlaceholderCheck, placeholders_in
 from seedbed.generation.planner import Planner
-from seedbed.generation.resilience import AdaptiveConcurrency, CircuitBreaker, backoff_seconds
+from seedbed.generation.resilience import CircuitBreaker, backoff_seconds
 from seedbed.generation.shape import infer_shape, values_at
 from seedbed.generation.spec import GenerationSpec, SeedItem
+from seedbed.providers.concurrency import AdaptiveConcurrency
 
 TICKETS = [
     {"text": f"Ticket number {n} about something else entirely", "category": category}

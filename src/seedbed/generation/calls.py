@@ -13,7 +13,7 @@ from collections.abc import Callable
 from seedbed.generation.budget import Budgets
 from seedbed.generation.cache import ResponseCache, request_key
 from seedbed.generation.pricing import Price
-from seedbed.generation.resilience import AdaptiveConcurrency, CircuitBreaker, backoff_seconds
+from seedbed.generation.resilience import CircuitBreaker, backoff_seconds
 from seedbed.generation.result import (
     PROVIDER_ERROR,
     RATE_LIMITED,
@@ -32,6 +32,7 @@ from seedbed.providers.base import (
     UnknownModel,
     Usage,
 )
+from seedbed.providers.concurrency import AdaptiveConcurrency
 from seedbed.providers.progress import CallProgress, listening
 
 # Used when neither the run nor the provider sets a timeout.

@@ -33,7 +33,7 @@ from seedbed.generation.planner import CallPlan, Planner
 from seedbed.generation.pricing import price_of
 from seedbed.generation.prompts import generation_messages, prompt_hash, repair_messages
 from seedbed.generation.report import QualityReport, quality_report
-from seedbed.generation.resilience import AdaptiveConcurrency, CircuitBreaker
+from seedbed.generation.resilience import CircuitBreaker
 from seedbed.generation.result import (
     ATTEMPTS_EXHAUSTED,
     BUDGET_EXHAUSTED,
@@ -58,6 +58,7 @@ from seedbed.generation.schema import (
 from seedbed.generation.shape import infer_shape
 from seedbed.generation.spec import GenerationSpec, SeedItem, seed_items
 from seedbed.providers.base import Completion, CompletionRequest, Message, Provider, Usage
+from seedbed.providers.concurrency import AdaptiveConcurrency
 
 # A reply that is unusable is shown back to the model once with the reason.
 _REPAIR_ATTEMPTS = 1

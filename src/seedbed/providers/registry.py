@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
-from seedbed.generation.resilience import AdaptiveConcurrency
 from seedbed.providers.base import COMMON_OPTIONS, Provider, UnknownModel, check_options
+from seedbed.providers.concurrency import AdaptiveConcurrency
 from seedbed.settings import Settings
 
 ProviderFactory = Callable[[str, Mapping[str, Any], Settings], Provider]
