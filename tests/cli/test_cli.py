@@ -79,7 +79,7 @@ GROUPS = {
     ("keys",): ["create", "list", "revoke"],
     ("datasets",): ["list", "create", "import", "export"],
     ("experiments",): ["list", "show", "compare"],
-    ("jobs",): ["list", "watch", "cancel"],
+    ("jobs",): ["list", "watch", "report", "cancel"],
 }
 COMMANDS = [("serve",), ("expand",), ("doctor",), ("worker",)] + [
     group + (name,)

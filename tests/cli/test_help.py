@@ -80,4 +80,4 @@ def test_every_command_that_does_something_speaks_to_scripts(flag):
 
 def _prints_only_a_result(path: tuple[str, ...]) -> bool:
     # Listings and reports print their result and nothing else: nothing to quieten.
-    return path[-1] in ("list", "show", "compare", "cancel", "doctor")
+    return path[-1] in ("list", "show", "compare", "report", "cancel", "doctor")

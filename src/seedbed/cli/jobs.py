@@ -147,8 +147,10 @@ def report(
     workspace: WorkspaceOption = "default",
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """The quality report of a job's samples: refusals by rule, diversity beside the
-    seeds, nearest-seed similarity, label and axis coverage, critic scores, cost and time."""
+    """The quality report of a job's samples.
+
+    Refusals by rule, diversity beside the seeds, nearest-seed similarity, label and axis
+    coverage, critic scores, cost and time."""
     from seedbed.cli.quality_report import render_report
     from seedbed.domain.errors import NotFound, SeedbedError
     from seedbed.services import jobs
