@@ -15,6 +15,7 @@ from seedbed.api.auth import caller_for_credential
 from seedbed.domain.keys import secret_from_header
 from seedbed.providers.registry import ProviderRegistry
 from seedbed.services.context import Caller
+from seedbed.services.job_events import JobEvents
 from seedbed.settings import Settings
 from seedbed.storage.database import Database
 
@@ -43,10 +44,15 @@ def app_job_dispatcher(request: Request) -> JobDispatcher:
     return request.app.state.job_dispatcher
 
 
+def app_job_events(request: Request) -> JobEvents:
+    return request.app.state.job_events
+
+
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 DatabaseDep = Annotated[Database, Depends(app_database)]
 ProvidersDep = Annotated[ProviderRegistry, Depends(app_providers)]
 JobDispatcherDep = Annotated[JobDispatcher, Depends(app_job_dispatcher)]
+JobEventsDep = Annotated[JobEvents, Depends(app_job_events)]
 
 
 class JobsAfterCommit:

@@ -10,7 +10,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from seedbed.api.dependencies import CallerDep, DispatchAfterCommit, Reading, Writing
+from seedbed.api.dependencies import (
+    CallerDep,
+    DatabaseDep,
+    DispatchAfterCommit,
+    JobEventsDep,
+    ProvidersDep,
+    Reading,
+    SettingsDep,
+    Writing,
+)
 from seedbed.api.opik.presenters import timestamp
 from seedbed.api.opik.schemas import Body, JsonObject
 from seedbed.domain.jobs import CHUNK_DONE, GenerationJob
@@ -27,7 +36,7 @@ from seedbed.generation.spec import Budget
 from seedbed.services import jobs
 from seedbed.services.context import Caller, utcnow
 from seedbed.services.expansions import MAX_SEEDS
-from seedbed.services.job_events import StreamSlot
+from seedbed.services.job_events import JobEvents, StreamSlot
 
 router = APIRouter(tags=["Generation jobs"])
 
@@ -92,14 +101,14 @@ class JobRequest(Body):
 @router.post("/jobs", status_code=201)
 def start_job(
     body: JobRequest,
-    request: Request,
+    settings: SettingsDep,
+    providers: ProvidersDep,
     connection: Writing,
     caller: CallerDep,
     jobs_after_commit: DispatchAfterCommit,
 ) -> dict:
-    state = request.app.state
     spec = spec_from_settings(
-        state.settings,
+        settings,
         body.count,
         model=body.model or "",
         temperature=body.temperature,
@@ -120,7 +129,7 @@ def start_job(
     job = jobs.create_job(
         connection,
         caller,
-        state.providers,
+        providers,
         spec,
         source_dataset_id=dataset_id,
         source_item_ids=body.item_ids,
@@ -192,25 +201,31 @@ def job_items(
 
 
 @router.get("/jobs/{job_id}/events")
-async def job_events(job_id: str, request: Request, caller: CallerDep) -> StreamingResponse:
+async def job_events(
+    job_id: str,
+    request: Request,
+    caller: CallerDep,
+    database: DatabaseDep,
+    events: JobEventsDep,
+) -> StreamingResponse:
     """Server-sent events: a ``progress`` event whenever the job's counters change, then
     one ``finished`` event, and the stream ends. Open streams are bounded, in total and
     per caller: past the bound, a 429."""
-    first = await asyncio.to_thread(_read_job, request.app.state.database, caller, job_id)
-    slot = request.app.state.job_events.open_stream(caller)  # 404 or 429 before streaming
+    first = await asyncio.to_thread(_read_job, database, caller, job_id)
+    slot = events.open_stream(caller)  # 404 or 429 before streaming
     return StreamingResponse(
-        _events(request, caller, first, slot),
+        _events(request, events, caller, first, slot),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 async def _events(
-    request: Request, caller: Caller, first: GenerationJob, slot: StreamSlot
+    request: Request, events: JobEvents, caller: Caller, first: GenerationJob, slot: StreamSlot
 ) -> AsyncIterator[str]:
     last = None
     try:
-        async for job in request.app.state.job_events.follow(caller, first):
+        async for job in events.follow(caller, first):
             view = job_view(job)
             if view != last:
                 yield _event("finished" if job.finished else "progress", view)
