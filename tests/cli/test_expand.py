@@ -223,7 +223,9 @@ LABELLED = [
 def test_report_seed_and_axes_from_the_command_line(seedbed, stub, tmp_path):
     seeds = tmp_path / "tickets.jsonl"
     seeds.write_text("".join(json.dumps(seed) + "\n" for seed in LABELLED), encoding="utf-8")
+    # One call at a time: replies then come back, and are judged, in the same order.
     asked = ("expand", seeds, "-n", 8, *MODEL, "--seed", 11, "--vary", "tone=calm,angry")
+    asked += ("--concurrency", 1)
 
     first = json.loads(seedbed(*asked, "--report", "--json").stdout)
     paid = stub.stats["requests"]
