@@ -53,10 +53,9 @@ def create_app(
     install_galileo_routes(app)
     app.add_middleware(ConcurrentRequestLimit, limit=CONCURRENT_REQUESTS)
     app.add_middleware(RequestBodyMiddleware, max_body_bytes=settings.max_body_bytes)
-    return app
-
     # Last, so outermost: every request is logged and timed, refused ones included.
     install_observability(app)
+    return app
 
 
 def _job_dispatcher(app: FastAPI):
