@@ -111,9 +111,7 @@ def save_samples(
 ) -> DatasetVersion | None:
     """Add generated samples to a dataset as one new version: their data exactly as
     generated, where they came from in their tags."""
-    drafts = [
-        _generated_draft(sample.data, sample.provenance.model) for sample in samples
-    ]
+    drafts = [_generated_draft(sample.data, sample.provenance.model) for sample in samples]
     return upsert_items(connection, caller, drafts, dataset_id=dataset_id)
 
 
