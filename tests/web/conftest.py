@@ -111,10 +111,12 @@ def page(browser_context: BrowserContext) -> Page:
 
 
 class ServerPool:
-    """``seedbed serve`` processes kept running from one test to the next: starting one
-    takes seconds, and each test still begins on an empty database (the ``database``
-    fixture empties it afterwards). One server per database at a time, as ``seedbed
-    serve`` allows on SQLite."""
+    """``seedbed serve`` processes kept running from one test of a module to the next:
+    starting one takes seconds, and each test still begins on an empty database (the
+    ``database`` fixture empties it afterwards). One server per database at a time, as
+    ``seedbed serve`` allows on SQLite. The pool ends with its module: a server left
+    running would share the database with the next module's tests, and run the jobs
+    they queue for their own workers."""
 
     def __init__(self, tmp_path_factory) -> None:
         self._tmp_path_factory = tmp_path_factory
@@ -138,7 +140,7 @@ class ServerPool:
                 self._running.pop(url)[2].close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server_pool(tmp_path_factory) -> Iterator[ServerPool]:
     pool = ServerPool(tmp_path_factory)
     yield pool
