@@ -60,7 +60,7 @@ class BodyAdmission:
         if secret is None:
             if scope.get("path") in LOGIN_PATHS:
                 return min(LOGIN_BODY_BYTES, self.full_limit)
-            raise Unauthorized("An API key is required: send it in the Authorization header")
+            raise Unauthorized(_missing_key_message(scope.get("path", "")))
         await asyncio.to_thread(_check, Request(scope), secret)
         return self.full_limit
 
@@ -71,6 +71,16 @@ class BodyAdmission:
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return scope.get("path") in DOCUMENTATION_PATHS
         return True
+
+
+def _missing_key_message(path: str) -> str:
+    """Collinear's clients may send the key in ``API-Key``; the other surfaces in
+    ``Authorization``."""
+    from seedbed.api.collinear.auth import MISSING_KEY, PREFIX
+
+    if path.startswith(PREFIX):
+        return MISSING_KEY
+    return "An API key is required: send it in the Authorization header"
 
 
 def _check(request: Request, secret: str) -> None:

@@ -8,6 +8,9 @@ from seedbed.api.dependencies import DatabaseDep, SettingsDep
 from seedbed.domain.keys import secret_from_header
 from seedbed.services.context import Caller
 
+PREFIX = "/api/v1/synth_data"
+MISSING_KEY = "An API key is required: send 'Authorization: Bearer <key>' or 'API-Key: <key>'"
+
 
 def collinear_caller(request: Request, settings: SettingsDep, database: DatabaseDep) -> Caller:
     """Collinear's clients send the key as ``Authorization: Bearer`` or ``API-Key``."""
@@ -18,5 +21,5 @@ def collinear_caller(request: Request, settings: SettingsDep, database: Database
         settings,
         database,
         credential,
-        missing="An API key is required: send 'Authorization: Bearer <key>' or 'API-Key: <key>'",
+        missing=MISSING_KEY,
     )

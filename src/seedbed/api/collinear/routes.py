@@ -20,14 +20,11 @@ from fastapi import APIRouter, Depends
 from starlette.exceptions import HTTPException
 
 from seedbed.api.collinear import synth_data
-from seedbed.api.collinear.auth import collinear_caller
+from seedbed.api.collinear.auth import PREFIX, collinear_caller
 from seedbed.api.collinear.schemas import SynthDataGenerateRequest, SynthDataGenerateResponse
 from seedbed.api.dependencies import DatabaseDep, ProvidersDep, SettingsDep
 from seedbed.api.fastapi_shape import FastAPIShapedRoute, invalid_field
 from seedbed.generation.factory import spec_from_settings
-
-PREFIX = "/api/v1/synth_data"
-
 
 router = APIRouter(prefix=PREFIX, route_class=FastAPIShapedRoute, tags=["Collinear"])
 
