@@ -153,8 +153,13 @@ class Caller:
 
     def _record_failure(self, error: BaseException) -> None:
         self.stats.rejected[_failure_reason(error)] += 1
-        self.last_error = str(error) or f"the call timed out after {self.timeout_seconds:g} s"
+        self.last_error = str(error) or self._unnamed_failure(error)
         self.breaker.record_failure()
+
+    def _unnamed_failure(self, error: BaseException) -> str:
+        if self.timeout_seconds is not None and _failure_reason(error) == "timeout":
+            return f"the call timed out after {self.timeout_seconds:g} s"
+        return f"the call failed ({type(error).__name__})"
 
     def _account(self, usage: Usage) -> None:
         self.stats.usage = self.stats.usage + usage
