@@ -87,13 +87,11 @@ def unmarked(data: dict) -> dict:
     return {key: value for key, value in data.items() if key not in MARKERS}
 
 
-def user_prompts(stub) -> list[str]:
-    """The user message of every call the stub received."""
+def prompts(stub) -> list[str]:
+    """What every call the stub received asked for: its system and user messages."""
     return [
-        message["content"]
+        "\n".join(message["content"] for message in call["messages"])
         for call in stub.stats["calls"]
-        for message in call["messages"]
-        if message["role"] == "user"
     ]
 
 
@@ -146,11 +144,11 @@ def test_preserved_fields_and_variation_instructions_reach_the_prompt(client, st
 
     assert response.status_code == 200, response.text
     assert_generated(response.json(), 3)
-    prompts = user_prompts(stub)
-    assert prompts
-    assert all("Ask about refunds in a polite tone." in prompt for prompt in prompts)
+    sent = prompts(stub)
+    assert sent
+    assert all("Ask about refunds in a polite tone." in prompt for prompt in sent)
     preserving = "consistent with the patterns of the examples: topic"
-    assert all(preserving in prompt for prompt in prompts)
+    assert all(preserving in prompt for prompt in sent)
 
 
 def test_a_misbehaving_provider_still_yields_exactly_the_count(client, stub, dataset_id):

@@ -43,10 +43,9 @@ def jsonl(text: str) -> list:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def user_prompts(stub) -> list[str]:
-    """The user message of every call the stub received."""
-    calls = stub.stats["calls"]
-    return [m["content"] for call in calls for m in call["messages"] if m["role"] == "user"]
+def prompts(stub) -> list[str]:
+    """What every call the stub received asked for: its system and user messages."""
+    return ["\n".join(m["content"] for m in call["messages"]) for call in stub.stats["calls"]]
 
 
 def datasets(seedbed) -> dict[str, list[str]]:
@@ -102,10 +101,10 @@ def test_from_a_seed_file_to_standard_output(seedbed, stub, seed_file):
     result = seedbed("expand", seed_file, "-n", 4, *MODEL, *options)
 
     assert_new_samples(jsonl(result.stdout), 4)
-    prompts = user_prompts(stub)
-    assert prompts
-    assert all("Additional instructions: About refunds." in prompt for prompt in prompts)
-    assert all("consistent with the patterns of the examples: answer" in p for p in prompts)
+    sent = prompts(stub)
+    assert sent
+    assert all("Additional instructions: About refunds." in prompt for prompt in sent)
+    assert all("consistent with the patterns of the examples: answer" in p for p in sent)
 
 
 def test_into_a_new_dataset_adds_the_samples_as_one_version(seedbed, stub, seed_file):
@@ -238,8 +237,8 @@ def test_report_seed_and_axes_from_the_command_line(seedbed, stub, tmp_path):
     # The same seed asks the same questions: the replies come from the cache.
     assert stub.stats["requests"] == paid
     assert sorted(map(json.dumps, again["samples"])) == sorted(map(json.dumps, first["samples"]))
-    prompts = " ".join(user_prompts(stub))
-    assert "tone: calm" in prompts and "tone: angry" in prompts
+    sent = " ".join(prompts(stub))
+    assert "tone: calm" in sent and "tone: angry" in sent
 
 
 def test_the_report_reads_as_text(seedbed, stub, seed_file):
