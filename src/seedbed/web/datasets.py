@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from seedbed.domain import imports
 from seedbed.domain.errors import InvalidInput, SeedbedError
@@ -76,18 +77,27 @@ async def import_dataset(
     name: Annotated[str, Form()] = "",
 ) -> Response:
     """A new dataset (or more items for an existing one of that name) from a file, as one
-    version; a file that cannot be read writes nothing."""
+    version; a file that cannot be read writes nothing. The upload is read here; parsing
+    and the database work run in a worker thread, off the event loop."""
+    filename = file.filename if file is not None else None
+    raw = await file.read() if file is not None and filename else b""
+    return await run_in_threadpool(_import_file, request, visitor, filename, raw, name)
+
+
+def _import_file(
+    request: Request, visitor: Visitor, filename: str | None, raw: bytes, name: str
+) -> Response:
     try:
-        if file is None or not file.filename:
+        if not filename:
             raise InvalidInput("Choose a .jsonl, .json or .csv file to import")
-        text = _decoded(await file.read())
-        file_format = imports.detect_format(file.filename)
-        dataset_name = name.strip() or file.filename.rsplit(".", 1)[0]
+        text = _decoded(raw)
+        file_format = imports.detect_format(filename)
+        dataset_name = name.strip() or filename.rsplit(".", 1)[0]
         # The rows are read to the end before anything is written: a bad row anywhere
         # is reported, and no dataset is left half-imported.
         rows = list(imports.read_rows(text, file_format))
         if not rows:
-            raise InvalidInput(f"{file.filename} holds no rows")
+            raise InvalidInput(f"{filename} holds no rows")
         with visitor.writing() as connection:
             target = datasets.get_or_create_by_name(connection, visitor.caller, dataset_name)
             items.import_rows(connection, visitor.caller, target, rows)
