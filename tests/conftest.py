@@ -31,6 +31,15 @@ POSTGRES_URL = os.environ.get(
     "SEEDBED_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 ENGINES = ["sqlite", "postgresql"]
+# The embedded model decodes up to ten times slower on a busy 2-core machine than on an
+# idle one: its tests get a longer limit than the suite's 300 s, still short of a hang.
+SLOW_TEST_TIMEOUT_SECONDS = 900
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TEST_TIMEOUT_SECONDS))
 
 
 def _postgres_schema_url(schema: str) -> str:
