@@ -94,6 +94,8 @@ def test_long_text_fields_are_the_ones_worth_comparing_alone():
         "Lorem ipsum dolor sit amet",
         "Your card number is XXXX-XXXX",
         "Order XXX arrived",
+        "Contact our team at support@example.com for assistance",
+        "See https://www.Example.org/help",
     ],
 )
 def test_placeholders_are_found(text):
@@ -107,6 +109,7 @@ def test_placeholders_are_found(text):
         "The list [1, 2, 3] is sorted",
         "My name is Xavier",
         "Prices start at 10 EUR",
+        "Write to help@acme-example.com or see counterexample.com",
     ],
 )
 def test_ordinary_text_is_not_a_placeholder(text):
@@ -117,6 +120,8 @@ def test_a_placeholder_the_seeds_use_is_allowed():
     check = PlaceholderCheck(["Hello {name}, your order shipped"])
     assert check.first("Hi {name}, your refund is on its way") is None
     assert check.first("Hi {customer}, your refund") == "{customer}"
+    emails = PlaceholderCheck(["Write to billing@example.com"])
+    assert emails.first("Write to returns@example.com") is None
 
 
 def test_near_duplicates_are_decided_by_the_exact_word_jaccard_at_the_threshold():
