@@ -9,8 +9,9 @@ the delivered set on its own, with the definitions below rather than the engine'
 verdicts: delivered ÷ asked; invalid (not the seeds' JSON schema); exact and near
 duplicates among the samples (word-set Jaccard ≥ 0.75); templated fields (a long text
 field repeating another sample's or a seed's); placeholders; seed copies (near a seed);
-the share of closed-set values inside the seeds' set; distinct-2 of the samples beside the
-seeds'; the critic's pass rate when one ran; seconds per sample. It prints one table per
+the share of closed-set values inside the seeds' set; the commonest frame (opening or
+closing words of a long text field shared by most samples, beside the seeds' share of
+it); distinct-2 of the samples beside the seeds'; the critic's pass rate when one ran; seconds per sample. It prints one table per
 model and the samples themselves, to read.
 
 The fake LLM answers with random words: its rows show that the judge keeps what it
@@ -28,6 +29,7 @@ from quality_seeds import SEED_SETS
 
 import seedbed
 from seedbed.generation.dedup import NearDuplicateFilter, sample_text
+from seedbed.generation.frames import shared_frames
 from seedbed.generation.placeholders import placeholders_in
 from seedbed.generation.report import distinct_n
 from seedbed.generation.schema import infer_item_schema
@@ -54,6 +56,7 @@ COLUMNS = (
     "placeholders",
     "seed copies",
     "closed-set share",
+    "commonest frame (seeds)",
     "distinct-2 (seeds)",
     "critic pass",
     "s/sample",
@@ -96,6 +99,7 @@ def measure(seeds: list[dict], result, seconds: float) -> dict:
             1 for item in items if seed_copies.verdict(sample_text(item)) is not None
         ),
         "closed-set share": f"{inside / total:.0%}" if total else "n/a",
+        "commonest frame (seeds)": _commonest_frame(shape, seeds, items),
         "distinct-2 (seeds)": (
             f"{distinct_n([shape.free_text(item) for item in items], 2)}"
             f" ({distinct_n([shape.free_text(seed) for seed in seeds], 2)})"
@@ -103,6 +107,20 @@ def measure(seeds: list[dict], result, seconds: float) -> dict:
         "critic pass": f"{sum(asked_critic) / len(asked_critic):.0%}" if asked_critic else "off",
         "s/sample": f"{seconds / max(1, len(items)):.1f}",
     }
+
+
+def _commonest_frame(shape, seeds: list[dict], items: list[dict]) -> str:
+    """The opening or closing words shared by most samples, with their share among the
+    samples and among the seeds."""
+    found = [
+        frame
+        for frames in shared_frames(shape.long_text_fields, seeds, items).values()
+        for frame in frames.values()
+    ]
+    if not found:
+        return "n/a"
+    top = max(found, key=lambda frame: frame["share"])
+    return f'{top["share"]:.0%} ({top["seeds_share"] or 0:.0%}) "{top["words"]}"'
 
 
 def _repeats(texts: list[str]) -> tuple[int, int]:
@@ -136,6 +154,7 @@ def run_sets(registry: ProviderRegistry, model: str, count: int, critic: bool) -
         print(f"\n## {model}: {name} ({result.stop_reason}) rejected {dict(result.stats.rejected)}")
         for item in result.items:
             print("  ", json.dumps(item, ensure_ascii=False))
+        print(flush=True)
     print(f"\n### {model}, {count} samples per set\n")
     print("| " + " | ".join(COLUMNS) + " |")
     print("|" + "---|" * len(COLUMNS))

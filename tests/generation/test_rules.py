@@ -8,6 +8,7 @@ import pytest
 
 from seedbed.generation.axes import plan_axes
 from seedbed.generation.dedup import NearDuplicateFilter
+from seedbed.generation.frames import shared_frames
 from seedbed.generation.parsing import parse_samples
 from seedbed.generation.placeholders import PlaceholderCheck, placeholders_in
 from seedbed.generation.planner import Planner
@@ -225,3 +226,22 @@ def test_quotas_split_the_count_over_data_types_and_stop_when_covered():
     assert planner.next_call() is None
     planner.settled(first)
     assert planner.next_call() is not None
+
+
+def test_a_frame_most_samples_share_is_reported_beside_the_seeds_share():
+    seeds = [
+        {"q": "Where is my parcel from last week?"},
+        {"q": "Can I pay with a gift card?"},
+    ]
+    samples = [
+        {"q": "I need to change my address. Can you help me with that?"},
+        {"q": "I need to cancel an order. Can you help me with that?"},
+        {"q": "I need to update my card. Can you help me with that?"},
+        {"q": "Why was I charged twice for one order?"},
+    ]
+
+    frames = shared_frames(["q"], seeds, samples)
+
+    assert frames["q"]["opening"] == {"words": "i need to", "share": 0.75, "seeds_share": 0.0}
+    assert frames["q"]["closing"] == {"words": "me with that", "share": 0.75, "seeds_share": 0.0}
+    assert shared_frames(["q"], seeds, samples[:1]) == {}  # one text has no frame to share

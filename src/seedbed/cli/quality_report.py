@@ -22,6 +22,8 @@ def render_report(report: Mapping[str, Any]) -> str:
         f" {_number(diversity.get('mean_pairwise_similarity'))} max"
         f" {_number(diversity.get('max_pairwise_similarity'))}"
     )
+    for path, frames in (report.get("shared_frames") or {}).items():
+        lines.append(f"  {path:<14} {_frame(frames['opening'])}; {_frame(frames['closing'])}")
     nearest = report.get("nearest_seed_similarity") or {}
     if nearest.get("count"):
         lines.append(
@@ -50,6 +52,13 @@ def render_report(report: Mapping[str, Any]) -> str:
         sample = json.dumps(entry["sample"], ensure_ascii=False)
         lines.append(f"  closest to a seed ({entry['value']}): {_clipped(sample)}")
     return "\n".join(lines)
+
+
+def _frame(frame: Mapping[str, Any]) -> str:
+    """``"i need to" in 100% (seeds 0%)``: the commonest opening or closing words."""
+    seeds = frame.get("seeds_share")
+    in_seeds = "" if seeds is None else f" (seeds {seeds:.0%})"
+    return f'"{frame["words"]}" in {frame["share"]:.0%}{in_seeds}'
 
 
 def _share(coverage: Mapping[str, Any]) -> str:

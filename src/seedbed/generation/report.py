@@ -5,6 +5,8 @@ measured.
 - diversity of the accepted samples beside the seeds': distinct-1 and distinct-2 (distinct
   word uni/bigrams over all of them), compression ratio (raw ÷ zlib size of the joined
   texts: higher is more repetitive), mean and max pairwise word-set similarity;
+- shared frames: each long text field's commonest opening and closing words, with the
+  share of samples and of seeds that carry them (``frames.py``);
 - how close samples are to their nearest seed (min, median, p90, max);
 - coverage: each closed-set field's values among the samples (and the share inside the
   set), each diversity axis's values as planned and as accepted, data types;
@@ -21,6 +23,7 @@ from typing import Any
 
 from seedbed.generation.axes import Axis
 from seedbed.generation.dedup import normalize, sample_text, similarity, word_set
+from seedbed.generation.frames import shared_frames
 from seedbed.generation.result import GenerationStats
 from seedbed.generation.shape import SeedShape, values_at
 
@@ -72,6 +75,7 @@ def quality_report(
             "mean_pairwise_similarity": pairwise[0],
             "max_pairwise_similarity": pairwise[1],
         },
+        "shared_frames": shared_frames(shape.long_text_fields, seeds, samples),
         "nearest_seed_similarity": _distribution([value for value in nearest if value is not None]),
         "closed_sets": _closed_set_coverage(shape, samples),
         "axes": _axis_coverage(axes, axis_values, planned),
