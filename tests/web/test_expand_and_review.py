@@ -101,6 +101,10 @@ def test_expand_review_and_add_the_kept_samples_as_one_version(
     add = page.get_by_role("button", name=re.compile(r"^Add"))
     expect(add).to_be_visible(timeout=JOB_TIMEOUT_MS)
     expect(page.get_by_text(f"{COUNT} of {COUNT} samples accepted")).to_be_visible()
+    # The quality report of the run, beside the seeds' own figures.
+    quality = page.get_by_role("region", name="Quality")
+    expect(quality.get_by_text("Distinct-2 (seeds)")).to_be_visible()
+    expect(quality.locator("dd").first).to_have_text(re.compile(r"^[\d.]+ \([\d.]+\)$"))
     boxes = page.get_by_role("checkbox", name=re.compile(r"^Keep sample \d+$"))
     expect(boxes).to_have_count(COUNT)
     for index in range(COUNT):

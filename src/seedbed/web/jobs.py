@@ -69,6 +69,9 @@ def _job_page(
             else None
         )
         names = _dataset_names(connection, visitor, [job])
+        report = (
+            jobs.job_quality_report(connection, visitor.caller, job.id) if job.finished else None
+        )
     total = reviewed.total if reviewed else 0
     return render(
         request,
@@ -79,6 +82,7 @@ def _job_page(
         totals=job.totals(),
         eta=job.eta_seconds(utcnow()),
         review=reviewed,
+        report=report,
         dataset_id=job.source.get("dataset_id"),
         names=names,
         found={"total": total},
