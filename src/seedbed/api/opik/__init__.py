@@ -12,6 +12,7 @@ from seedbed.api.opik import (
     items,
     projects,
     session_redirect,
+    trace_search,
     traces,
     versions,
 )
@@ -27,6 +28,7 @@ def install_opik_routes(app: FastAPI) -> None:
     private.include_router(expansions.router)
     private.include_router(datasets.router)
     private.include_router(projects.router)
+    private.include_router(trace_search.router)
     private.include_router(traces.router)
     private.include_router(experiments.router)
     for root in ("", "/api"):
