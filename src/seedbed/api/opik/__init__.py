@@ -4,6 +4,7 @@
 from fastapi import APIRouter, FastAPI
 
 from seedbed.api.opik import (
+    absent_resources,
     datasets,
     expansions,
     experiments,
@@ -15,6 +16,7 @@ from seedbed.api.opik import (
     trace_search,
     traces,
     versions,
+    workspace_check,
 )
 
 
@@ -31,6 +33,8 @@ def install_opik_routes(app: FastAPI) -> None:
     private.include_router(trace_search.router)
     private.include_router(traces.router)
     private.include_router(experiments.router)
+    private.include_router(absent_resources.router)
+    private.include_router(workspace_check.router)
     for root in ("", "/api"):
         app.include_router(private, prefix=f"{root}/v1/private")
         app.include_router(health.router, prefix=root)
