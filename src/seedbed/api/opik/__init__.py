@@ -7,6 +7,7 @@ from seedbed.api.opik import (
     absent_resources,
     datasets,
     expansions,
+    experiment_batch,
     experiments,
     exports,
     health,
@@ -32,6 +33,7 @@ def install_opik_routes(app: FastAPI) -> None:
     private.include_router(projects.router)
     private.include_router(trace_search.router)
     private.include_router(traces.router)
+    private.include_router(experiment_batch.router)  # before /experiments/{id}
     private.include_router(experiments.router)
     private.include_router(absent_resources.router)
     private.include_router(workspace_check.router)
