@@ -11,6 +11,7 @@ allows (:mod:`seedbed.domain.filters`) and return a new query.
 """
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Self
@@ -24,6 +25,7 @@ from seedbed.domain.experiments import (
 )
 from seedbed.domain.filters import FieldKind, Filter, Sort, make_filter, make_sort
 from seedbed.domain.items import ITEM_FIELDS
+from seedbed.domain.trace_search import SPAN_FIELDS, TRACE_FIELDS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,3 +103,33 @@ class CompareViewQuery(_Filterable):
 
     experiment_ids: tuple[str, ...] | None = None  # required by the compare view itself
     search: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TraceQuery(_Filterable):
+    """A project's traces (named by ``project_id`` or ``project_name``), those whose ids
+    say they were made between ``from_time`` and ``to_time`` when given."""
+
+    FILTER_FIELDS = TRACE_FIELDS
+    SORT_FIELDS = TRACE_FIELDS
+
+    project_name: str | None = None
+    project_id: str | None = None
+    from_time: dt.datetime | None = None
+    to_time: dt.datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpanQuery(_Filterable):
+    """A project's spans, as :class:`TraceQuery`; with ``trace_id``, of that trace; with
+    ``type``, of that type."""
+
+    FILTER_FIELDS = SPAN_FIELDS
+    SORT_FIELDS = SPAN_FIELDS
+
+    project_name: str | None = None
+    project_id: str | None = None
+    from_time: dt.datetime | None = None
+    to_time: dt.datetime | None = None
+    trace_id: str | None = None
+    type: str | None = None

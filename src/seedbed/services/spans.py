@@ -37,9 +37,16 @@ def patch_span(
     )
 
 
+def span_views(connection: Connection, caller: Caller, found: list[Span]) -> list[SpanView]:
+    """Spans with their feedback scores."""
+    scores = FeedbackScoreRepository(connection).of_entities(
+        caller.workspace, "span", [span.id for span in found]
+    )
+    return [SpanView(span, summarize_scores(scores[span.id])) for span in found]
+
+
 def get_span(connection: Connection, caller: Caller, span_id: str) -> SpanView:
     found = SpanRepository(connection).get(caller.workspace, ids.canonical_id(span_id, "span id"))
     if found is None:
         raise NotFound("Span not found")
-    scores = FeedbackScoreRepository(connection).of_entities(caller.workspace, "span", [found.id])
-    return SpanView(found, summarize_scores(scores[found.id]))
+    return span_views(connection, caller, [found])[0]

@@ -51,7 +51,8 @@ def patch_trace(
     )
 
 
-def _views(connection: Connection, caller: Caller, found: list[Trace]) -> list[TraceView]:
+def trace_views(connection: Connection, caller: Caller, found: list[Trace]) -> list[TraceView]:
+    """Traces with what their spans add up to and their feedback scores."""
     trace_ids = [trace.id for trace in found]
     totals = SpanRepository(connection).totals(caller.workspace, trace_ids)
     scores = FeedbackScoreRepository(connection).of_entities(caller.workspace, "trace", trace_ids)
@@ -66,7 +67,7 @@ def get_trace(connection: Connection, caller: Caller, trace_id: str) -> TraceVie
     )
     if found is None:
         raise NotFound("Trace not found")
-    return _views(connection, caller, [found])[0]
+    return trace_views(connection, caller, [found])[0]
 
 
 def find_traces(
@@ -88,7 +89,7 @@ def find_traces(
     else:
         raise InvalidInput("project_name or project_id is required")
     found, total = TraceRepository(connection).find(caller.workspace, project_id, page, size)
-    return TracePage(_views(connection, caller, found), page, size, total)
+    return TracePage(trace_views(connection, caller, found), page, size, total)
 
 
 def delete_traces(connection: Connection, caller: Caller, trace_ids: list[str]) -> None:

@@ -4,16 +4,20 @@
 from fastapi import APIRouter, FastAPI
 
 from seedbed.api.opik import (
+    absent_resources,
     datasets,
     expansions,
+    experiment_batch,
     experiments,
     exports,
     health,
     items,
     projects,
     session_redirect,
+    trace_search,
     traces,
     versions,
+    workspace_check,
 )
 
 
@@ -27,8 +31,12 @@ def install_opik_routes(app: FastAPI) -> None:
     private.include_router(expansions.router)
     private.include_router(datasets.router)
     private.include_router(projects.router)
+    private.include_router(trace_search.router)
     private.include_router(traces.router)
+    private.include_router(experiment_batch.router)  # before /experiments/{id}
     private.include_router(experiments.router)
+    private.include_router(absent_resources.router)
+    private.include_router(workspace_check.router)
     for root in ("", "/api"):
         app.include_router(private, prefix=f"{root}/v1/private")
         app.include_router(health.router, prefix=root)

@@ -1,7 +1,7 @@
 """Request bodies of Opik's experiments API (``opik-openapi.yaml``). Unknown fields are
 ignored, as the Opik server does, so newer clients keep working."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -50,6 +50,21 @@ class ExperimentUpdate(Body):
     type: ExperimentType | None = None
     status: ExperimentStatus | None = None
     experiment_scores: list[ExperimentScore] | None = None
+
+    def to_changes(self) -> dict[str, Any]:
+        """The fields sent, as the experiments service takes them (scores by name)."""
+        changes = self.model_dump(mode="json", exclude_unset=True)
+        if "experiment_scores" in changes:
+            changes["experiment_scores"] = {
+                score.name: score.value for score in self.experiment_scores or []
+            }
+        return changes
+
+
+class ExperimentBatchUpdate(Body):
+    ids: list[UUID] = Field(min_length=1, max_length=1000)
+    update: ExperimentUpdate
+    merge_tags: bool = False  # add ``update.tags`` to each experiment's instead of replacing
 
 
 class IdList(Body):

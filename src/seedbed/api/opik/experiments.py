@@ -243,12 +243,7 @@ def get_experiment(experiment_id: str, connection: Reading, caller: CallerDep) -
 def update_experiment(
     experiment_id: str, body: ExperimentUpdate, connection: Writing, caller: CallerDep
 ) -> None:
-    changes = body.model_dump(mode="json", exclude_unset=True)
-    if "experiment_scores" in changes:
-        changes["experiment_scores"] = {
-            score.name: score.value for score in body.experiment_scores or []
-        }
-    experiments.update_experiment(connection, caller, experiment_id, changes)
+    experiments.update_experiment(connection, caller, experiment_id, body.to_changes())
 
 
 def _compare_query(

@@ -1,0 +1,177 @@
+"""SQL for searching traces and spans: Opik's filters over their columns and over what a
+trace's spans, scores and experiment items say about it, newest first."""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from seedbed.domain.filters import Filter
+from seedbed.domain.traces import Span, Trace
+from seedbed.storage import dialect, filtering
+from seedbed.storage.repositories.spans import _to_span
+from seedbed.storage.repositories.traces import _to_trace
+from seedbed.storage.tables import experiment_items, feedback_scores, spans, traces
+
+
+@dataclass
+class SearchCriteria:
+    """Rows of one project: those matching every filter, with ids in
+    ``[lowest_id, highest_id]`` when given; for spans, of ``trace_id`` and of ``type``."""
+
+    project_id: str
+    filters: list[Filter] = field(default_factory=list)
+    lowest_id: str | None = None
+    highest_id: str | None = None
+    trace_id: str | None = None
+    type: str | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which matching rows to read, newest first: up to ``limit`` of them, below the id
+    ``below`` (a stream's cursor) or from ``offset`` (a numbered page)."""
+
+    limit: int
+    below: str | None = None
+    offset: int = 0
+
+
+def _usage_key(name: str) -> str:
+    return name.removeprefix("usage.")
+
+
+class TraceSearchRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.dialect = connection.dialect.name
+
+    # -- what a filter may name ------------------------------------------------------
+
+    def _score(self, workspace: str, entity_type: str, entity_id: ColumnElement):
+        """A function from a score name to the entity's average score of that name."""
+
+        def average(name: str) -> ColumnElement:
+            scores = feedback_scores.c
+            return (
+                sa.select(sa.func.avg(scores.value))
+                .where(
+                    scores.workspace == workspace,
+                    scores.entity_type == entity_type,
+                    scores.entity_id == entity_id,
+                    scores.name == name,
+                )
+                .scalar_subquery()
+            )
+
+        return average
+
+    def _shared_columns(self, workspace: str, table: sa.Table, entity_type: str) -> dict:
+        columns = {
+            name: table.c[name]
+            for name in (
+                "id",
+                "name",
+                "start_time",
+                "end_time",
+                "input",
+                "output",
+                "metadata",
+                "tags",
+                "error_info",
+                "source",
+                "created_at",
+                "last_updated_at",
+            )
+        }
+        columns["input_json"] = table.c.input
+        columns["output_json"] = table.c.output
+        columns["duration"] = table.c.duration_ms
+        columns["feedback_scores"] = self._score(workspace, entity_type, table.c.id)
+        return columns
+
+    def _trace_columns(self, workspace: str) -> filtering.Columns:
+        of_trace = sa.and_(spans.c.workspace == workspace, spans.c.trace_id == traces.c.id)
+
+        def over_spans(expression: ColumnElement) -> ColumnElement:
+            return sa.select(expression).where(of_trace).scalar_subquery()
+
+        def span_score(name: str) -> ColumnElement:
+            scores = feedback_scores.c
+            return (
+                sa.select(sa.func.avg(scores.value))
+                .select_from(feedback_scores.join(spans, spans.c.id == scores.entity_id))
+                .where(
+                    of_trace,
+                    scores.workspace == workspace,
+                    scores.entity_type == "span",
+                    scores.name == name,
+                )
+                .scalar_subquery()
+            )
+
+        columns = self._shared_columns(workspace, traces, "trace")
+        columns.update(
+            {
+                "thread_id": traces.c.thread_id,
+                "total_estimated_cost": over_spans(sa.func.sum(spans.c.total_estimated_cost)),
+                "span_count": over_spans(sa.func.count()),
+                "llm_span_count": over_spans(sa.func.count(sa.case((spans.c.type == "llm", 1)))),
+                "span_feedback_scores": span_score,
+                "experiment_id": sa.select(sa.func.min(experiment_items.c.experiment_id))
+                .where(
+                    experiment_items.c.workspace == workspace,
+                    experiment_items.c.trace_id == traces.c.id,
+                )
+                .scalar_subquery(),
+            }
+        )
+        for name in ("usage.total_tokens", "usage.prompt_tokens", "usage.completion_tokens"):
+            tokens = dialect.json_number(self.dialect, spans.c.usage, (_usage_key(name),))
+            columns[name] = over_spans(sa.func.sum(tokens))
+        return columns
+
+    def _span_columns(self, workspace: str) -> filtering.Columns:
+        columns = self._shared_columns(workspace, spans, "span")
+        for name in ("trace_id", "type", "model", "provider", "total_estimated_cost"):
+            columns[name] = spans.c[name]
+        for name in ("usage.total_tokens", "usage.prompt_tokens", "usage.completion_tokens"):
+            columns[name] = dialect.json_number(self.dialect, spans.c.usage, (_usage_key(name),))
+        return columns
+
+    # -- the searches ----------------------------------------------------------------
+
+    def _where(
+        self, table: sa.Table, workspace: str, criteria: SearchCriteria, columns
+    ) -> list[ColumnElement]:
+        where = [table.c.workspace == workspace, table.c.project_id == criteria.project_id]
+        if criteria.lowest_id is not None:
+            where.append(table.c.id >= criteria.lowest_id)
+        if criteria.highest_id is not None:
+            where.append(table.c.id <= criteria.highest_id)
+        if criteria.trace_id is not None:
+            where.append(table.c.trace_id == criteria.trace_id)
+        if criteria.type is not None:
+            where.append(table.c.type == criteria.type)
+        return where + filtering.conditions(self.dialect, columns, criteria.filters)
+
+    def _rows(self, table, where, window: Window):
+        if window.below is not None:
+            where = [*where, table.c.id < window.below]
+        query = sa.select(table).where(*where).order_by(table.c.id.desc())
+        return self.connection.execute(query.limit(window.limit).offset(window.offset)).all()
+
+    def find_traces(self, workspace: str, criteria: SearchCriteria, window: Window) -> list[Trace]:
+        where = self._where(traces, workspace, criteria, self._trace_columns(workspace))
+        return [_to_trace(row) for row in self._rows(traces, where, window)]
+
+    def find_spans(self, workspace: str, criteria: SearchCriteria, window: Window) -> list[Span]:
+        where = self._where(spans, workspace, criteria, self._span_columns(workspace))
+        return [_to_span(row) for row in self._rows(spans, where, window)]
+
+    def count_spans(self, workspace: str, criteria: SearchCriteria) -> int:
+        where = self._where(spans, workspace, criteria, self._span_columns(workspace))
+        return self.connection.execute(
+            sa.select(sa.func.count()).select_from(spans).where(*where)
+        ).scalar_one()
