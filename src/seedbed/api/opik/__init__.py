@@ -11,6 +11,7 @@ from seedbed.api.opik import (
     health,
     items,
     projects,
+    prompts,
     session_redirect,
     traces,
     versions,
@@ -29,6 +30,7 @@ def install_opik_routes(app: FastAPI) -> None:
     private.include_router(projects.router)
     private.include_router(traces.router)
     private.include_router(experiments.router)
+    private.include_router(prompts.router)
     for root in ("", "/api"):
         app.include_router(private, prefix=f"{root}/v1/private")
         app.include_router(health.router, prefix=root)
