@@ -126,6 +126,7 @@ class PromptVersionLink:
     prompt_id: str | None = None
     commit: str | None = None
     prompt_name: str | None = None
+    version_number: str | None = None
 
 
 @dataclass

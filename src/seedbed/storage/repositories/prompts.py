@@ -283,6 +283,7 @@ class PromptRepository:
                 sa.func.coalesce(_versions.prompt_id, _links.prompt_id).label("prompt_id"),
                 _versions.commit,
                 _prompts.name,
+                _versions.sequence,
             )
             .select_from(
                 experiment_prompt_versions.outerjoin(
@@ -293,8 +294,9 @@ class PromptRepository:
             .order_by(_links.experiment_id, _links.position)
         ).all()
         found: dict[str, list[PromptVersionLink]] = {}
-        for experiment_id, version_id, prompt_id, commit, prompt_name in rows:
+        for experiment_id, version_id, prompt_id, commit, prompt_name, sequence in rows:
+            number = f"v{sequence}" if sequence is not None else None
             found.setdefault(experiment_id, []).append(
-                PromptVersionLink(version_id, prompt_id, commit, prompt_name)
+                PromptVersionLink(version_id, prompt_id, commit, prompt_name, number)
             )
         return found
