@@ -57,6 +57,9 @@ class World:
     generation_job_id: str
     galileo_dataset_id: str
     extension_dataset_id: str
+    prompt_id: str
+    prompt_version_id: str
+    prompt_name: str
 
     def path_value(self, path: str, parameter: str) -> str:
         """The id of this world that ``parameter`` of ``path`` stands for."""
@@ -76,6 +79,9 @@ class World:
             "span_id": self.span_id,
             "version_hash": self.version_hash,
             "tag": self.tag,
+            "prompt_id": self.prompt_id,
+            "version_id": self.prompt_version_id,  # only prompt versions have this name
+            "version_number": "v1",
         }
         if parameter not in by_name:
             raise KeyError(f"no resource of the world stands for {{{parameter}}} in {path}")
@@ -177,6 +183,31 @@ def build_world(client, headers: dict, galileo_headers: dict, wait_for_jobs: boo
         ),
         204,
     )
+    prompt_name = "fault prompt"
+    prompt_version = _expect(
+        client.post(
+            f"{API}/prompts/versions",
+            json={
+                "name": prompt_name,
+                "version": {"template": "Answer {{question}}", "tags": ["first"]},
+                "project_name": "fault project",
+            },
+            headers=headers,
+        ),
+        200,
+    )
+    _expect(
+        client.post(
+            f"{API}/experiments",
+            json={
+                "dataset_name": dataset_name,
+                "name": "fault prompted run",
+                "prompt_versions": [{"id": prompt_version["id"]}],
+            },
+            headers=headers,
+        ),
+        201,
+    )
     export_job_id = _expect(
         client.post(f"{API}/datasets/{dataset_id}/export", headers=headers), 202
     )["id"]
@@ -224,6 +255,9 @@ def build_world(client, headers: dict, galileo_headers: dict, wait_for_jobs: boo
         generation_job_id=generation_job_id,
         galileo_dataset_id=galileo_dataset_id,
         extension_dataset_id=extension_dataset_id,
+        prompt_id=prompt_version["prompt_id"],
+        prompt_version_id=prompt_version["id"],
+        prompt_name=prompt_name,
     )
 
 

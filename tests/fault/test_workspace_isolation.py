@@ -130,6 +130,7 @@ PATH_ROUTE_BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
         "name": world.score_name
     },
     ("PATCH", "/v1/private/experiments/{experiment_id}"): lambda world: {"name": "taken over"},
+    ("PUT", "/v1/private/prompts/{prompt_id}"): lambda world: {"name": "taken over"},
     ("PATCH", "/datasets/{dataset_id}/content"): lambda world: {
         "edits": [{"edit_type": "append_row", "values": {"input": "taken over"}}]
     },
@@ -159,6 +160,7 @@ def never_created(world: World) -> World:
         version_hash="0123456789abcdef",
         tag="never-tagged",
         score_name="never scored",
+        prompt_name="never created prompt",
     )
     return World(**fields)
 
@@ -277,6 +279,26 @@ BODY_CALLS: dict[str, Callable[[World], Call]] = {
     "delete A's experiment items": lambda world: Call(
         "POST", f"{API}/experiments/items/delete", json={"ids": [world.experiment_item_id]}
     ),
+    "retrieve A's prompt by name": lambda world: Call(
+        "POST", f"{API}/prompts/versions/retrieve", json={"name": world.prompt_name}
+    ),
+    "read A's prompt versions by id": lambda world: Call(
+        "POST", f"{API}/prompts/versions/retrieve-by-ids", json={"ids": [world.prompt_version_id]}
+    ),
+    "tag A's prompt versions": lambda world: Call(
+        "PATCH",
+        f"{API}/prompts/versions",
+        json={"ids": [world.prompt_version_id], "update": {"tags": ["taken-over"]}},
+    ),
+    "delete A's prompts": lambda world: Call(
+        "POST", f"{API}/prompts/delete", json={"ids": [world.prompt_id]}
+    ),
+    "list prompts of A's project": lambda world: Call(
+        "GET", f"{API}/prompts", params={"project_id": world.project_id}
+    ),
+    "list experiments of A's prompt": lambda world: Call(
+        "GET", f"{API}/experiments", params={"prompt_id": world.prompt_id}
+    ),
     "start a job on A's dataset": lambda world: Call(
         "POST", JOBS, json={"count": 1, "dataset_id": world.dataset_id, "model": MODEL}
     ),
@@ -354,6 +376,10 @@ class Workspaces:
             f"{API}/experiments?size=100": opik,
             f"{API}/experiments/{world.experiment_id}": opik,
             f"{API}/experiments/items/{world.experiment_item_id}": opik,
+            f"{API}/prompts?size=100": opik,
+            f"{API}/prompts/{world.prompt_id}": opik,
+            f"{API}/prompts/{world.prompt_id}/versions?size=100": opik,
+            f"{API}/prompts/versions/{world.prompt_version_id}": opik,
             f"{JOBS}?size=100": opik,
             f"{JOBS}/{world.generation_job_id}/items": opik,
             "/datasets?limit=100": galileo,

@@ -112,3 +112,37 @@ def test_compare_two_evaluations_against_the_baseline(
     browser_watch.expect_error_page("/experiments/compare")
     page.goto(f"{web_server}/experiments/compare?ids={baseline}")
     expect(page.get_by_role("alert")).to_contain_text("compare needs between 2 and 5")
+
+
+def test_the_compare_page_shows_which_prompt_each_experiment_ran(
+    page: Page, web_server: str, opik_client: opik.Opik
+) -> None:
+    dataset = opik_client.create_dataset("prompted")
+    dataset.insert([{"question": f"q{n}", "reference": f"a{n}", "number": n} for n in range(3)])
+    first = opik_client.create_prompt("answerer", "Answer {{question}}")
+    second = opik_client.create_prompt("answerer", "Answer {{question}} in one word")
+
+    def run(name: str, prompts: list) -> str:
+        return evaluate(
+            dataset=dataset,
+            task=lambda item: {"output": item["reference"]},
+            scoring_metrics=[Equals()],
+            experiment_name=name,
+            prompts=prompts,
+            task_threads=1,
+            verbose=0,
+        ).experiment_id
+
+    ids = [run("first prompt", [first]), run("second prompt", [second]), run("no prompt", [])]
+
+    page.goto(f"{web_server}/experiments/compare?ids={','.join(ids)}")
+    prompts = page.get_by_role("region", name="Prompts")
+    expect(prompts.locator('tr[data-experiment="first prompt"] td')).to_have_text(
+        ["first prompt", f"answerer v1 (commit {first.commit})"]
+    )
+    expect(prompts.locator('tr[data-experiment="second prompt"] td')).to_have_text(
+        ["second prompt", f"answerer v2 (commit {second.commit})"]
+    )
+    expect(prompts.locator('tr[data-experiment="no prompt"] td')).to_have_text(
+        ["no prompt", "none recorded"]
+    )

@@ -106,7 +106,6 @@ class Experiment:
     optimization_id: str | None
     status: str
     experiment_scores: dict[str, float]  # name -> value
-    prompt_versions: list[dict[str, Any]] | None
     created_at: dt.datetime
     created_by: str
     last_updated_at: dt.datetime

@@ -26,6 +26,8 @@ from seedbed.domain.experiment_comparison import (
 )
 from seedbed.domain.experiments import Experiment, Run
 from seedbed.domain.items import Item
+from seedbed.domain.prompts import PromptVersionLink
+from seedbed.services import prompts
 from seedbed.services.context import Caller
 from seedbed.services.datasets import require_dataset
 from seedbed.services.experiments import require_experiment
@@ -68,6 +70,7 @@ class Comparison:
     page: int
     size: int
     total: int  # items that pass the filter
+    prompts: list[list[PromptVersionLink]]  # per experiment: the prompt versions it ran
 
 
 def parse_experiment_ids(raw: str | None) -> list[str]:
@@ -106,6 +109,7 @@ def compare_experiments(
     wanted = [item_id for item_id in item_ids if change in (None, changes_by_item[item_id])]
     shown = wanted[(page - 1) * size : page * size]
     tally = Counter(changes_by_item.values())
+    links = prompts.experiment_links(connection, ordered)
     return Comparison(
         experiments=experiments,
         dataset=dataset,
@@ -117,6 +121,7 @@ def compare_experiments(
         page=page,
         size=size,
         total=len(wanted),
+        prompts=[links.get(experiment_id, []) for experiment_id in ordered],
     )
 
 

@@ -2,6 +2,7 @@
 update, finish, delete — always within the caller's workspace."""
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -15,9 +16,10 @@ from seedbed.domain.experiments import (
     check_types,
 )
 from seedbed.domain.projects import DEFAULT_PROJECT
+from seedbed.domain.prompts import PromptVersionLink
 from seedbed.domain.queries import ExperimentQuery
 from seedbed.domain.versions import DatasetVersion
-from seedbed.services import projects
+from seedbed.services import projects, prompts
 from seedbed.services.context import Caller, utcnow
 from seedbed.services.datasets import require_dataset_by_name
 from seedbed.storage.database import duplicate_is_conflict
@@ -31,11 +33,13 @@ MAX_STREAM_LIMIT = 2000
 
 @dataclass
 class ExperimentView:
-    """An experiment with what its traces add up to and the dataset version it ran on."""
+    """An experiment with what its traces add up to, the dataset version it ran on and
+    the prompt versions it ran."""
 
     experiment: Experiment
     aggregates: Aggregates
     version: DatasetVersion | None
+    prompt_versions: list[PromptVersionLink] = dataclass_field(default_factory=list)
 
 
 @dataclass
@@ -65,13 +69,14 @@ def create_experiment(
     optimization_id: str | None = None,
     status: str | None = None,
     experiment_scores: dict[str, float] | None = None,
-    prompt_versions: list[dict[str, Any]] | None = None,
+    prompt_version_ids: list[str] | None = None,
     dataset_version_id: str | None = None,
     project_id: str | None = None,
     project_name: str | None = None,
 ) -> Experiment:
     """The experiment runs on ``dataset_version_id``, else on the dataset's latest version
-    as it is now: later edits to the dataset do not change what it ran on."""
+    as it is now: later edits to the dataset do not change what it ran on. It links the
+    prompt versions ``prompt_version_ids`` names, which must exist."""
     dataset = require_dataset_by_name(connection, caller, dataset_name)
     sequence = dataset.latest_version_sequence
     if dataset_version_id:
@@ -84,6 +89,7 @@ def create_experiment(
         project_id = projects.get_project(connection, caller, project_id).id
     elif project_name:
         project_id = projects.get_or_create_project(connection, caller, project_name).id
+    links = prompts.links_to(connection, caller, prompt_version_ids or [])
     repository = ExperimentRepository(connection)
     experiment_id = (
         ids.canonical_id(experiment_id, "experiment id") if experiment_id else ids.new_id()
@@ -109,7 +115,6 @@ def create_experiment(
         else None,
         status=status or "running",
         experiment_scores=experiment_scores or {},
-        prompt_versions=prompt_versions,
         created_at=now,
         created_by=caller.user,
         last_updated_at=now,
@@ -117,6 +122,7 @@ def create_experiment(
     )
     with duplicate_is_conflict(connection, f"Experiment already exists with id '{experiment_id}'"):
         repository.insert(experiment)
+    prompts.link_experiment(connection, experiment.id, links)
     return experiment
 
 
@@ -131,8 +137,14 @@ def views(connection: Connection, caller: Caller, found: list[Experiment]) -> li
         pinned = (experiment.dataset_id, experiment.dataset_version_sequence)
         if pinned not in versions:
             versions[pinned] = repository.by_sequence(*pinned)
+    links = prompts.experiment_links(connection, [e.id for e in found])
     return [
-        ExperimentView(e, aggregates[e.id], versions[(e.dataset_id, e.dataset_version_sequence)])
+        ExperimentView(
+            e,
+            aggregates[e.id],
+            versions[(e.dataset_id, e.dataset_version_sequence)],
+            links.get(e.id, []),
+        )
         for e in found
     ]
 

@@ -277,7 +277,6 @@ experiments = sa.Table(
     sa.Column("optimization_id", Id),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("experiment_scores", Json),
-    sa.Column("prompt_versions", Json),
     *_audit_columns(),
     sa.Index(None, "workspace", "dataset_id"),
     sa.Index(None, "workspace", "name"),
@@ -296,6 +295,61 @@ experiment_items = sa.Table(
     *_audit_columns(),
     sa.Index(None, "experiment_id", "dataset_item_id"),
     sa.Index(None, "trace_id"),
+)
+
+# -- the prompt library ----------------------------------------------------------------------
+#
+# A prompt's name is unique in its workspace. Its versions are immutable: a new template
+# is a new version. Experiments link the versions they ran (experiment_prompt_versions)
+# by id only, like the experiment tables above: a deleted prompt does not take the record
+# of what ran with it, and rebuilding ``experiments`` (SQLite's way of altering a table)
+# does not cascade into the links.
+
+prompts = sa.Table(
+    "prompts",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace", sa.String(255), nullable=False),
+    sa.Column("project_id", Id),
+    sa.Column("name", sa.String(512), nullable=False),
+    sa.Column("description", sa.Text()),
+    sa.Column("template_structure", sa.String(8), nullable=False),
+    sa.Column("tags", Json, nullable=False),
+    *_audit_columns(),
+    sa.UniqueConstraint("workspace", "name"),
+)
+
+prompt_versions = sa.Table(
+    "prompt_versions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace", sa.String(255), nullable=False),
+    sa.Column("prompt_id", Id, sa.ForeignKey("prompts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("commit", sa.String(8), nullable=False),
+    # v1, v2, ... within the prompt; null for a mask, which has no place in the history.
+    sa.Column("sequence", sa.Integer()),
+    sa.Column("template", sa.Text(), nullable=False),
+    sa.Column("metadata", Json),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("version_type", sa.String(16), nullable=False),
+    sa.Column("change_description", sa.Text()),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.UniqueConstraint("workspace", "commit"),
+    sa.UniqueConstraint("prompt_id", "sequence"),
+)
+
+experiment_prompt_versions = sa.Table(
+    "experiment_prompt_versions",
+    metadata,
+    sa.Column("experiment_id", Id, primary_key=True),
+    sa.Column("prompt_version_id", Id, primary_key=True),
+    # Kept with the link, so that ``?prompt_id=`` still finds the experiment once the
+    # version is gone; null for links made before seedbed kept prompts.
+    sa.Column("prompt_id", Id),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Index(None, "prompt_id"),
 )
 
 # The content-addressed LLM response cache: a request's SHA-256 → the reply. Shared by

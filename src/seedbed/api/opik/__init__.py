@@ -13,6 +13,7 @@ from seedbed.api.opik import (
     health,
     items,
     projects,
+    prompts,
     session_redirect,
     trace_search,
     traces,
@@ -37,6 +38,7 @@ def install_opik_routes(app: FastAPI) -> None:
     private.include_router(experiments.router)
     private.include_router(absent_resources.router)
     private.include_router(workspace_check.router)
+    private.include_router(prompts.router)
     for root in ("", "/api"):
         app.include_router(private, prefix=f"{root}/v1/private")
         app.include_router(health.router, prefix=root)

@@ -4,6 +4,7 @@ read. Absent values are left out, as Opik does."""
 from typing import Any
 
 from seedbed.api.opik.presenters import audit, compact, item, timestamp, version_summary
+from seedbed.api.opik.prompt_presenters import prompt_link
 from seedbed.domain.experiments import (
     Aggregates,
     ExperimentItem,
@@ -52,10 +53,10 @@ def experiment(view: ExperimentView) -> dict[str, Any]:
             "usage": totals.usage or None,
             "status": found.status,
             "experiment_scores": _named(found.experiment_scores),
-            "prompt_versions": [
-                {"prompt_version_id": link["id"]} for link in found.prompt_versions or []
-            ]
-            or None,
+            "prompt_version": prompt_link(view.prompt_versions[0])
+            if view.prompt_versions
+            else None,
+            "prompt_versions": [prompt_link(link) for link in view.prompt_versions] or None,
             "dataset_version_id": view.version.id if view.version else None,
             "dataset_version_summary": version_summary(view.version),
             "pass_rate": suite.pass_rate if suite else None,

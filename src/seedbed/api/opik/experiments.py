@@ -100,7 +100,8 @@ def find_experiments(
 def create_experiment(
     body: ExperimentWrite, connection: Writing, caller: CallerDep, request: Request
 ) -> Response:
-    links = body.prompt_versions or ([body.prompt_version] if body.prompt_version else None)
+    # The single link first: it is the one Opik shows as the experiment's prompt_version.
+    links = ([body.prompt_version] if body.prompt_version else []) + (body.prompt_versions or [])
     created = experiments.create_experiment(
         connection,
         caller,
@@ -114,7 +115,7 @@ def create_experiment(
         optimization_id=text_or_none(body.optimization_id),
         status=body.status,
         experiment_scores={score.name: score.value for score in body.experiment_scores or []},
-        prompt_versions=[{"id": str(link.id)} for link in links] if links else None,
+        prompt_version_ids=[str(link.id) for link in links],
         dataset_version_id=text_or_none(body.dataset_version_id),
         project_id=text_or_none(body.project_id),
         project_name=body.project_name,

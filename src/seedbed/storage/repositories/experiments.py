@@ -13,7 +13,14 @@ from seedbed.domain.filters import Filter, Sort
 from seedbed.storage import dialect as sql_dialect
 from seedbed.storage import filtering
 from seedbed.storage.repositories import experiment_aggregates as aggregates
-from seedbed.storage.tables import datasets, experiment_items, experiments, projects
+from seedbed.storage.repositories.prompts import linked_to_prompt
+from seedbed.storage.tables import (
+    datasets,
+    experiment_items,
+    experiment_prompt_versions,
+    experiments,
+    projects,
+)
 
 _experiments = experiments.c
 _items = experiment_items.c
@@ -51,7 +58,6 @@ def _to_experiment(row) -> Experiment:
         optimization_id=row.optimization_id,
         status=row.status,
         experiment_scores=dict(row.experiment_scores or {}),
-        prompt_versions=row.prompt_versions,
         created_at=row.created_at,
         created_by=row.created_by,
         last_updated_at=row.last_updated_at,
@@ -186,10 +192,19 @@ class ExperimentRepository:
         )
 
     def delete(self, workspace: str, experiment_ids: list[str]) -> None:
-        """Experiments and their items (their traces stay, as in Opik)."""
+        """Experiments, their items and their prompt links (their traces stay, as in
+        Opik)."""
         self.connection.execute(
             experiment_items.delete().where(
                 _items.workspace == workspace, _items.experiment_id.in_(experiment_ids)
+            )
+        )
+        mine = sa.select(_experiments.id).where(
+            _experiments.workspace == workspace, _experiments.id.in_(experiment_ids)
+        )
+        self.connection.execute(
+            experiment_prompt_versions.delete().where(
+                experiment_prompt_versions.c.experiment_id.in_(mine)
             )
         )
         self.connection.execute(
@@ -213,10 +228,7 @@ class ExperimentRepository:
         if criteria.experiment_ids is not None:
             where.append(_experiments.id.in_(criteria.experiment_ids))
         if criteria.prompt_id:
-            # Prompt versions are kept as the client links them; an experiment matches a
-            # prompt when one of its links names it.
-            linked = sql_dialect.json_as_text(self.dialect, _experiments.prompt_versions)
-            where.append(linked.contains(criteria.prompt_id, autoescape=True))
+            where.append(linked_to_prompt(_experiments.id, criteria.prompt_id))
         if criteria.dataset_deleted is not None:
             dataset_exists = sa.exists().where(
                 datasets.c.id == _experiments.dataset_id, datasets.c.workspace == workspace
