@@ -3,7 +3,7 @@ Span_Public, FeedbackScore_Public). Absent values are left out, as Opik does."""
 
 from typing import Any
 
-from seedbed.api.opik.presenters import audit, compact, timestamp
+from seedbed.api.opik.presenters import audit, compact, timestamp, unless_empty
 from seedbed.domain.feedback_scores import ScoreSummary
 from seedbed.domain.traces import Span, Trace
 from seedbed.services.spans import SpanView
@@ -55,7 +55,7 @@ def _timed(found: Trace | Span) -> dict[str, Any]:
         "input": found.input,
         "output": found.output,
         "metadata": found.metadata,
-        "tags": found.tags,
+        "tags": unless_empty(found.tags),
         "error_info": found.error_info,
         "source": found.source,
         **audit(found),
@@ -68,12 +68,14 @@ def trace(view: TraceView) -> dict[str, Any]:
         {
             **_timed(view.trace),
             "thread_id": view.trace.thread_id,
-            "usage": totals.usage or None,
+            "usage": unless_empty(totals.usage),
             "total_estimated_cost": totals.total_estimated_cost,
             "span_count": totals.span_count,
             "llm_span_count": totals.llm_span_count,
-            "providers": sorted(totals.providers),
-            "feedback_scores": [feedback_score(summary) for summary in view.feedback_scores],
+            "providers": unless_empty(sorted(totals.providers)),
+            "feedback_scores": unless_empty(
+                [feedback_score(summary) for summary in view.feedback_scores]
+            ),
         }
     )
 
@@ -90,6 +92,8 @@ def span(view: SpanView) -> dict[str, Any]:
             "provider": found.provider,
             "usage": found.usage,
             "total_estimated_cost": found.total_estimated_cost,
-            "feedback_scores": [feedback_score(summary) for summary in view.feedback_scores],
+            "feedback_scores": unless_empty(
+                [feedback_score(summary) for summary in view.feedback_scores]
+            ),
         }
     )
