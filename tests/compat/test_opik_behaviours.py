@@ -3,6 +3,8 @@ form: collections left out when empty, unknown ids of any form being "not found"
 providers a trace's metadata carries."""
 
 import pytest
+from opik import exceptions
+from opik.rest_api.core.api_error import ApiError
 
 pytestmark = [
     pytest.mark.compat,
@@ -47,3 +49,19 @@ def test_a_trace_and_a_span_whose_scores_are_all_deleted_have_none(opik_client):
     found_span = opik_client.get_span_content(span.id)
     assert (found_trace.feedback_scores, found_span.feedback_scores) == (None, None)
     assert (found_trace.tags, found_span.tags) == (None, None)
+
+
+@pytest.mark.parametrize("unknown", ["not-existing-id", "0190f0d0-0000-7000-8000-000000000000"])
+def test_an_unknown_id_is_not_found_whatever_its_form(opik_client, unknown):
+    with pytest.raises(exceptions.ExperimentNotFound):
+        opik_client.get_experiment_by_id(unknown)
+    for read in (
+        opik_client.get_trace_content,
+        opik_client.get_span_content,
+        opik_client.get_project,
+        opik_client.rest_client.datasets.get_dataset_by_id,
+        opik_client.rest_client.experiments.get_experiment_item_by_id,
+    ):
+        with pytest.raises(ApiError) as refused:
+            read(unknown)
+        assert refused.value.status_code == 404, read
