@@ -65,3 +65,29 @@ def test_an_unknown_id_is_not_found_whatever_its_form(opik_client, unknown):
         with pytest.raises(ApiError) as refused:
             read(unknown)
         assert refused.value.status_code == 404, read
+
+
+def test_a_traces_metadata_names_the_providers_of_its_spans(opik_client):
+    trace = opik_client.trace(name="answer", metadata={"release": "7"})
+    llm_span = trace.span(name="draft", type="llm", provider="openai", metadata={"step": 1})
+    trace.span(name="check", type="llm", provider="anthropic")
+    trace.span(name="again", type="llm", provider="openai")
+    tool_span = trace.span(name="lookup", type="tool", metadata={"step": 2})
+    bare = opik_client.trace(name="no metadata")
+    bare.span(name="draft", type="llm", provider="openai")
+    untouched = opik_client.trace(name="no providers", metadata={"release": "7"})
+    untouched.span(name="lookup", type="tool")
+    opik_client.flush()
+
+    found = opik_client.get_trace_content(trace.id)
+    assert found.metadata == {"providers": ["anthropic", "openai"], "release": "7"}
+    assert list(found.metadata) == ["providers", "release"]
+    assert found.providers == ["anthropic", "openai"]
+    assert opik_client.get_trace_content(bare.id).metadata == {"providers": ["openai"]}
+    assert opik_client.get_trace_content(untouched.id).metadata == {"release": "7"}
+    found_span = opik_client.get_span_content(llm_span.id)
+    assert (found_span.metadata, found_span.provider) == (
+        {"provider": "openai", "step": 1},
+        "openai",
+    )
+    assert opik_client.get_span_content(tool_span.id).metadata == {"step": 2}
