@@ -294,16 +294,17 @@ def test_a_bad_item_listing_is_a_clear_4xx(client, seeded, case):
 @pytest.mark.parametrize(
     ("path", "status"),
     [
-        ("/datasets/not-a-uuid", 400),
-        ("/datasets/items/12345", 400),
-        ("/datasets/not-a-uuid/items", 400),
-        ("/datasets/not-a-uuid/versions", 400),
+        # An id that is not a UUID names nothing: "not found", as Opik answers.
+        ("/datasets/not-a-uuid", 404),
+        ("/datasets/items/12345", 404),
+        ("/datasets/not-a-uuid/items", 404),
+        ("/datasets/not-a-uuid/versions", 404),
         ("/datasets/0190e4d2-0000-7000-8000-000000000000/versions", 404),
         ("/no-such-thing", 404),
         ("/datasets/items/stream/extra", 404),
     ],
 )
-def test_bad_ids_and_unknown_routes_are_clear_4xx(client, path, status):
+def test_ids_naming_nothing_and_unknown_routes_are_clear_4xx(client, path, status):
     assert_error_shape(client.get(API + path), status)
 
 

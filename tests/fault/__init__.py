@@ -63,16 +63,17 @@ class World:
 
     def path_value(self, path: str, parameter: str) -> str:
         """The id of this world that ``parameter`` of ``path`` stands for."""
-        if parameter == "item_id":
-            return self.experiment_item_id if "/experiments/items/" in path else self.item_ids[0]
         if parameter == "job_id":
-            return self.export_job_id if "/export-jobs/" in path else self.generation_job_id
+            return self.generation_job_id
         if parameter == "dataset_id":
             if "/datasets/extend/" in path:
                 return self.extension_dataset_id
             # Galileo's dataset routes live at the root; Opik's under /v1/private.
             return self.dataset_id if "/v1/private/" in path else self.galileo_dataset_id
         by_name = {
+            "dataset_item_id": self.item_ids[0],
+            "experiment_item_id": self.experiment_item_id,
+            "export_job_id": self.export_job_id,
             "project_id": self.project_id,
             "experiment_id": self.experiment_id,
             "trace_id": self.trace_id,

@@ -94,7 +94,9 @@ SCORE = {"name": "accuracy", "value": 1.0, "source": "sdk"}
 # Valid bodies for the routes with an id in their path that need one: a body that fails
 # validation would be refused before the id is looked up, and prove nothing.
 PATH_ROUTE_BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
-    ("PATCH", "/v1/private/datasets/items/{item_id}"): lambda world: {"data": {"taken": "over"}},
+    ("PATCH", "/v1/private/datasets/items/{dataset_item_id}"): lambda world: {
+        "data": {"taken": "over"}
+    },
     ("POST", "/v1/private/datasets/{dataset_id}/items/changes"): lambda world: {
         "added_items": [{"data": {"taken": "over"}}]
     },

@@ -44,7 +44,7 @@ _experiments_before = sa.table(
 @pytest.fixture
 def old_database(fresh_url) -> Database:  # noqa: F811
     database = Database(fresh_url)
-    migrate.upgrade(database, "0006")
+    migrate.upgrade(database, "0007")
     yield database
     database.dispose()
 
@@ -83,7 +83,7 @@ def test_json_links_become_rows_and_come_back_on_downgrade(old_database):
         links = prompts.experiment_links(connection, [linked["id"], unlinked["id"]])
     assert links == {linked["id"]: [PromptVersionLink(second), PromptVersionLink(first)]}
 
-    migrate.downgrade(old_database, "0006")
+    migrate.downgrade(old_database, "0007")
 
     with old_database.reading() as connection:
         kept = dict(

@@ -45,12 +45,20 @@ def new_id() -> str:
     return str(uuid.UUID(int=value))
 
 
+def is_id(value: str) -> bool:
+    """Whether ``value`` reads as a UUID (in any of the forms ``uuid.UUID`` accepts)."""
+    try:
+        uuid.UUID(str(value))
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return True
+
+
 def canonical_id(value: str, field: str = "id") -> str:
     """Validate a client-chosen id and return its canonical text form."""
-    try:
-        return str(uuid.UUID(str(value)))
-    except (ValueError, AttributeError, TypeError):
-        raise InvalidInput(f"{field} must be a UUID, got {value!r}") from None
+    if not is_id(value):
+        raise InvalidInput(f"{field} must be a UUID, got {value!r}")
+    return str(uuid.UUID(str(value)))
 
 
 def canonical_ids(values: Iterable[str] | None, field: str) -> list[str] | None:

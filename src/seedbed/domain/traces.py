@@ -1,29 +1,38 @@
 """Traces and spans: what one run of an LLM app did, step by step.
 
 Clients send them in background batches, in no fixed order, and retry: a span may come
-before its trace, an update before the create. So a write is a merge, not a replace: it
-sets the fields it carries and leaves every other one as stored, whichever came first.
+before its trace, an update before the create, and Opik's client sends an early create
+(the function's name, an empty input) and a later full one for the same id from
+different threads. So a write is a merge, not a replace, and it is ordered by when the
+client made it, not by when it arrived: each field keeps the value of the latest write
+that carries it (the client's ``last_updated_at``, or for a write without one, the time
+it arrived). Whatever order the writes arrive in, the result is the same; a write never
+erases a field it does not carry.
 """
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from seedbed.domain.errors import InvalidInput
 from seedbed.domain.ids import canonical_id
 from seedbed.domain.items import storage_problem
 
+# The time of a field stored before fields had times: any write replaces it.
+NEVER = dt.datetime.min
+
 
 @dataclass
 class Write:
-    """A trace or span as one request sends it: the stored fields it carries, and the
-    project it names, if any. A field sent as null is a field not sent: it never erases
-    what is stored."""
+    """A trace or span as one request sends it: the stored fields it carries, the project
+    it names, if any, and when the client made it (``None``: when it arrived). A field
+    sent as null is a field not sent: it never erases what is stored."""
 
     id: str
     fields: dict[str, Any]
     project_name: str | None = None
     project_id: str | None = None
+    made_at: dt.datetime | None = None
 
     def __post_init__(self) -> None:
         self.id = canonical_id(self.id)
@@ -36,24 +45,36 @@ class Write:
     def names_project(self) -> bool:
         return self.project_name is not None or self.project_id is not None
 
-    def then(self, later: "Write") -> "Write":
-        """This write followed by a later one to the same id."""
-        project = later if later.names_project else self
-        return replace(
-            self,
-            fields={**self.fields, **later.fields},
-            project_name=project.project_name,
-            project_id=project.project_id,
-        )
+    def stamped(self, arrived: dt.datetime) -> "StampedFields":
+        made_at = self.made_at or arrived
+        return StampedFields(dict(self.fields), {name: made_at for name in self.fields})
 
 
-def fold_writes(writes: list[Write]) -> list[Write]:
-    """One write per id, in order of first appearance: a batch naming an id twice stores
-    what sending its writes one after another would."""
-    folded: dict[str, Write] = {}
+@dataclass(frozen=True)
+class StampedFields:
+    """The fields of one trace or span, each with the time of the write that set it."""
+
+    values: dict[str, Any]
+    stamps: dict[str, dt.datetime]
+
+    def then(self, other: "StampedFields") -> "StampedFields":
+        """These fields merged with another write's: each field as the later of the two
+        set it. On a tie ``other`` wins, as the write that arrived last."""
+        values, stamps = dict(self.values), dict(self.stamps)
+        for name, value in other.values.items():
+            if other.stamps[name] >= stamps.get(name, NEVER):
+                values[name], stamps[name] = value, other.stamps[name]
+        return StampedFields(values, stamps)
+
+
+def fold_writes(writes: list[Write], arrived: dt.datetime) -> dict[str, StampedFields]:
+    """One set of fields per id, in order of first appearance: a batch naming an id twice
+    stores what its writes would, sent one by one."""
+    folded: dict[str, StampedFields] = {}
     for write in writes:
-        folded[write.id] = folded[write.id].then(write) if write.id in folded else write
-    return list(folded.values())
+        stamped = write.stamped(arrived)
+        folded[write.id] = folded[write.id].then(stamped) if write.id in folded else stamped
+    return folded
 
 
 def duration_ms(start: dt.datetime, end: dt.datetime) -> float:

@@ -1,6 +1,7 @@
 """What writing traces, spans and feedback scores have in common: the projects they name,
 and merging writes that arrive in any order."""
 
+import datetime as dt
 from dataclasses import replace
 
 from sqlalchemy.engine import Connection
@@ -8,7 +9,13 @@ from sqlalchemy.engine import Connection
 from seedbed.domain import ids
 from seedbed.domain.errors import Conflict
 from seedbed.domain.projects import DEFAULT_PROJECT
-from seedbed.domain.traces import Write, apply_tag_changes, duration_ms, fold_writes
+from seedbed.domain.traces import (
+    StampedFields,
+    Write,
+    apply_tag_changes,
+    duration_ms,
+    fold_writes,
+)
 from seedbed.services import projects
 from seedbed.services.context import Caller, utcnow
 from seedbed.storage.repositories.tracing import MergedRowRepository
@@ -55,24 +62,29 @@ def store_writes(
 ) -> list[str]:
     """Merge traces or spans into what is stored, whatever came before; returns their ids.
 
-    A write that names a project moves the row there; one that names none leaves it where
-    it is (a new row goes to the default project). ``duration_ms`` follows the stored
-    times, so it is right whichever of start and end came last.
+    Each field keeps the value of the latest write that carries it (see
+    ``domain/traces.py``), so writes made in one order and arriving in another store the
+    same thing. A write that names a project moves the row there (if it is the latest to
+    name one); a new row that no write placed goes to the default project.
+    ``duration_ms`` follows the stored times, so it is right whichever of start and end
+    came last.
     """
-    writes = fold_writes(writes)
     resolver = ProjectResolver(connection, caller)
-    resolved = []
+    placed = []
     for write in writes:
         project_id = resolver.resolve(write.project_name, write.project_id)
-        resolved.append(replace(write, fields={**write.fields, "project_id": project_id}))
-    written = [write.id for write in resolved]
+        placed.append(replace(write, fields={**write.fields, "project_id": project_id}))
+    arrived = utcnow()
+    incoming = fold_writes(placed, arrived)
+    written = list(incoming)
     taken = repository.owned_elsewhere(caller.workspace, written)
     if taken:
         raise Conflict(f"{kind} id already exists in another workspace: {taken[0]}")
     # The default project is made only when a write needs it (it names no project).
-    unplaced = any("project_id" not in write.fields for write in resolved)
+    unplaced = any("project_id" not in fields.values for fields in incoming.values())
     default_project_id = resolver.default() if unplaced else None
-    repository.merge(caller.workspace, resolved, default_project_id, caller.user, utcnow())
+    repository.insert_new(caller.workspace, incoming, default_project_id, caller.user, arrived)
+    _merge_into_stored(repository, caller, incoming, arrived)
     durations = {}
     for row in repository.times(caller.workspace, written):
         ms = duration_ms(row.start_time, row.end_time)
@@ -80,6 +92,29 @@ def store_writes(
             durations[row.id] = ms
     repository.set_durations(durations)
     return written
+
+
+def _merge_into_stored(
+    repository: MergedRowRepository,
+    caller: Caller,
+    incoming: dict[str, StampedFields],
+    arrived: dt.datetime,
+) -> None:
+    """Merge fields into stored rows, locked while it is done; a row is rewritten only
+    where the merge changes it."""
+    stored = repository.stamped_for_update(caller.workspace, list(incoming))
+    rewritten = {}
+    for row_id, fields in incoming.items():
+        before = stored[row_id]
+        after = before.then(fields)
+        if after != before:
+            changed = {
+                name: value
+                for name, value in after.values.items()
+                if before.values.get(name) != value
+            }
+            rewritten[row_id] = (after, changed)
+    repository.rewrite(rewritten, caller.user, arrived)
 
 
 def patch_row(
@@ -91,10 +126,13 @@ def patch_row(
     tags_to_add: list[str] | None,
     tags_to_remove: list[str] | None,
 ) -> None:
-    """Merge one update into a trace or span, which need not exist yet."""
+    """Merge one update into a trace or span, which need not exist yet. Tags to add and
+    remove apply to the tags as they then stand, as one more write."""
     store_writes(connection, caller, repository, kind, [write])
     if tags_to_add or tags_to_remove:
         stored = repository.tags_for_update(caller.workspace, write.id)
         changed = apply_tag_changes(stored, tags_to_add, tags_to_remove)
         if changed != (stored or []):
-            repository.set_tags(write.id, changed, caller.user, utcnow())
+            arrived = utcnow()
+            tags = Write(write.id, {"tags": changed}).stamped(arrived)
+            _merge_into_stored(repository, caller, {write.id: tags}, arrived)

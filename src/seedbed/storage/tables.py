@@ -208,6 +208,8 @@ traces = sa.Table(
     sa.Column("error_info", Json),
     sa.Column("thread_id", sa.String(255)),
     sa.Column("source", sa.String(32)),
+    # {field: when the write that set it was made}: see domain/traces.py.
+    sa.Column("field_stamps", Json),
     *_audit_columns(),
     sa.Index(None, "workspace", "project_id", "id"),
 )
@@ -235,6 +237,7 @@ spans = sa.Table(
     sa.Column("total_estimated_cost", sa.Float()),
     sa.Column("error_info", Json),
     sa.Column("source", sa.String(32)),
+    sa.Column("field_stamps", Json),
     *_audit_columns(),
     sa.Index(None, "trace_id"),
 )

@@ -1,7 +1,7 @@
 """The Opik-compatible surface, served under ``/v1/private`` and ``/api/v1/private``
 (the Opik client is pointed at ``http://host:port/api``)."""
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from seedbed.api.opik import (
     absent_resources,
@@ -12,6 +12,7 @@ from seedbed.api.opik import (
     exports,
     health,
     items,
+    path_ids,
     projects,
     prompts,
     session_redirect,
@@ -23,7 +24,7 @@ from seedbed.api.opik import (
 
 
 def install_opik_routes(app: FastAPI) -> None:
-    private = APIRouter()
+    private = APIRouter(dependencies=[Depends(path_ids.malformed_ids_are_not_found)])
     # Item routes first: ``PUT /datasets/items`` must not be read as ``PUT /datasets/{id}``.
     private.include_router(items.router)
     # Before the dataset routes, so that "export-jobs" is not read as a dataset id.

@@ -3,7 +3,14 @@ read. Absent values are left out, as Opik does."""
 
 from typing import Any
 
-from seedbed.api.opik.presenters import audit, compact, item, timestamp, version_summary
+from seedbed.api.opik.presenters import (
+    audit,
+    compact,
+    item,
+    timestamp,
+    unless_empty,
+    version_summary,
+)
 from seedbed.api.opik.prompt_presenters import prompt_link
 from seedbed.domain.experiments import (
     Aggregates,
@@ -19,8 +26,8 @@ from seedbed.services.compare import CompareRow, CompareStats
 from seedbed.services.experiments import ExperimentView
 
 
-def _named(values: dict[str, float]) -> list[dict[str, Any]]:
-    return [{"name": name, "value": value} for name, value in sorted(values.items())]
+def _named(values: dict[str, float]) -> list[dict[str, Any]] | None:
+    return unless_empty([{"name": name, "value": value} for name, value in sorted(values.items())])
 
 
 def _percentiles(found: Percentiles | None) -> dict[str, float] | None:
@@ -39,7 +46,7 @@ def experiment(view: ExperimentView) -> dict[str, Any]:
             "project_name": found.project_name,
             "name": found.name,
             "metadata": found.metadata,
-            "tags": found.tags,
+            "tags": unless_empty(found.tags),
             "type": found.type,
             "evaluation_method": found.evaluation_method,
             "optimization_id": found.optimization_id,
@@ -50,13 +57,13 @@ def experiment(view: ExperimentView) -> dict[str, Any]:
             "duration": _percentiles(totals.duration),
             "total_estimated_cost": totals.total_estimated_cost,
             "total_estimated_cost_avg": totals.total_estimated_cost_avg,
-            "usage": totals.usage or None,
+            "usage": unless_empty(totals.usage),
             "status": found.status,
             "experiment_scores": _named(found.experiment_scores),
             "prompt_version": prompt_link(view.prompt_versions[0])
             if view.prompt_versions
             else None,
-            "prompt_versions": [prompt_link(link) for link in view.prompt_versions] or None,
+            "prompt_versions": unless_empty([prompt_link(link) for link in view.prompt_versions]),
             "dataset_version_id": view.version.id if view.version else None,
             "dataset_version_summary": version_summary(view.version),
             "pass_rate": suite.pass_rate if suite else None,
@@ -122,25 +129,26 @@ def run(found: Run, truncate: bool = False) -> dict[str, Any]:
             "project_id": found.item.project_id,
             "input": shown(found.input),
             "output": shown(found.output),
-            "feedback_scores": [
-                feedback_score(name, values) for name, values in found.feedback_scores.items()
-            ],
+            "feedback_scores": unless_empty(
+                [feedback_score(name, values) for name, values in found.feedback_scores.items()]
+            ),
             "total_estimated_cost": found.total_estimated_cost,
             "duration": found.duration,
-            "usage": found.usage or None,
+            "usage": unless_empty(found.usage),
             **audit(found.item),
             "execution_policy": found.item.execution_policy,
-            "assertion_results": [
-                compact(
-                    {
-                        "value": name,
-                        "passed": all(value.value == 1 for value in values),
-                        "reason": max(values, key=lambda value: value.last_updated_at).reason,
-                    }
-                )
-                for name, values in assertions.items()
-            ]
-            or None,
+            "assertion_results": unless_empty(
+                [
+                    compact(
+                        {
+                            "value": name,
+                            "passed": all(value.value == 1 for value in values),
+                            "reason": max(values, key=lambda value: value.last_updated_at).reason,
+                        }
+                    )
+                    for name, values in assertions.items()
+                ]
+            ),
             "status": ("passed" if found.passed else "failed") if assertions else None,
         }
     )
@@ -168,7 +176,7 @@ def compare_row(row: CompareRow, truncate: bool = False) -> dict[str, Any]:
     return compact(
         {
             **item(row.item, truncate),
-            "experiment_items": [run(found, truncate) for found in row.runs],
+            "experiment_items": unless_empty([run(found, truncate) for found in row.runs]),
             "run_summaries_by_experiment": _run_summaries(row.runs),
         }
     )

@@ -230,9 +230,10 @@ def delete_experiment_items(body: IdList, connection: Writing, caller: CallerDep
     experiment_items.delete_items(connection, caller, [str(item_id) for item_id in body.ids])
 
 
-@router.get("/experiments/items/{item_id}")
-def get_experiment_item(item_id: str, connection: Reading, caller: CallerDep) -> dict:
-    return presenters.experiment_item(experiment_items.get_item(connection, caller, item_id))
+@router.get("/experiments/items/{experiment_item_id}")
+def get_experiment_item(experiment_item_id: str, connection: Reading, caller: CallerDep) -> dict:
+    found = experiment_items.get_item(connection, caller, experiment_item_id)
+    return presenters.experiment_item(found)
 
 
 @router.get("/experiments/{experiment_id}")

@@ -20,16 +20,17 @@ def list_exports(connection: Reading, caller: CallerDep) -> list[dict]:
     return [export_job(job) for job in exports.list_exports(connection, caller)]
 
 
-@router.get("/datasets/export-jobs/{job_id}")
-def get_export(job_id: str, connection: Reading, caller: CallerDep) -> dict:
-    return export_job(exports.get_export(connection, caller, job_id))
+@router.get("/datasets/export-jobs/{export_job_id}")
+def get_export(export_job_id: str, connection: Reading, caller: CallerDep) -> dict:
+    return export_job(exports.get_export(connection, caller, export_job_id))
 
 
-@router.get("/datasets/export-jobs/{job_id}/download")
+@router.get("/datasets/export-jobs/{export_job_id}/download")
 def download_export(
-    job_id: str, connection: Reading, caller: CallerDep, database: DatabaseDep
+    export_job_id: str, connection: Reading, caller: CallerDep, database: DatabaseDep
 ) -> StreamingResponse:
-    job = exports.get_export(connection, caller, job_id)  # a missing job is a 404, before any byte
+    # A missing job is a 404, before any byte.
+    job = exports.get_export(connection, caller, export_job_id)
     return StreamingResponse(
         exports.stream_csv(database, caller, job),
         media_type="text/csv; charset=utf-8",
@@ -37,6 +38,6 @@ def download_export(
     )
 
 
-@router.put("/datasets/export-jobs/{job_id}/mark-viewed", status_code=204)
-def mark_viewed(job_id: str, connection: Writing, caller: CallerDep) -> None:
-    exports.mark_viewed(connection, caller, job_id)
+@router.put("/datasets/export-jobs/{export_job_id}/mark-viewed", status_code=204)
+def mark_viewed(export_job_id: str, connection: Writing, caller: CallerDep) -> None:
+    exports.mark_viewed(connection, caller, export_job_id)

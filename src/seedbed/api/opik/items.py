@@ -131,16 +131,17 @@ def upload_json(
     _import(connection, caller, dataset_id, _read_upload(file), format)
 
 
-@router.get("/datasets/items/{item_id}")
-def get_item(item_id: str, connection: Reading, caller: CallerDep) -> dict:
-    return presenters.item(items.get_item(connection, caller, item_id))
+@router.get("/datasets/items/{dataset_item_id}")
+def get_item(dataset_item_id: str, connection: Reading, caller: CallerDep) -> dict:
+    return presenters.item(items.get_item(connection, caller, dataset_item_id))
 
 
-@router.patch("/datasets/items/{item_id}", status_code=204)
+@router.patch("/datasets/items/{dataset_item_id}", status_code=204)
 def patch_item(
-    item_id: str, body: DatasetItemPatch, connection: Writing, caller: CallerDep
+    dataset_item_id: str, body: DatasetItemPatch, connection: Writing, caller: CallerDep
 ) -> None:
-    items.patch_item(connection, caller, item_id, body.model_dump(mode="json", exclude_unset=True))
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    items.patch_item(connection, caller, dataset_item_id, changes)
 
 
 @router.get("/datasets/{dataset_id}/items")

@@ -2,6 +2,7 @@
 as Opik does."""
 
 import datetime as dt
+from collections.abc import Sized
 from typing import Any
 
 from seedbed.domain.exports import ExportJob
@@ -18,6 +19,12 @@ def timestamp(moment: dt.datetime | None) -> str | None:
 
 def compact(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
+
+
+def unless_empty(values: Sized | None) -> Any:
+    """A collection Opik leaves out when it holds nothing (its clients then read ``None``,
+    not ``[]``): an experiment's or a trace's tags, feedback scores, providers, usage..."""
+    return values if values else None
 
 
 def audit(found: Any) -> dict[str, Any]:

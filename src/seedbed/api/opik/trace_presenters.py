@@ -3,7 +3,7 @@ Span_Public, FeedbackScore_Public). Absent values are left out, as Opik does."""
 
 from typing import Any
 
-from seedbed.api.opik.presenters import audit, compact, timestamp
+from seedbed.api.opik.presenters import audit, compact, timestamp, unless_empty
 from seedbed.domain.feedback_scores import ScoreSummary
 from seedbed.domain.traces import Span, Trace
 from seedbed.services.spans import SpanView
@@ -43,6 +43,16 @@ def score_names(names: list[str]) -> dict[str, Any]:
     return {"scores": [{"name": name} for name in names]}
 
 
+def _metadata_naming(metadata: Any, key: str, value: str | list[str] | None) -> Any:
+    """Metadata as Opik shows it: the span's ``provider`` (or the providers of a trace's
+    spans) as its first key, which is where Opik's clients read them. A key the metadata
+    already has keeps its value. Metadata that is not an object (a list, a text) is shown
+    as stored rather than replaced as Opik would: the top-level field still names them."""
+    if not value or not (metadata is None or isinstance(metadata, dict)):
+        return metadata
+    return {key: value, **(metadata or {})}
+
+
 def _timed(found: Trace | Span) -> dict[str, Any]:
     """What traces and spans share."""
     return {
@@ -55,7 +65,7 @@ def _timed(found: Trace | Span) -> dict[str, Any]:
         "input": found.input,
         "output": found.output,
         "metadata": found.metadata,
-        "tags": found.tags,
+        "tags": unless_empty(found.tags),
         "error_info": found.error_info,
         "source": found.source,
         **audit(found),
@@ -64,16 +74,20 @@ def _timed(found: Trace | Span) -> dict[str, Any]:
 
 def trace(view: TraceView) -> dict[str, Any]:
     totals = view.totals
+    providers = sorted(totals.providers)
     return compact(
         {
             **_timed(view.trace),
+            "metadata": _metadata_naming(view.trace.metadata, "providers", providers),
             "thread_id": view.trace.thread_id,
-            "usage": totals.usage or None,
+            "usage": unless_empty(totals.usage),
             "total_estimated_cost": totals.total_estimated_cost,
             "span_count": totals.span_count,
             "llm_span_count": totals.llm_span_count,
-            "providers": sorted(totals.providers),
-            "feedback_scores": [feedback_score(summary) for summary in view.feedback_scores],
+            "providers": unless_empty(providers),
+            "feedback_scores": unless_empty(
+                [feedback_score(summary) for summary in view.feedback_scores]
+            ),
         }
     )
 
@@ -83,6 +97,7 @@ def span(view: SpanView) -> dict[str, Any]:
     return compact(
         {
             **_timed(found),
+            "metadata": _metadata_naming(found.metadata, "provider", found.provider),
             "trace_id": found.trace_id,
             "parent_span_id": found.parent_span_id,
             "type": found.type,
@@ -90,6 +105,8 @@ def span(view: SpanView) -> dict[str, Any]:
             "provider": found.provider,
             "usage": found.usage,
             "total_estimated_cost": found.total_estimated_cost,
-            "feedback_scores": [feedback_score(summary) for summary in view.feedback_scores],
+            "feedback_scores": unless_empty(
+                [feedback_score(summary) for summary in view.feedback_scores]
+            ),
         }
     )

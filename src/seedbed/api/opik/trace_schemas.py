@@ -1,6 +1,7 @@
 """Request bodies of Opik's trace, span and feedback score API (``opik-openapi.yaml``),
 and the domain writes they become. Fields seedbed does not keep (``ttft``,
-``environment``, a client's ``last_updated_at``) are accepted and ignored."""
+``environment``) are accepted and ignored; a client's ``last_updated_at`` orders its
+writes of one trace or span (see ``domain/traces.py``)."""
 
 import datetime as dt
 from typing import Annotated, Any, Literal
@@ -64,7 +65,14 @@ class ErrorInfo(Body):
 
 
 # What a trace or span body carries besides the fields stored as sent.
-_NOT_STORED = ("id", "project_name", "project_id", "tags_to_add", "tags_to_remove")
+_NOT_STORED = (
+    "id",
+    "project_name",
+    "project_id",
+    "tags_to_add",
+    "tags_to_remove",
+    "last_updated_at",
+)
 
 
 class _Written(Body):
@@ -81,6 +89,7 @@ class _Written(Body):
             fields=fields,
             project_name=getattr(self, "project_name", None),
             project_id=text_or_none(getattr(self, "project_id", None)),
+            made_at=getattr(self, "last_updated_at", None),
         )
 
 
@@ -100,6 +109,7 @@ class TraceWrite(_TraceFields):
     id: UUID | None = None
     project_name: ProjectName | None = None
     start_time: Moment
+    last_updated_at: Moment | None = None
 
 
 class TraceBatch(Body):
@@ -136,6 +146,7 @@ class SpanWrite(_SpanFields):
     id: UUID | None = None
     project_name: ProjectName | None = None
     start_time: Moment
+    last_updated_at: Moment | None = None
 
 
 class SpanBatch(Body):

@@ -6,7 +6,7 @@ per link in the order the client gave them, and the column goes; the prompt of s
 old link is not known (seedbed kept no prompts then), so its ``prompt_id`` stays null.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-08 09:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
