@@ -9,10 +9,12 @@ import pytest
 from seedbed.generation.axes import plan_axes
 from seedbed.generation.dedup import NearDuplicateFilter
 from seedbed.generation.frames import shared_frames
+from seedbed.generation.judge import Judge
 from seedbed.generation.parsing import parse_samples
 from seedbed.generation.placeholders import PlaceholderCheck, placeholders_in
 from seedbed.generation.planner import Planner
 from seedbed.generation.resilience import CircuitBreaker, backoff_seconds
+from seedbed.generation.schema import infer_item_schema
 from seedbed.generation.shape import infer_shape, values_at
 from seedbed.generation.spec import GenerationSpec, SeedItem
 from seedbed.providers.concurrency import AdaptiveConcurrency
@@ -245,3 +247,57 @@ def test_a_frame_most_samples_share_is_reported_beside_the_seeds_share():
     assert frames["q"]["opening"] == {"words": "i need to", "share": 0.75, "seeds_share": 0.0}
     assert frames["q"]["closing"] == {"words": "me with that", "share": 0.75, "seeds_share": 0.0}
     assert shared_frames(["q"], seeds, samples[:1]) == {}  # one text has no frame to share
+
+
+def _dialogue(question: str, reply: str, closing: str = "Thanks!") -> dict:
+    return {
+        "turns": [
+            {"role": "user", "text": question},
+            {"role": "assistant", "text": reply},
+            {"role": "user", "text": closing},
+        ]
+    }
+
+
+def test_one_reply_reused_in_new_dialogues_is_a_template_unless_the_seeds_repeat_it():
+    anything_else = "Is there anything else at all I can help you with today?"
+    seeds = [
+        _dialogue(
+            "My order arrived with a cracked screen, what should I do now?",
+            "Send us a photo of the screen and we will ship a replacement within two days.",
+        ),
+        _dialogue(
+            "Can I move my delivery to next Tuesday because I am travelling?",
+            "Yes, open the order page and pick any day in the next two weeks for delivery.",
+            anything_else,
+        ),
+        _dialogue(
+            "Why does my invoice show a fee I never agreed to pay for?",
+            "That fee is the express shipping you chose at checkout; we can refund it now.",
+            anything_else,
+        ),
+    ]
+    judge = Judge(
+        seeds,
+        item_schema=infer_item_schema(seeds),
+        shape=infer_shape(seeds),
+        threshold=0.75,
+    )
+    reply = "I am sorry, but we cannot refund those payments; please contact our support team."
+    first = _dialogue("I was charged twice this month for one subscription, can you help?", reply)
+    assert judge.by_rules(first).accepted
+    judge.remember(first)
+
+    reused = _dialogue("I want to cancel my plan before the next renewal date comes round.", reply)
+    verdict = judge.by_rules(reused)
+    assert (verdict.reason, verdict.detail) == (
+        "templated",
+        "turns[].text repeats another sample's turns[].text",
+    )
+    # A closing turn the seeds themselves repeat, and a short one, are not templates.
+    new = _dialogue(
+        "Do you deliver large furniture to the third floor without a lift?",
+        "Yes, two of our drivers carry it up for a small fee you see at checkout.",
+        anything_else,
+    )
+    assert judge.by_rules(new).accepted

@@ -13,7 +13,9 @@ The rules, in the order they are checked (the first that fails names the refusal
 - ``duplicate`` / ``near_duplicate``: repeats a sample already accepted (here or by
   another worker) or an item already in the dataset;
 - ``templated``: a long text field (an answer, a context) repeats the same field of an
-  earlier sample or seed, though the rest differs — one answer template reused;
+  earlier sample or seed, though the rest differs — one answer template reused; inside a
+  list (a dialogue's turns) each long text is compared on its own, so one reply reused
+  among new questions is caught, unless the seeds themselves repeat it;
 - ``critic``: the optional LLM critic scored it below its threshold.
 
 Every accepted sample carries what the judge measured of it (``quality``): its
@@ -37,7 +39,7 @@ from seedbed.generation.result import (
     TEMPLATED,
 )
 from seedbed.generation.schema import JsonSchema
-from seedbed.generation.shape import SeedShape, values_at
+from seedbed.generation.shape import LONG_TEXT_WORDS, SeedShape, values_at
 from seedbed.generation.validation import SampleValidator
 
 
@@ -94,9 +96,10 @@ class Judge:
         self._seeds = _filter_of(seed_texts, threshold)
         self._held_out = _filter_of((self.text(item) for item in held_out), threshold)
         self._accepted = NearDuplicateFilter(threshold)
-        self._fields = {path: NearDuplicateFilter(threshold) for path in shape.long_text_fields}
+        self._fields = [FieldTexts(path, threshold) for path in shape.long_text_fields]
         for seed in seeds:
-            self._remember_fields(seed)
+            for field_texts in self._fields:
+                field_texts.learn_from_seed(seed)
         for item in known:
             self.remember(item)
 
@@ -136,9 +139,9 @@ class Judge:
         repeated = self._accepted.verdict(text)
         if repeated is not None:
             return Verdict(repeated, "repeats an accepted sample or a dataset item")
-        for path, seen in self._fields.items():
-            value = _field_text(sample, path)
-            if value and seen.verdict(value) is not None:
+        for field_texts in self._fields:
+            if field_texts.repeats(sample):
+                path = field_texts.path
                 return Verdict(TEMPLATED, f"{path} repeats another sample's {path}")
         return Verdict(None, quality={"nearest_seed_similarity": self.nearest_seed(text)})
 
@@ -159,7 +162,8 @@ class Judge:
         """Count ``sample`` as accepted from now on (here, by another worker, or already
         in the dataset)."""
         self._accepted.add(self.text(sample))
-        self._remember_fields(sample)
+        for field_texts in self._fields:
+            field_texts.remember(sample)
 
     def nearest_seed(self, text: str) -> float:
         words = word_set(text)
@@ -168,15 +172,40 @@ class Judge:
     def text(self, sample: Mapping[str, Any]) -> str:
         return sample_text(sample, self._ignored)
 
-    def _remember_fields(self, sample: Mapping[str, Any]) -> None:
-        for path, seen in self._fields.items():
-            value = _field_text(sample, path)
-            if value:
-                seen.add(value)
 
+class FieldTexts:
+    """The long texts of one field seen so far, for the ``templated`` rule. A field inside
+    a list (``turns[].text``) is compared text by text, the short ones ("Thanks!") left
+    out; a text the seeds repeat among themselves (a standard greeting) is no template."""
 
-def _field_text(sample: Any, path: str) -> str:
-    return " ".join(value for value in values_at(sample, path) if isinstance(value, str))
+    def __init__(self, path: str, threshold: float) -> None:
+        self.path = path
+        self._in_list = "[]" in path
+        self._seen = NearDuplicateFilter(threshold)
+        self._seeds_repeat = NearDuplicateFilter(threshold)
+
+    def texts(self, sample: Any) -> list[str]:
+        values = [value for value in values_at(sample, self.path) if isinstance(value, str)]
+        if not self._in_list:
+            joined = " ".join(values)
+            return [joined] if joined else []
+        return [value for value in values if len(value.split()) >= LONG_TEXT_WORDS]
+
+    def learn_from_seed(self, seed: Any) -> None:
+        for text in self.texts(seed):
+            if self._seen.verdict(text) is not None:
+                self._seeds_repeat.add(text)
+            self._seen.add(text)
+
+    def repeats(self, sample: Any) -> bool:
+        return any(
+            self._seen.verdict(text) is not None and self._seeds_repeat.verdict(text) is None
+            for text in self.texts(sample)
+        )
+
+    def remember(self, sample: Any) -> None:
+        for text in self.texts(sample):
+            self._seen.add(text)
 
 
 def _filter_of(texts: Iterable[str], threshold: float) -> NearDuplicateFilter:

@@ -22,7 +22,7 @@ _LABEL_MAX_CHARS = 48
 _MAX_CLOSED_VALUES = 30
 # A field whose seed values average this many words holds free text worth comparing on
 # its own: two samples sharing one answer with different questions repeat a template.
-_LONG_TEXT_WORDS = 8
+LONG_TEXT_WORDS = 8
 # A range needs this many different numbers: one seed's number says nothing of a range.
 _MIN_RANGE_VALUES = 3
 
@@ -98,7 +98,7 @@ def infer_shape(
         if strings and len(strings) == len(values):
             if not is_open and _is_closed(strings):
                 closed[path] = tuple(sorted(set(strings)))
-            elif sum(len(text.split()) for text in strings) / len(strings) >= _LONG_TEXT_WORDS:
+            elif sum(len(text.split()) for text in strings) / len(strings) >= LONG_TEXT_WORDS:
                 long_text.append(path)
         elif len(set(numbers)) >= _MIN_RANGE_VALUES and len(numbers) == len(values):
             if not is_open:
