@@ -47,7 +47,12 @@ class Axis:
 
     def describe(self, value: str) -> str:
         if self.fixed_field is not None:
-            return f'every example has {self.fixed_field} = "{value}"'
+            # The text must earn its label: a model told only the label tends to write
+            # whatever text it likes and attach the label to it.
+            return (
+                f'every example has {self.fixed_field} = "{value}"; write each one so that'
+                f' "{value}" is the correct {self.fixed_field} for it'
+            )
         hint = self.guidance.get(value)
         return f"{self.name}: {value}" + (f" ({hint})" if hint else "")
 
