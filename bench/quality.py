@@ -137,9 +137,13 @@ def _field(item: dict, path: str) -> str:
     return " ".join(value for value in values_at(item, path) if isinstance(value, str))
 
 
-def run_sets(registry: ProviderRegistry, model: str, count: int, critic: bool) -> None:
+def run_sets(
+    registry: ProviderRegistry, model: str, count: int, critic: bool, only: list[str]
+) -> None:
     rows = []
     for name, seeds in SEED_SETS.items():
+        if only and name not in only:
+            continue
         started = time.perf_counter()
         result = seedbed.expand(
             seeds,
@@ -170,6 +174,9 @@ def main() -> None:
     parser.add_argument("--local", action="store_true", help="also the embedded model")
     parser.add_argument("--local-only", action="store_true", help="only the embedded model")
     parser.add_argument("--critic", action="store_true", help="run the critic (same model)")
+    parser.add_argument(
+        "--set", action="append", default=[], choices=list(SEED_SETS), help="only this seed set"
+    )
     options = parser.parse_args()
     if not options.local_only:
         with StubLLMServer(FLAWS) as stub:
@@ -177,10 +184,12 @@ def main() -> None:
                 home=tempfile.mkdtemp(), openai_base_url=stub.base_url, openai_api_key="bench"
             )
             registry = ProviderRegistry(settings, load_plugins=False)
-            run_sets(registry, "openai/gpt-4o-mini", options.count or 100, options.critic)
+            run_sets(
+                registry, "openai/gpt-4o-mini", options.count or 100, options.critic, options.set
+            )
     if options.local or options.local_only:
         registry = ProviderRegistry(Settings(home=tempfile.mkdtemp()), load_plugins=False)
-        run_sets(registry, LOCAL_DEFAULT_MODEL, options.count or 10, options.critic)
+        run_sets(registry, LOCAL_DEFAULT_MODEL, options.count or 10, options.critic, options.set)
 
 
 if __name__ == "__main__":
