@@ -1,6 +1,5 @@
 """Opik routes for experiments, experiment items and the compare view."""
 
-import json
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -21,6 +20,7 @@ from seedbed.api.opik.experiment_schemas import (
 from seedbed.api.opik.presenters import column
 from seedbed.api.opik.queries import parse_filters, parse_sorting, string_list
 from seedbed.api.opik.schemas import text_or_none
+from seedbed.api.opik.streams import json_lines
 from seedbed.domain import ids
 from seedbed.domain.experiments import (
     COMPARE_FIELDS,
@@ -33,12 +33,6 @@ from seedbed.domain.queries import CompareViewQuery, ExperimentQuery
 from seedbed.services import compare, experiment_items, experiments
 
 router = APIRouter(tags=["Experiments"])
-
-
-def _ndjson(rows: list[dict]) -> Response:
-    return Response(
-        "".join(json.dumps(row) + "\n" for row in rows), media_type="application/octet-stream"
-    )
 
 
 @router.get("/experiments")
@@ -149,7 +143,7 @@ def stream_experiments(
         last_retrieved_id=text_or_none(body.last_retrieved_id),
         project_name=body.project_name,
     )
-    return _ndjson([presenters.experiment(view) for view in found])
+    return json_lines([presenters.experiment(view) for view in found])
 
 
 @router.get("/experiments/feedback-scores/names")
@@ -222,7 +216,7 @@ def stream_experiment_items(
         limit=body.limit,
         last_retrieved_id=text_or_none(body.last_retrieved_id),
     )
-    return _ndjson([presenters.run(run, body.truncate) for run in found])
+    return json_lines([presenters.run(run, body.truncate) for run in found])
 
 
 @router.post("/experiments/items/delete", status_code=204)

@@ -1,6 +1,5 @@
 """Opik routes for dataset items."""
 
-import json
 from typing import Literal
 
 from fastapi import APIRouter, Form, Response, UploadFile
@@ -17,6 +16,7 @@ from seedbed.api.opik.schemas import (
     DatasetItemStreamRequest,
     text_or_none,
 )
+from seedbed.api.opik.streams import json_lines
 from seedbed.domain import imports
 from seedbed.domain.errors import InvalidInput
 from seedbed.domain.items import ITEM_FIELDS
@@ -82,8 +82,7 @@ def stream_items(
         version=body.dataset_version,
         filters=parse_filters(body.filters, ITEM_FIELDS),
     )
-    lines = "".join(json.dumps(presenters.item(item)) + "\n" for item in found)
-    return Response(lines, media_type="application/octet-stream")
+    return json_lines(presenters.item(item) for item in found)
 
 
 @router.post("/datasets/items/delete", status_code=204)

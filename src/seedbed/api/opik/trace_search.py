@@ -4,7 +4,6 @@ newest first, continuing below ``last_retrieved_id``), and the paged span listin
 ``opik`` CLI's export reads."""
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from typing import Any, get_args
 
@@ -15,6 +14,7 @@ from seedbed.api.opik import trace_presenters
 from seedbed.api.opik.datasets import PageQuery, SizeQuery
 from seedbed.api.opik.queries import parse_filters, string_list
 from seedbed.api.opik.schemas import text_or_none
+from seedbed.api.opik.streams import json_lines
 from seedbed.api.opik.trace_schemas import SpanType
 from seedbed.api.opik.trace_search_schemas import SpanExclude, SpanSearch, TraceSearch
 from seedbed.domain.errors import InvalidInput
@@ -31,12 +31,6 @@ def _without(presented: dict[str, Any], exclude: Iterable[str] | None) -> dict[s
     return {key: value for key, value in presented.items() if key not in left_out}
 
 
-def _ndjson(rows: Iterable[dict[str, Any]]) -> Response:
-    return Response(
-        "".join(json.dumps(row) + "\n" for row in rows), media_type="application/octet-stream"
-    )
-
-
 @router.post("/traces/search")
 def search_traces(body: TraceSearch, connection: Reading, caller: CallerDep) -> Response:
     query = TraceQuery(
@@ -49,7 +43,7 @@ def search_traces(body: TraceSearch, connection: Reading, caller: CallerDep) -> 
     found = trace_search.search_traces(
         connection, caller, query, body.limit, text_or_none(body.last_retrieved_id)
     )
-    return _ndjson(_without(trace_presenters.trace(view), body.exclude) for view in found)
+    return json_lines(_without(trace_presenters.trace(view), body.exclude) for view in found)
 
 
 @router.post("/spans/search", tags=["Spans"])
@@ -66,7 +60,7 @@ def search_spans(body: SpanSearch, connection: Reading, caller: CallerDep) -> Re
     found = trace_search.search_spans(
         connection, caller, query, body.limit, text_or_none(body.last_retrieved_id)
     )
-    return _ndjson(_without(trace_presenters.span(view), body.exclude) for view in found)
+    return json_lines(_without(trace_presenters.span(view), body.exclude) for view in found)
 
 
 def _span_exclusions(raw: str | None) -> tuple[str, ...]:

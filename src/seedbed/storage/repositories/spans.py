@@ -7,7 +7,7 @@ from seedbed.storage.repositories.tracing import MergedRowRepository
 from seedbed.storage.tables import spans
 
 
-def _to_span(row) -> Span:
+def span_from_row(row) -> Span:
     return Span(**{column: getattr(row, column) for column in Span.__dataclass_fields__})
 
 
@@ -18,7 +18,7 @@ class SpanRepository(MergedRowRepository):
         row = self.connection.execute(
             sa.select(spans).where(spans.c.workspace == workspace, spans.c.id == span_id)
         ).first()
-        return _to_span(row) if row else None
+        return span_from_row(row) if row else None
 
     def totals(self, workspace: str, trace_ids: list[str]) -> dict[str, SpanTotals]:
         """Span count, usage and cost of each trace (a trace without spans has none)."""

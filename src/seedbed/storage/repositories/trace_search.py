@@ -10,8 +10,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from seedbed.domain.filters import Filter
 from seedbed.domain.traces import Span, Trace
 from seedbed.storage import dialect, filtering
-from seedbed.storage.repositories.spans import _to_span
-from seedbed.storage.repositories.traces import _to_trace
+from seedbed.storage.repositories.spans import span_from_row
+from seedbed.storage.repositories.traces import trace_from_row
 from seedbed.storage.tables import experiment_items, feedback_scores, spans, traces
 
 
@@ -164,11 +164,11 @@ class TraceSearchRepository:
 
     def find_traces(self, workspace: str, criteria: SearchCriteria, window: Window) -> list[Trace]:
         where = self._where(traces, workspace, criteria, self._trace_columns(workspace))
-        return [_to_trace(row) for row in self._rows(traces, where, window)]
+        return [trace_from_row(row) for row in self._rows(traces, where, window)]
 
     def find_spans(self, workspace: str, criteria: SearchCriteria, window: Window) -> list[Span]:
         where = self._where(spans, workspace, criteria, self._span_columns(workspace))
-        return [_to_span(row) for row in self._rows(spans, where, window)]
+        return [span_from_row(row) for row in self._rows(spans, where, window)]
 
     def count_spans(self, workspace: str, criteria: SearchCriteria) -> int:
         where = self._where(spans, workspace, criteria, self._span_columns(workspace))

@@ -7,7 +7,7 @@ from seedbed.storage.repositories.tracing import MergedRowRepository
 from seedbed.storage.tables import traces
 
 
-def _to_trace(row) -> Trace:
+def trace_from_row(row) -> Trace:
     return Trace(**{column: getattr(row, column) for column in Trace.__dataclass_fields__})
 
 
@@ -18,7 +18,7 @@ class TraceRepository(MergedRowRepository):
         row = self.connection.execute(
             sa.select(traces).where(traces.c.workspace == workspace, traces.c.id == trace_id)
         ).first()
-        return _to_trace(row) if row else None
+        return trace_from_row(row) if row else None
 
     def find(
         self, workspace: str, project_id: str, page: int, size: int
@@ -35,7 +35,7 @@ class TraceRepository(MergedRowRepository):
             .limit(size)
             .offset((page - 1) * size)
         ).all()
-        return [_to_trace(row) for row in rows], total
+        return [trace_from_row(row) for row in rows], total
 
     def delete(self, workspace: str, trace_ids: list[str]) -> None:
         self.connection.execute(
