@@ -12,6 +12,7 @@ from seedbed.api.opik import (
     exports,
     health,
     items,
+    items_from_traces,
     projects,
     session_redirect,
     trace_search,
@@ -25,6 +26,7 @@ def install_opik_routes(app: FastAPI) -> None:
     private = APIRouter()
     # Item routes first: ``PUT /datasets/items`` must not be read as ``PUT /datasets/{id}``.
     private.include_router(items.router)
+    private.include_router(items_from_traces.router)
     # Before the dataset routes, so that "export-jobs" is not read as a dataset id.
     private.include_router(exports.router)
     private.include_router(versions.router)

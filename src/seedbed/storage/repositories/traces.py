@@ -20,6 +20,15 @@ class TraceRepository(MergedRowRepository):
         ).first()
         return _to_trace(row) if row else None
 
+    def by_ids(self, workspace: str, trace_ids: list[str]) -> list[Trace]:
+        """The workspace's traces among ``trace_ids``, oldest first."""
+        rows = self.connection.execute(
+            sa.select(traces)
+            .where(traces.c.workspace == workspace, traces.c.id.in_(trace_ids))
+            .order_by(traces.c.id)
+        )
+        return [_to_trace(row) for row in rows]
+
     def find(
         self, workspace: str, project_id: str, page: int, size: int
     ) -> tuple[list[Trace], int]:
