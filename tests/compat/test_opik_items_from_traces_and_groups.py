@@ -2,6 +2,7 @@
 and for grouping experiments, against ``seedbed serve``: what the client reads back."""
 
 import datetime as dt
+import json
 
 import opik
 import pytest
@@ -74,3 +75,29 @@ def test_an_unknown_trace_is_an_error_and_adds_nothing(opik_client):
         )
     assert refused.value.status_code == 404
     assert opik_client.get_dataset("stays empty").get_items() == []
+
+
+def test_experiments_grouped_by_dataset_and_model(opik_client):
+    dataset = opik_client.create_dataset("faq")
+    dataset.insert([{"input": "Where is my order?"}])
+    for name, model in (("first", "gpt"), ("second", "gpt"), ("third", "claude")):
+        opik_client.create_experiment(
+            dataset_name="faq", name=name, experiment_config={"model": model}
+        )
+    opik_client.flush()
+    grouping = json.dumps(
+        [
+            {"field": "dataset_id", "type": "string"},
+            {"field": "metadata", "key": "model", "type": "dictionary"},
+        ]
+    )
+    experiments = opik_client.rest_client.experiments
+    found = experiments.find_experiment_groups(groups=grouping)
+    [(dataset_id, by_dataset)] = found.content.items()
+    assert dataset_id == dataset.id
+    assert by_dataset.label == "faq"
+    assert found.details.groups_details[1].group_sorting == ["claude", "gpt"]
+    aggregated = experiments.find_experiment_groups_aggregations(groups=grouping)
+    faq = aggregated.content[dataset.id]
+    assert faq.aggregations.experiment_count == 3
+    assert faq.model_extra["groups"]["gpt"]["aggregations"]["experiment_count"] == 2

@@ -8,6 +8,7 @@ from seedbed.api.opik import (
     datasets,
     expansions,
     experiment_batch,
+    experiment_groups,
     experiments,
     exports,
     health,
@@ -36,6 +37,7 @@ def install_opik_routes(app: FastAPI) -> None:
     private.include_router(trace_search.router)
     private.include_router(traces.router)
     private.include_router(experiment_batch.router)  # before /experiments/{id}
+    private.include_router(experiment_groups.router)  # before /experiments/{id}
     private.include_router(experiments.router)
     private.include_router(absent_resources.router)
     private.include_router(workspace_check.router)
