@@ -29,23 +29,6 @@ class TraceRepository(MergedRowRepository):
         )
         return [_to_trace(row) for row in rows]
 
-    def find(
-        self, workspace: str, project_id: str, page: int, size: int
-    ) -> tuple[list[Trace], int]:
-        """A project's traces, newest first (client ids are time-ordered UUIDv7s)."""
-        where = [traces.c.workspace == workspace, traces.c.project_id == project_id]
-        total = self.connection.execute(
-            sa.select(sa.func.count()).select_from(traces).where(*where)
-        ).scalar_one()
-        rows = self.connection.execute(
-            sa.select(traces)
-            .where(*where)
-            .order_by(traces.c.id.desc())
-            .limit(size)
-            .offset((page - 1) * size)
-        ).all()
-        return [_to_trace(row) for row in rows], total
-
     def delete(self, workspace: str, trace_ids: list[str]) -> None:
         self.connection.execute(
             traces.delete().where(traces.c.workspace == workspace, traces.c.id.in_(trace_ids))
