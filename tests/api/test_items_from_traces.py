@@ -217,3 +217,12 @@ def test_bad_requests_are_answered_in_opiks_shape(client, body):
     response = client.post(f"{API}/datasets/{dataset_id}/items/from-traces", json=body)
     assert response.status_code in (400, 422), response.text
     assert "errors" in response.json() or "message" in response.json()
+
+
+def test_a_dataset_id_that_names_nothing_is_not_found(client, traced):
+    response = client.post(
+        f"{API}/datasets/{uuid7(T0, 55)}/items/from-traces",
+        json={"trace_ids": [traced["trace"]], "enrichment_options": {}},
+    )
+    assert response.status_code == 404, response.text
+    assert response.json() == {"errors": ["Dataset not found"]}

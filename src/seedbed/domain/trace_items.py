@@ -19,7 +19,6 @@ class Enrichment:
     spans: bool = False
     tags: bool = False
     feedback_scores: bool = False
-    comments: bool = False
     usage: bool = False
     metadata: bool = False
 

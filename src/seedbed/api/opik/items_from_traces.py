@@ -24,7 +24,7 @@ class SpanEnrichmentOptions(Body):
 
     include_tags: bool = Field(False, alias="includeTags")
     include_feedback_scores: bool = Field(False, alias="includeFeedbackScores")
-    include_comments: bool = Field(False, alias="includeComments")
+    include_comments: bool = Field(False, alias="includeComments")  # seedbed keeps none
     include_usage: bool = Field(False, alias="includeUsage")
     include_metadata: bool = Field(False, alias="includeMetadata")
 
@@ -33,7 +33,6 @@ class SpanEnrichmentOptions(Body):
             spans=spans,
             tags=self.include_tags,
             feedback_scores=self.include_feedback_scores,
-            comments=self.include_comments,
             usage=self.include_usage,
             metadata=self.include_metadata,
         )
