@@ -258,3 +258,53 @@ def test_a_limit_outside_opiks_range_is_refused(client, project):
         post(client, "/traces/search", {"project_name": "bot", "limit": limit}, status=422)
     refused = client.get(f"{API}/spans", params={"project_name": "bot", "exclude": '["colour"]'})
     assert refused.status_code == 400
+
+
+def listed(client, headers: dict | None = None, **params) -> dict:
+    return get_json(client, f"{API}/traces", headers=headers, project_name="bot", **params)
+
+
+def test_the_trace_listing_takes_the_searchs_filters_with_a_matching_total(client, project):
+    tagged = listed(client, filters=[{"field": "tags", "operator": "contains", "value": "gold"}])
+    assert (names(tagged["content"]), tagged["total"]) == (["answer 1"], 1)
+    heavy = listed(
+        client,
+        size=1,
+        page=2,
+        filters=[{"field": "usage.total_tokens", "operator": ">", "value": "15"}],
+    )
+    assert (names(heavy["content"]), heavy["page"], heavy["total"]) == (["answer 1"], 2, 2)
+    scored = listed(
+        client,
+        filters=[{"field": "feedback_scores", "key": "accuracy", "operator": ">=", "value": "0.5"}],
+    )
+    assert names(scored["content"]) == ["answer 1"]
+    other = listed(client, headers={"Comet-Workspace": "elsewhere"}, filters=[])
+    assert other["total"] == 0
+
+
+def test_the_trace_listing_sorts_and_bounds_by_time(client, project):
+    by_name = listed(client, sorting=[{"field": "name", "direction": "ASC"}])
+    assert names(by_name["content"]) == ["answer 0", "answer 1", "answer 2"]
+    by_tokens = listed(client, sorting=[{"field": "usage.total_tokens", "direction": "DESC"}])
+    assert names(by_tokens["content"]) == ["answer 2", "answer 1", "answer 0"]
+    windowed = listed(
+        client,
+        from_time=(T0 + dt.timedelta(seconds=30)).isoformat(),
+        to_time=(T0 + dt.timedelta(minutes=1, seconds=30)).isoformat(),
+    )
+    assert names(windowed["content"]) == ["answer 1"]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"filters": '[{"field": "colour", "operator": "="}]'}, "unknown field 'colour'"),
+        ({"filters": "not json"}, "filters must be a JSON array"),
+        ({"sorting": '[{"field": "name", "direction": "UP"}]'}, "sorting direction"),
+    ],
+)
+def test_a_bad_listing_filter_is_refused_in_opiks_shape(client, project, params, message):
+    refused = client.get(f"{API}/traces", params={"project_name": "bot", **params})
+    assert refused.status_code == 400, refused.text
+    assert message in refused.json()["message"]

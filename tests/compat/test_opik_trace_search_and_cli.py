@@ -193,6 +193,17 @@ def test_opik_export_and_import_of_a_project_and_of_a_dataset(opik_client, serve
     assert [item["data"]["input"] for item in items] == ["Where is my order?"]
 
 
+def test_opik_export_of_traces_with_a_filter_writes_only_the_matching_ones(opik_client, tmp_path):
+    trace_ids = _log_project(opik_client, "support-bot")
+    folder = tmp_path / "gold"
+    _run_cli(
+        tmp_path, "export", "default", "support-bot", "traces",
+        "--filter", 'tags contains "gold"', "--path", str(folder),
+    )  # fmt: skip
+    written = [json.loads(path.read_text()) for path in folder.rglob("trace_*.json")]
+    assert [found["trace"]["id"] for found in written] == [trace_ids[-1]]
+
+
 @pytest.fixture
 def fresh_evaluation_client():
     """evaluate() logs through a client the Opik library keeps per process; make it afresh

@@ -100,6 +100,14 @@ PATH_ROUTE_BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/v1/private/datasets/{dataset_id}/items/changes"): lambda world: {
         "added_items": [{"data": {"taken": "over"}}]
     },
+    ("POST", "/v1/private/datasets/{dataset_id}/items/from-traces"): lambda world: {
+        "trace_ids": [world.trace_id],
+        "enrichment_options": {"includeSpans": True},
+    },
+    ("POST", "/v1/private/datasets/{dataset_id}/items/from-spans"): lambda world: {
+        "span_ids": [world.span_id],
+        "enrichment_options": {},
+    },
     ("POST", "/v1/private/datasets/{dataset_id}/versions/retrieve"): lambda world: {
         "version_name": "v1"
     },

@@ -189,15 +189,7 @@ def _project_scope(
     return None
 
 
-def find_experiments(
-    connection: Connection,
-    caller: Caller,
-    page: int = 1,
-    size: int = 10,
-    query: ExperimentQuery | None = None,
-) -> ExperimentPage:
-    """Experiments of the workspace matching ``query`` (all of them without one)."""
-    query = query or ExperimentQuery()
+def _criteria(connection: Connection, caller: Caller, query: ExperimentQuery) -> ExperimentCriteria:
     criteria = ExperimentCriteria(
         dataset_id=ids.canonical_id(query.dataset_id, "datasetId") if query.dataset_id else None,
         optimization_id=ids.canonical_id(query.optimization_id, "optimization_id")
@@ -213,10 +205,40 @@ def find_experiments(
     scope = _project_scope(connection, caller, project_id=query.project_id)
     if scope is not None:
         criteria.project_id, criteria.include_unassigned = scope
+    return criteria
+
+
+def _matching(
+    connection: Connection, caller: Caller, query: ExperimentQuery, page: int, size: int | None
+) -> tuple[list[ExperimentView], int]:
     found, total = ExperimentRepository(connection).find(
-        caller.workspace, criteria, list(query.filters), query.sort, page, size
+        caller.workspace,
+        _criteria(connection, caller, query),
+        list(query.filters),
+        query.sort,
+        page,
+        size,
     )
-    return ExperimentPage(views(connection, caller, found), page, size, total)
+    return views(connection, caller, found), total
+
+
+def find_experiments(
+    connection: Connection,
+    caller: Caller,
+    page: int = 1,
+    size: int = 10,
+    query: ExperimentQuery | None = None,
+) -> ExperimentPage:
+    """Experiments of the workspace matching ``query`` (all of them without one)."""
+    content, total = _matching(connection, caller, query or ExperimentQuery(), page, size)
+    return ExperimentPage(content, page, size, total)
+
+
+def all_experiments(
+    connection: Connection, caller: Caller, query: ExperimentQuery
+) -> list[ExperimentView]:
+    """Every experiment of the workspace matching ``query``, with its aggregates."""
+    return _matching(connection, caller, query, 1, None)[0]
 
 
 def stream_experiments(

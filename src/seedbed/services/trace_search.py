@@ -12,7 +12,7 @@ from seedbed.domain.trace_search import MAX_SEARCH_LIMIT, SPAN_TYPES, id_window
 from seedbed.services import projects
 from seedbed.services.context import Caller
 from seedbed.services.spans import SpanView, span_views
-from seedbed.services.traces import TraceView, trace_views
+from seedbed.services.traces import TracePage, TraceView, trace_views
 from seedbed.storage.repositories.projects import ProjectRepository
 from seedbed.storage.repositories.trace_search import (
     SearchCriteria,
@@ -46,7 +46,7 @@ def _criteria(
     else:
         raise InvalidInput("project_name or project_id is required")
     lowest, highest = id_window(query.from_time, query.to_time)
-    criteria = SearchCriteria(project_id, list(query.filters), lowest, highest)
+    criteria = SearchCriteria(project_id, list(query.filters), lowest, highest, sort=query.sort)
     if isinstance(query, SpanQuery):
         if query.trace_id is not None:
             criteria.trace_id = ids.canonical_id(query.trace_id, "trace_id")
@@ -100,16 +100,35 @@ def search_spans(
     return span_views(connection, caller, found)
 
 
+def _numbered_page(
+    connection: Connection, caller: Caller, query: TraceQuery | SpanQuery, page: int, size: int
+) -> tuple[list, int]:
+    """One page of matching traces (or spans) and how many match in all; a project name
+    that does not exist has none."""
+    criteria = _criteria(connection, caller, query)
+    if criteria is None:
+        return [], 0
+    repository = TraceSearchRepository(connection)
+    window = Window(size, offset=(page - 1) * size)
+    if isinstance(query, SpanQuery):
+        found = repository.find_spans(caller.workspace, criteria, window)
+        return found, repository.count_spans(caller.workspace, criteria)
+    found = repository.find_traces(caller.workspace, criteria, window)
+    return found, repository.count_traces(caller.workspace, criteria)
+
+
 def find_spans(
     connection: Connection, caller: Caller, query: SpanQuery, page: int, size: int
 ) -> SpanPage:
     """One page of matching spans, newest first, and how many match in all."""
-    criteria = _criteria(connection, caller, query)
-    if criteria is None:
-        return SpanPage([], page, size, 0)
-    repository = TraceSearchRepository(connection)
-    found = repository.find_spans(
-        caller.workspace, criteria, Window(size, offset=(page - 1) * size)
-    )
-    total = repository.count_spans(caller.workspace, criteria)
+    found, total = _numbered_page(connection, caller, query, page, size)
     return SpanPage(span_views(connection, caller, found), page, size, total)
+
+
+def find_traces(
+    connection: Connection, caller: Caller, query: TraceQuery, page: int, size: int
+) -> TracePage:
+    """One page of matching traces, newest first (or as ``query`` sorts them), and how
+    many match in all."""
+    found, total = _numbered_page(connection, caller, query, page, size)
+    return TracePage(trace_views(connection, caller, found), page, size, total)

@@ -6,14 +6,12 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 
 from seedbed.domain import ids
-from seedbed.domain.errors import InvalidInput, NotFound
+from seedbed.domain.errors import NotFound
 from seedbed.domain.feedback_scores import ScoreSummary, summarize_scores
 from seedbed.domain.traces import SpanTotals, Trace, Write
-from seedbed.services import projects
 from seedbed.services.context import Caller
 from seedbed.services.tracing import patch_row, store_writes
 from seedbed.storage.repositories.feedback_scores import FeedbackScoreRepository
-from seedbed.storage.repositories.projects import ProjectRepository
 from seedbed.storage.repositories.spans import SpanRepository
 from seedbed.storage.repositories.traces import TraceRepository
 
@@ -68,28 +66,6 @@ def get_trace(connection: Connection, caller: Caller, trace_id: str) -> TraceVie
     if found is None:
         raise NotFound("Trace not found")
     return trace_views(connection, caller, [found])[0]
-
-
-def find_traces(
-    connection: Connection,
-    caller: Caller,
-    project_name: str | None,
-    project_id: str | None,
-    page: int,
-    size: int,
-) -> TracePage:
-    """A project's traces, newest first. A project name that does not exist has none."""
-    if project_id is not None:
-        project_id = projects.get_project(connection, caller, project_id).id
-    elif project_name is not None and project_name.strip():
-        found = ProjectRepository(connection).get_by_name(caller.workspace, project_name.strip())
-        if found is None:
-            return TracePage([], page, size, 0)
-        project_id = found.id
-    else:
-        raise InvalidInput("project_name or project_id is required")
-    found, total = TraceRepository(connection).find(caller.workspace, project_id, page, size)
-    return TracePage(trace_views(connection, caller, found), page, size, total)
 
 
 def delete_traces(connection: Connection, caller: Caller, trace_ids: list[str]) -> None:

@@ -8,10 +8,12 @@ from seedbed.api.opik import (
     datasets,
     expansions,
     experiment_batch,
+    experiment_groups,
     experiments,
     exports,
     health,
     items,
+    items_from_traces,
     path_ids,
     projects,
     prompts,
@@ -27,6 +29,7 @@ def install_opik_routes(app: FastAPI) -> None:
     private = APIRouter(dependencies=[Depends(path_ids.malformed_ids_are_not_found)])
     # Item routes first: ``PUT /datasets/items`` must not be read as ``PUT /datasets/{id}``.
     private.include_router(items.router)
+    private.include_router(items_from_traces.router)
     # Before the dataset routes, so that "export-jobs" is not read as a dataset id.
     private.include_router(exports.router)
     private.include_router(versions.router)
@@ -36,6 +39,7 @@ def install_opik_routes(app: FastAPI) -> None:
     private.include_router(trace_search.router)
     private.include_router(traces.router)
     private.include_router(experiment_batch.router)  # before /experiments/{id}
+    private.include_router(experiment_groups.router)  # before /experiments/{id}
     private.include_router(experiments.router)
     private.include_router(absent_resources.router)
     private.include_router(workspace_check.router)

@@ -12,6 +12,7 @@ from seedbed.api.opik.presenters import (
     version_summary,
 )
 from seedbed.api.opik.prompt_presenters import prompt_link
+from seedbed.domain.experiment_groups import DATASET_ID, Group, GroupSummary
 from seedbed.domain.experiments import (
     Aggregates,
     ExperimentItem,
@@ -23,6 +24,7 @@ from seedbed.domain.experiments import (
 )
 from seedbed.domain.items import Column, truncate_value
 from seedbed.services.compare import CompareRow, CompareStats
+from seedbed.services.experiment_groups import ExperimentGroups
 from seedbed.services.experiments import ExperimentView
 
 
@@ -225,3 +227,62 @@ def stats(found: CompareStats) -> dict[str, Any]:
         for name, value in sorted(totals.feedback_scores.items())
     ]
     return {"stats": entries}
+
+
+# -- experiment groups (ExperimentGroupResponse, ExperimentGroupAggregationsResponse) ----
+
+
+def experiment_groups(found: ExperimentGroups) -> dict[str, Any]:
+    """The groups nested by value; only a dataset's group carries a label (its name), as
+    in Opik; ``details`` lists each level's labels in the order to show them."""
+
+    def level(groups: dict[str, Group]) -> dict[str, Any]:
+        return {
+            value: compact(
+                {
+                    "label": found.label(group) if group.field == DATASET_ID else None,
+                    "groups": level(group.children),
+                }
+            )
+            for value, group in groups.items()
+        }
+
+    return {
+        "content": level(found.top),
+        "details": {
+            "groups_details": [{"group_sorting": labels} for labels in found.sorted_labels()]
+        },
+    }
+
+
+def group_aggregations(found: ExperimentGroups) -> dict[str, Any]:
+    """The groups nested by value, each with its label and what its experiments add up to."""
+
+    def level(groups: dict[str, Group]) -> dict[str, Any]:
+        return {
+            value: {
+                "label": found.label(group),
+                "aggregations": _summary(found.summary(group)),
+                "groups": level(group.children),
+            }
+            for value, group in groups.items()
+        }
+
+    return {"content": level(found.top)}
+
+
+def _summary(summary: GroupSummary) -> dict[str, Any]:
+    return compact(
+        {
+            "experiment_count": summary.experiment_count,
+            "trace_count": summary.trace_count,
+            "total_estimated_cost": summary.total_estimated_cost,
+            "total_estimated_cost_avg": summary.total_estimated_cost_avg,
+            "duration": _percentiles(summary.duration),
+            "feedback_scores": _named(summary.feedback_scores),
+            "experiment_scores": _named(summary.experiment_scores),
+            "pass_rate_avg": summary.pass_rate_avg,
+            "passed_count_sum": summary.passed_count_sum,
+            "total_count_sum": summary.total_count_sum,
+        }
+    )

@@ -1,10 +1,13 @@
 """Opik routes for traces, spans and their feedback scores."""
 
+import datetime as dt
+
 from fastapi import APIRouter, Request, Response
 
 from seedbed.api.dependencies import CallerDep, Reading, Writing
 from seedbed.api.opik import trace_presenters
 from seedbed.api.opik.datasets import PageQuery, SizeQuery
+from seedbed.api.opik.queries import parse_filters, parse_sorting
 from seedbed.api.opik.schemas import BatchDelete, text_or_none
 from seedbed.api.opik.trace_schemas import (
     FeedbackScoreBatch,
@@ -18,7 +21,9 @@ from seedbed.api.opik.trace_schemas import (
     TraceWrite,
 )
 from seedbed.domain import ids
-from seedbed.services import feedback_scores, spans, traces
+from seedbed.domain.queries import TraceQuery
+from seedbed.domain.trace_search import TRACE_FIELDS
+from seedbed.services import feedback_scores, spans, trace_search, traces
 
 router = APIRouter(tags=["Traces"])
 
@@ -38,8 +43,22 @@ def find_traces(
     size: int = SizeQuery,
     project_name: str | None = None,
     project_id: str | None = None,
+    filters: str | None = None,
+    sorting: str | None = None,
+    from_time: dt.datetime | None = None,
+    to_time: dt.datetime | None = None,
+    truncate: bool = False,  # nothing to truncate: what was logged comes back whole
+    strip_attachments: bool = False,
 ) -> dict:
-    found = traces.find_traces(connection, caller, project_name, project_id, page, size)
+    query = TraceQuery(
+        project_name=project_name,
+        project_id=project_id,
+        from_time=from_time,
+        to_time=to_time,
+        filters=parse_filters(filters, TRACE_FIELDS),
+        sort=parse_sorting(sorting, TRACE_FIELDS),
+    )
+    found = trace_search.find_traces(connection, caller, query, page, size)
     return {
         "content": [trace_presenters.trace(view) for view in found.content],
         "page": found.page,

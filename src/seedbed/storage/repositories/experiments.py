@@ -286,8 +286,10 @@ class ExperimentRepository:
         filters: list[Filter],
         sort: Sort | None,
         page: int,
-        size: int,
+        size: int | None,
     ) -> tuple[list[Experiment], int]:
+        """One page of the matching experiments (every one of them when ``size`` is
+        ``None``) and how many match in all."""
         aggregate = _AggregateColumns(workspace)
         fields = {flt.field for flt in filters} | ({sort.field} if sort else set())
         columns = self._columns(aggregate, fields)
@@ -299,14 +301,15 @@ class ExperimentRepository:
         total = self.connection.execute(
             sa.select(sa.func.count()).select_from(base).where(*where)
         ).scalar_one()
-        rows = self.connection.execute(
+        query = (
             sa.select(experiments, projects.c.name.label("project_name"))
             .select_from(base.outerjoin(projects, projects.c.id == _experiments.project_id))
             .where(*where)
             .order_by(*order)
-            .limit(size)
-            .offset((page - 1) * size)
-        ).all()
+        )
+        if size is not None:
+            query = query.limit(size).offset((page - 1) * size)
+        rows = self.connection.execute(query).all()
         return [_to_experiment(row) for row in rows], total
 
     def ids_matching(self, workspace: str, criteria: ExperimentCriteria) -> list[str]:

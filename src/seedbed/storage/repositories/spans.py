@@ -20,6 +20,20 @@ class SpanRepository(MergedRowRepository):
         ).first()
         return span_from_row(row) if row else None
 
+    def _oldest_first(self, workspace: str, condition) -> list[Span]:
+        rows = self.connection.execute(
+            sa.select(spans).where(spans.c.workspace == workspace, condition).order_by(spans.c.id)
+        )
+        return [span_from_row(row) for row in rows]
+
+    def by_ids(self, workspace: str, span_ids: list[str]) -> list[Span]:
+        """The workspace's spans among ``span_ids``, oldest first."""
+        return self._oldest_first(workspace, spans.c.id.in_(span_ids))
+
+    def of_traces(self, workspace: str, trace_ids: list[str]) -> list[Span]:
+        """Every span of the given traces, in the order they began (by id)."""
+        return self._oldest_first(workspace, spans.c.trace_id.in_(trace_ids))
+
     def totals(self, workspace: str, trace_ids: list[str]) -> dict[str, SpanTotals]:
         """Span count, usage and cost of each trace (a trace without spans has none)."""
         rows = self.connection.execute(

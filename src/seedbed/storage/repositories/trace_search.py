@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from seedbed.domain.filters import Filter
+from seedbed.domain.filters import Filter, Sort
 from seedbed.domain.traces import Span, Trace
 from seedbed.storage import dialect, filtering
 from seedbed.storage.repositories.spans import span_from_row
@@ -18,7 +18,8 @@ from seedbed.storage.tables import experiment_items, feedback_scores, spans, tra
 @dataclass
 class SearchCriteria:
     """Rows of one project: those matching every filter, with ids in
-    ``[lowest_id, highest_id]`` when given; for spans, of ``trace_id`` and of ``type``."""
+    ``[lowest_id, highest_id]`` when given; for spans, of ``trace_id`` and of ``type``.
+    Newest first, or in the order of ``sort`` (then newest first)."""
 
     project_id: str
     filters: list[Filter] = field(default_factory=list)
@@ -26,6 +27,7 @@ class SearchCriteria:
     highest_id: str | None = None
     trace_id: str | None = None
     type: str | None = None
+    sort: Sort | None = None
 
 
 @dataclass(frozen=True)
@@ -156,22 +158,30 @@ class TraceSearchRepository:
             where.append(table.c.type == criteria.type)
         return where + filtering.conditions(self.dialect, columns, criteria.filters)
 
-    def _rows(self, table, where, window: Window):
+    def _rows(self, table, workspace: str, criteria: SearchCriteria, columns, window: Window):
+        where = self._where(table, workspace, criteria, columns)
         if window.below is not None:
-            where = [*where, table.c.id < window.below]
-        query = sa.select(table).where(*where).order_by(table.c.id.desc())
+            where.append(table.c.id < window.below)
+        order = filtering.order_by(self.dialect, columns, criteria.sort, table.c.id)
+        query = sa.select(table).where(*where).order_by(*order)
         return self.connection.execute(query.limit(window.limit).offset(window.offset)).all()
 
+    def _count(self, table, workspace: str, criteria: SearchCriteria, columns) -> int:
+        where = self._where(table, workspace, criteria, columns)
+        return self.connection.execute(
+            sa.select(sa.func.count()).select_from(table).where(*where)
+        ).scalar_one()
+
     def find_traces(self, workspace: str, criteria: SearchCriteria, window: Window) -> list[Trace]:
-        where = self._where(traces, workspace, criteria, self._trace_columns(workspace))
-        return [trace_from_row(row) for row in self._rows(traces, where, window)]
+        rows = self._rows(traces, workspace, criteria, self._trace_columns(workspace), window)
+        return [trace_from_row(row) for row in rows]
+
+    def count_traces(self, workspace: str, criteria: SearchCriteria) -> int:
+        return self._count(traces, workspace, criteria, self._trace_columns(workspace))
 
     def find_spans(self, workspace: str, criteria: SearchCriteria, window: Window) -> list[Span]:
-        where = self._where(spans, workspace, criteria, self._span_columns(workspace))
-        return [span_from_row(row) for row in self._rows(spans, where, window)]
+        rows = self._rows(spans, workspace, criteria, self._span_columns(workspace), window)
+        return [span_from_row(row) for row in rows]
 
     def count_spans(self, workspace: str, criteria: SearchCriteria) -> int:
-        where = self._where(spans, workspace, criteria, self._span_columns(workspace))
-        return self.connection.execute(
-            sa.select(sa.func.count()).select_from(spans).where(*where)
-        ).scalar_one()
+        return self._count(spans, workspace, criteria, self._span_columns(workspace))

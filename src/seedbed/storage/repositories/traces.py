@@ -20,22 +20,14 @@ class TraceRepository(MergedRowRepository):
         ).first()
         return trace_from_row(row) if row else None
 
-    def find(
-        self, workspace: str, project_id: str, page: int, size: int
-    ) -> tuple[list[Trace], int]:
-        """A project's traces, newest first (client ids are time-ordered UUIDv7s)."""
-        where = [traces.c.workspace == workspace, traces.c.project_id == project_id]
-        total = self.connection.execute(
-            sa.select(sa.func.count()).select_from(traces).where(*where)
-        ).scalar_one()
+    def by_ids(self, workspace: str, trace_ids: list[str]) -> list[Trace]:
+        """The workspace's traces among ``trace_ids``, oldest first."""
         rows = self.connection.execute(
             sa.select(traces)
-            .where(*where)
-            .order_by(traces.c.id.desc())
-            .limit(size)
-            .offset((page - 1) * size)
-        ).all()
-        return [trace_from_row(row) for row in rows], total
+            .where(traces.c.workspace == workspace, traces.c.id.in_(trace_ids))
+            .order_by(traces.c.id)
+        )
+        return [trace_from_row(row) for row in rows]
 
     def delete(self, workspace: str, trace_ids: list[str]) -> None:
         self.connection.execute(
