@@ -323,7 +323,7 @@ def test_provenance_and_cost_are_recorded_per_sample(registry):
 
 
 def test_calls_rotate_through_the_seeds(registry, stub):
-    expand(registry, n=20, examples_per_call=2)
+    expand(registry, n=40, examples_per_call=2)
     shown = [call["messages"][-1]["content"] for call in stub.stats["calls"]]
     for seed in SEEDS:
         assert any(seed["question"] in prompt for prompt in shown)

@@ -219,6 +219,19 @@ def test_the_planner_is_deterministic_and_rotates_every_seed_and_label():
     }
 
 
+def test_a_call_that_fixes_a_label_is_shown_seeds_with_that_label_first():
+    planner = _planner(40)
+    by_id = {f"s{n}": ticket for n, ticket in enumerate(TICKETS)}
+    for _ in range(8):
+        plan = planner.next_call()
+        label = plan.axis["category"]
+        carrying = sum(1 for ticket in TICKETS if ticket["category"] == label)
+        shown = [by_id[seed.id]["category"] for seed in plan.examples]
+        first = shown[: min(carrying, len(shown))]
+        assert first == [label] * len(first), (label, shown)
+        assert len({seed.id for seed in plan.examples}) == len(plan.examples)
+
+
 def test_quotas_split_the_count_over_data_types_and_stop_when_covered():
     planner = _planner(7, data_types=("General Query", "Prompt Injection"), samples_per_call=5)
     assert planner.quotas == {"General Query": 4, "Prompt Injection": 3}

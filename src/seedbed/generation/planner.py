@@ -3,7 +3,9 @@
 Quotas split the count over data types (Galileo's ``General Query``, ``Prompt
 Injection``, …); every call gets one data type with an open quota, a few seeds from a
 shuffled cycle (every seed shown as often as any other, neighbouring calls see different
-ones), a temperature from a small spread, and one combination of the diversity axes. What
+ones), a temperature from a small spread, and one combination of the diversity axes. A
+call whose combination fixes a label is shown seeds with that label first: a model
+imitates its examples far better than it follows "this label" in words. What
 call *k* asks depends only on the spec and *k* while the quotas are open, so an
 interrupted run, run again, asks the same questions and the response cache answers them.
 """
@@ -15,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from seedbed.generation.axes import Axis, axis_cells
+from seedbed.generation.shape import values_at
 from seedbed.generation.spec import GenerationSpec, SeedItem
 from seedbed.generation.strategies import split_count
 
@@ -61,6 +64,7 @@ class Planner:
         self._accepted = 0
         self._random = random.Random(random_seed)
         self._seed_order: list[int] = []
+        self._label_orders: dict[tuple[tuple[str, str], ...], list[int]] = {}
 
     # -- the quotas ---------------------------------------------------------------------
 
@@ -115,7 +119,7 @@ class Planner:
             index=index,
             data_type=data_type,
             asked=asked,
-            examples=self._rotating_examples(),
+            examples=self._examples_for(cell),
             temperature=min(2.0, max(0.0, self.spec.temperature + offset)),
             axis=cell,
         )
@@ -133,20 +137,48 @@ class Planner:
 
     def fixed_fields(self, plan: CallPlan) -> dict[str, list[str]]:
         """Closed-set fields the call's axis fixes to one value."""
-        return {
-            axis.fixed_field: [plan.axis[axis.name]]
+        return {field: [value] for field, value in self._labels_of(plan.axis)}
+
+    def _labels_of(self, cell: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (axis.fixed_field, cell[axis.name])
             for axis in self.axes
-            if axis.fixed_field is not None and axis.name in plan.axis
-        }
+            if axis.fixed_field is not None and axis.name in cell
+        )
+
+    def _examples_for(self, cell: Mapping[str, str]) -> list[SeedItem]:
+        """Seeds carrying the cell's labels first (in a cycle of their own), the rest from
+        the shuffled cycle of all seeds. When more than one example is shown, at least one
+        comes from that cycle, so two calls of one cell seldom show the same examples (the
+        response cache answers the same question with the same samples)."""
+        labels = self._labels_of(cell)
+        wanted = min(self.spec.examples_per_call, len(self.seeds))
+        matching = [
+            index
+            for index, seed in enumerate(self.seeds)
+            if labels and all(value in values_at(seed.data, path) for path, value in labels)
+        ]
+        chosen: list[SeedItem] = []
+        if matching:
+            order = self._label_orders.setdefault(labels, [])
+            while len(chosen) < min(max(1, wanted - 1), len(matching)):
+                if not order:
+                    order.extend(matching)
+                    self._random.shuffle(order)
+                index = order.pop()
+                if self.seeds[index] not in chosen:
+                    chosen.append(self.seeds[index])
+                    # Shown now, it waits for the next turn of the cycle of all seeds.
+                    if index in self._seed_order:
+                        self._seed_order.remove(index)
+        return self._rotating_examples(chosen, wanted)
 
     def _expected_yield(self) -> float:
         if self._asked_completed < 2 * self.spec.samples_per_call:
             return 1.0
         return min(1.0, max(0.1, self._accepted / self._asked_completed))
 
-    def _rotating_examples(self) -> list[SeedItem]:
-        wanted = min(self.spec.examples_per_call, len(self.seeds))
-        chosen: list[SeedItem] = []
+    def _rotating_examples(self, chosen: list[SeedItem], wanted: int) -> list[SeedItem]:
         while len(chosen) < wanted:
             if not self._seed_order:
                 self._seed_order = list(range(len(self.seeds)))
