@@ -13,6 +13,7 @@ planned and can be reported:
 
 import itertools
 import random
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -85,13 +86,26 @@ def plan_axes(
 
 def axis_cells(axes: Sequence[Axis], seed: int) -> list[dict[str, str]]:
     """Every combination of the axes' values once, in an order fixed by ``seed``; calls
-    take them in turn. Large products are sampled so that each value still comes often."""
+    take them in turn. Each next combination is one whose values have come least so far,
+    so a run of few calls still reaches every value of every axis (five categories and two
+    personas: the first five calls show every category, the first two both personas)."""
     if not axes:
         return [{}]
-    combinations = list(itertools.product(*(axis.values for axis in axes)))
-    shuffler = random.Random(seed)
-    shuffler.shuffle(combinations)
-    return [dict(zip((axis.name for axis in axes), values, strict=True)) for values in combinations]
+    remaining = list(itertools.product(*(axis.values for axis in axes)))
+    random.Random(seed).shuffle(remaining)
+    shown: Counter[tuple[int, str]] = Counter()
+    ordered: list[tuple[str, ...]] = []
+    while remaining:
+        best = min(
+            range(len(remaining)),
+            key=lambda index: sum(
+                shown[position, value] for position, value in enumerate(remaining[index])
+            ),
+        )
+        chosen = remaining.pop(best)
+        shown.update(enumerate(chosen))
+        ordered.append(chosen)
+    return [dict(zip((axis.name for axis in axes), values, strict=True)) for values in ordered]
 
 
 def _label_axis(shape: SeedShape, named: set[str]) -> Axis | None:
