@@ -32,6 +32,8 @@ def _log_in(page: Page, base_url: str, secret: str) -> None:
     page.get_by_label("API key").fill(secret)
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Datasets")
+    # The page's scripts (the workspace switcher sends its form on change) have run.
+    page.wait_for_load_state("load")
 
 
 def test_a_key_of_workspace_a_never_sees_workspace_b(
