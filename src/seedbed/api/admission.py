@@ -18,6 +18,8 @@ from http.cookies import SimpleCookie
 from starlette.requests import Request
 from starlette.types import Scope
 
+from seedbed.api.auth import MISSING_KEY
+from seedbed.api.collinear import auth as collinear_auth
 from seedbed.api.galileo.users import caller_for_subject
 from seedbed.domain.errors import Unauthorized
 from seedbed.domain.keys import secret_from_header
@@ -75,12 +77,10 @@ class BodyAdmission:
 
 def _missing_key_message(path: str) -> str:
     """Collinear's clients may send the key in ``API-Key``; the other surfaces in
-    ``Authorization``."""
-    from seedbed.api.collinear.auth import MISSING_KEY, PREFIX
-
-    if path.startswith(PREFIX):
-        return MISSING_KEY
-    return "An API key is required: send it in the Authorization header"
+    ``Authorization``. The routes' own checks say the same."""
+    if path.startswith(collinear_auth.PREFIX):
+        return collinear_auth.MISSING_KEY
+    return MISSING_KEY
 
 
 def _check(request: Request, secret: str) -> None:
