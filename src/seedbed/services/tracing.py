@@ -90,7 +90,7 @@ def store_writes(
         ms = duration_ms(row.start_time, row.end_time)
         if ms != row.duration_ms:
             durations[row.id] = ms
-    repository.set_durations(durations)
+    repository.set_durations(caller.workspace, durations)
     return written
 
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from seedbed.domain.errors import Conflict, InvalidInput
+from seedbed.storage.repositories import experiment_rollups
 
 _WRITE = "seedbed_write"
 _WAL_SWITCH_SECONDS = 60
@@ -149,8 +150,13 @@ class Database:
         """A transaction that may write; committed when the block ends without error."""
         with self._one_writer, _refused_values_are_bad_input(), self.engine.connect() as connection:
             connection = connection.execution_options(**{_WRITE: True})
-            with connection.begin():
-                yield connection
+            experiment_rollups.forget(connection)
+            try:
+                with connection.begin():
+                    yield connection
+                    experiment_rollups.settle(connection)
+            finally:
+                experiment_rollups.forget(connection)
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Connection]:

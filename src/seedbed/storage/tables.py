@@ -300,6 +300,50 @@ experiment_items = sa.Table(
     sa.Index(None, "trace_id"),
 )
 
+# -- experiment aggregates, kept as data arrives -----------------------------------------------
+#
+# What each experiment's traces add up to, updated in the transaction of every write that
+# changes them (domain/rollups.py, storage/repositories/experiment_rollups.py), so listing
+# experiments reads one row each instead of every trace, span and score.
+
+# Each (experiment, trace) an experiment item links, with what the trace adds.
+experiment_traces = sa.Table(
+    "experiment_traces",
+    metadata,
+    sa.Column("experiment_id", Id, primary_key=True),
+    sa.Column("trace_id", Id, primary_key=True),
+    sa.Column("duration_ms", sa.Float()),  # also in contribution; a column for percentiles
+    sa.Column("contribution", Json, nullable=False),
+    sa.Index(None, "trace_id"),
+    sa.Index(None, "experiment_id", "duration_ms"),
+)
+
+experiment_rollups = sa.Table(
+    "experiment_rollups",
+    metadata,
+    sa.Column("experiment_id", Id, primary_key=True),
+    sa.Column("trace_count", sa.Integer(), nullable=False),
+    sa.Column("dataset_item_count", sa.Integer(), nullable=False),
+    sa.Column("duration_count", sa.Integer(), nullable=False),  # traces with a duration
+    sa.Column("duration_p50", sa.Float()),
+    sa.Column("duration_p90", sa.Float()),
+    sa.Column("duration_p99", sa.Float()),
+    sa.Column("cost_total", sa.Float(), nullable=False),
+    sa.Column("cost_traces", sa.Integer(), nullable=False),  # traces with a cost
+)
+
+# Per experiment, kind ("score", "assertion", "usage") and name: the sum of the traces'
+# values and how many traces have one.
+experiment_rollup_sums = sa.Table(
+    "experiment_rollup_sums",
+    metadata,
+    sa.Column("experiment_id", Id, primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("total", sa.Float(), nullable=False),
+    sa.Column("traces", sa.Integer(), nullable=False),
+)
+
 # -- the prompt library ----------------------------------------------------------------------
 #
 # A prompt's name is unique in its workspace. Its versions are immutable: a new template

@@ -1,9 +1,10 @@
-"""SQL for what experiments' traces add up to, computed when asked on both engines.
+"""SQL for what a selection of experiments' traces adds up to, computed when asked.
 
 Each builder takes ``runs``: a subquery of distinct ``(group_id, trace_id)`` pairs (the
 group being an experiment, or the one group of a compare-view selection) and answers one
-row per group (and name or key). Nothing is precomputed, so a score, span or trace that
-arrives late counts as soon as it is stored.
+row per group (and name or key). The compare view aggregates the runs it selects this
+way; experiments' own aggregates are kept as data arrives (``experiment_rollups``), and
+these builders are what those must always equal.
 
 - A trace's score for a name is the average of its authors' latest values (one row per
   author is stored); an experiment's score is the average of its traces' scores.
@@ -28,6 +29,7 @@ from seedbed.domain.experiments import (
     SuiteResult,
 )
 from seedbed.storage import dialect as sql_dialect
+from seedbed.storage.repositories.experiment_rollups import ExperimentRollupRepository
 from seedbed.storage.tables import (
     dataset_versions,
     experiment_items,
@@ -241,42 +243,38 @@ class AggregateRepository:
     def for_experiments(
         self, workspace: str, experiment_ids: list[str], suite_ids: list[str]
     ) -> dict[str, Aggregates]:
-        """The aggregates of each experiment; pass rates for those in ``suite_ids``."""
+        """The aggregates of each experiment, as kept; pass rates and assertion scores
+        for those in ``suite_ids``."""
+        found = ExperimentRollupRepository(self.connection).for_experiments(experiment_ids)
+        for experiment_id, aggregates in found.items():
+            if experiment_id not in suite_ids:
+                aggregates.assertion_scores = {}
+        if suite_ids:
+            for row in self.connection.execute(suite_results(workspace, suite_ids, self.dialect)):
+                found[row.group_id].suite = SuiteResult(row.passed_count, row.total_count)
+            for suite_id in suite_ids:
+                found[suite_id].suite = found[suite_id].suite or SuiteResult(0, 0)
+        return found
+
+    def from_scratch(self, workspace: str, experiment_ids: list[str]) -> dict[str, Aggregates]:
+        """The aggregates of each experiment computed from its traces, spans and scores
+        (what the kept ones must equal), assertion scores included."""
         found = {experiment_id: Aggregates() for experiment_id in experiment_ids}
         if not experiment_ids:
             return found
         for row in self.connection.execute(item_counts(workspace, experiment_ids)):
             found[row.group_id].trace_count = row.trace_count
             found[row.group_id].dataset_item_count = row.dataset_item_count
-        self._fill(found, experiment_runs(workspace, experiment_ids), workspace)
-        if suite_ids:
-            for row in self.connection.execute(suite_results(workspace, suite_ids, self.dialect)):
-                found[row.group_id].suite = SuiteResult(row.passed_count, row.total_count)
-            runs = experiment_runs(workspace, suite_ids)
-            for row in self.connection.execute(score_averages(runs, workspace, assertions=True)):
-                found[row.group_id].assertion_scores[row.name] = row.value
-            for suite_id in suite_ids:
-                found[suite_id].suite = found[suite_id].suite or SuiteResult(0, 0)
+        runs = experiment_runs(workspace, experiment_ids)
+        self._fill(found, runs, workspace)
+        for row in self.connection.execute(score_averages(runs, workspace, assertions=True)):
+            found[row.group_id].assertion_scores[row.name] = row.value
         return found
 
     def score_names(self, workspace: str, experiment_ids: list[str] | None) -> list[str]:
         """The feedback score names on the traces of experiments (all of the workspace's
         without ids), assertions left out."""
-        traces_of = sa.select(_items.trace_id).where(_items.workspace == workspace)
-        if experiment_ids is not None:
-            traces_of = traces_of.where(_items.experiment_id.in_(experiment_ids))
-        query = (
-            sa.select(_scores.name)
-            .distinct()
-            .where(
-                _scores.entity_type == "trace",
-                _scores.workspace == workspace,
-                _scores.entity_id.in_(traces_of),
-                _is_assertion(False),
-            )
-            .order_by(_scores.name)
-        )
-        return list(self.connection.execute(query).scalars())
+        return ExperimentRollupRepository(self.connection).score_names(workspace, experiment_ids)
 
     def for_runs(self, runs, workspace: str) -> Aggregates:
         """The aggregates of one selection of runs, whose ``group_id`` is ``ONE_GROUP``."""

@@ -1,7 +1,6 @@
 """SQL for experiments and experiment items."""
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -12,7 +11,7 @@ from seedbed.domain.experiments import Experiment, ExperimentItem
 from seedbed.domain.filters import Filter, Sort
 from seedbed.storage import dialect as sql_dialect
 from seedbed.storage import filtering
-from seedbed.storage.repositories import experiment_aggregates as aggregates
+from seedbed.storage.repositories import experiment_rollups
 from seedbed.storage.repositories.prompts import linked_to_prompt
 from seedbed.storage.tables import (
     datasets,
@@ -24,6 +23,8 @@ from seedbed.storage.tables import (
 
 _experiments = experiments.c
 _items = experiment_items.c
+# What an experiment item links, as experiments' rollups need it.
+_LINK_COLUMNS = (_items.workspace, _items.experiment_id, _items.trace_id, _items.dataset_item_id)
 
 
 @dataclass
@@ -70,54 +71,6 @@ def _to_item(row) -> ExperimentItem:
     return ExperimentItem(
         **{name: getattr(row, name) for name in ExperimentItem.__dataclass_fields__}
     )
-
-
-class _AggregateColumns:
-    """Aggregates that filters and sorting ask for: each a grouped subquery over the
-    workspace's experiments, outer-joined by experiment id once asked for."""
-
-    def __init__(self, workspace: str) -> None:
-        self.workspace = workspace
-        self.runs = aggregates.experiment_runs(workspace)
-        self.joined: dict[str, sa.Subquery] = {}
-
-    def _subquery(self, key: str, build: Callable[[], sa.Select]) -> sa.Subquery:
-        if key not in self.joined:
-            self.joined[key] = build().subquery(f"aggregate_{len(self.joined)}")
-        return self.joined[key]
-
-    def counts(self) -> sa.Subquery:
-        return self._subquery("counts", lambda: aggregates.item_counts(self.workspace))
-
-    def durations(self) -> sa.Subquery:
-        return self._subquery(
-            "durations", lambda: aggregates.duration_percentiles(self.runs, self.workspace)
-        )
-
-    def costs(self) -> sa.Subquery:
-        return self._subquery("costs", lambda: aggregates.costs(self.runs, self.workspace))
-
-    def score(self, name: str) -> ColumnElement:
-        def build() -> sa.Subquery:
-            return aggregates.score_averages(self.runs, self.workspace, name=name)
-
-        return self._subquery(f"score:{name}", build).c.value
-
-    def join_onto(self, table):
-        for subquery in self.joined.values():
-            table = table.outerjoin(subquery, subquery.c.group_id == _experiments.id)
-        return table
-
-    def lazy_columns(self) -> dict[str, Callable[[], ColumnElement]]:
-        return {
-            "trace_count": lambda: sa.func.coalesce(self.counts().c.trace_count, 0),
-            "dataset_item_count": lambda: sa.func.coalesce(self.counts().c.dataset_item_count, 0),
-            "duration.p50": lambda: self.durations().c.p50,
-            "duration.p90": lambda: self.durations().c.p90,
-            "duration.p99": lambda: self.durations().c.p99,
-            "total_estimated_cost": lambda: self.costs().c.total,
-            "total_estimated_cost_avg": lambda: self.costs().c.average,
-        }
 
 
 @dataclass
@@ -192,7 +145,7 @@ class ExperimentRepository:
         )
 
     def delete(self, workspace: str, experiment_ids: list[str]) -> None:
-        """Experiments, their items and their prompt links (their traces stay, as in
+        """Experiments, their items, rollups and prompt links (their traces stay, as in
         Opik)."""
         self.connection.execute(
             experiment_items.delete().where(
@@ -201,6 +154,9 @@ class ExperimentRepository:
         )
         mine = sa.select(_experiments.id).where(
             _experiments.workspace == workspace, _experiments.id.in_(experiment_ids)
+        )
+        experiment_rollups.ExperimentRollupRepository(self.connection).forget_experiments(
+            list(self.connection.execute(mine).scalars())
         )
         self.connection.execute(
             experiment_prompt_versions.delete().where(
@@ -251,7 +207,7 @@ class ExperimentRepository:
             where.append(project_gone if criteria.project_deleted else ~project_gone)
         return where
 
-    def _columns(self, aggregate: _AggregateColumns, fields: set[str]) -> filtering.Columns:
+    def _columns(self) -> filtering.Columns:
         columns: dict = {
             name: _experiments[name]
             for name in (
@@ -270,13 +226,13 @@ class ExperimentRepository:
                 "last_updated_by",
             )
         }
-        columns["feedback_scores"] = aggregate.score
+        columns["feedback_scores"] = lambda name: experiment_rollups.score_average(
+            _experiments.id, name
+        )
         columns["experiment_scores"] = lambda name: sql_dialect.json_number(
             self.dialect, _experiments.experiment_scores, (name,)
         )
-        columns.update(
-            {name: build() for name, build in aggregate.lazy_columns().items() if name in fields}
-        )
+        columns.update(experiment_rollups.rollup_columns())
         return columns
 
     def find(
@@ -290,14 +246,12 @@ class ExperimentRepository:
     ) -> tuple[list[Experiment], int]:
         """One page of the matching experiments (every one of them when ``size`` is
         ``None``) and how many match in all."""
-        aggregate = _AggregateColumns(workspace)
-        fields = {flt.field for flt in filters} | ({sort.field} if sort else set())
-        columns = self._columns(aggregate, fields)
+        columns = self._columns()
         where = self._criteria(workspace, criteria) + filtering.conditions(
             self.dialect, columns, filters
         )
         order = filtering.order_by(self.dialect, columns, sort, _experiments.id)
-        base = aggregate.join_onto(experiments)
+        base = experiment_rollups.with_rollups(experiments)
         total = self.connection.execute(
             sa.select(sa.func.count()).select_from(base).where(*where)
         ).scalar_one()
@@ -346,7 +300,8 @@ class ExperimentRepository:
         """Insert items; an id already stored keeps what it has (re-sent batches)."""
         if rows:
             insert = sql_dialect.insert_ignoring_conflicts(self.dialect, experiment_items)
-            self.connection.execute(insert, rows)
+            inserted = self.connection.execute(insert.returning(*_LINK_COLUMNS), rows)
+            experiment_rollups.note_items(self.connection, inserted.all(), 1)
 
     def item_counts(self, experiment_ids: list[str]) -> dict[str, int]:
         rows = self.connection.execute(
@@ -370,9 +325,12 @@ class ExperimentRepository:
         return _to_item(row) if row else None
 
     def delete_items(self, workspace: str, item_ids: list[str]) -> None:
-        self.connection.execute(
-            experiment_items.delete().where(_items.workspace == workspace, _items.id.in_(item_ids))
+        deleted = self.connection.execute(
+            experiment_items.delete()
+            .where(_items.workspace == workspace, _items.id.in_(item_ids))
+            .returning(*_LINK_COLUMNS)
         )
+        experiment_rollups.note_items(self.connection, deleted.all(), -1)
 
     def stream_items(
         self, workspace: str, experiment_ids: list[str], before_id: str | None, limit: int

@@ -5,6 +5,7 @@ from sqlalchemy.engine import Connection
 
 from seedbed.domain.feedback_scores import FeedbackScore
 from seedbed.storage import dialect
+from seedbed.storage.repositories import experiment_rollups
 from seedbed.storage.tables import feedback_scores, spans, traces
 
 _REPLACED = ("value", "reason", "category_name", "source", "project_id")
@@ -59,6 +60,9 @@ class FeedbackScoreRepository:
 
         statement = dialect.insert_or_update(self.dialect, table, changes, when)
         self.connection.execute(statement, [score.__dict__ for score in scores])
+        for score in scores:
+            if score.entity_type == "trace":
+                experiment_rollups.note_traces(self.connection, score.workspace, [score.entity_id])
 
     def of_entities(
         self, workspace: str, entity_type: str, entity_ids: list[str]
@@ -88,9 +92,12 @@ class FeedbackScoreRepository:
         if author is not None:
             where.append(feedback_scores.c.author == author)
         self.connection.execute(feedback_scores.delete().where(*where))
+        if entity_type == "trace":
+            experiment_rollups.note_traces(self.connection, workspace, [entity_id])
 
     def delete_in_traces(self, workspace: str, trace_ids: list[str]) -> None:
         """The scores of these traces and of their spans."""
+        experiment_rollups.note_traces(self.connection, workspace, trace_ids)
         span_ids = sa.select(spans.c.id).where(
             spans.c.workspace == workspace, spans.c.trace_id.in_(trace_ids)
         )

@@ -3,8 +3,12 @@
 import sqlalchemy as sa
 
 from seedbed.domain.traces import Span, SpanTotals
+from seedbed.storage.repositories import experiment_rollups
 from seedbed.storage.repositories.tracing import MergedRowRepository
 from seedbed.storage.tables import spans
+
+# Span fields that experiments' aggregates depend on.
+_ROLLED_UP = {"usage", "total_estimated_cost", "trace_id"}
 
 
 def span_from_row(row) -> Span:
@@ -13,6 +17,31 @@ def span_from_row(row) -> Span:
 
 class SpanRepository(MergedRowRepository):
     table = spans
+
+    def note_changed(self, workspace: str, ids: list[str], fields: set[str] | None) -> None:
+        """The traces of these spans changed, where usage, cost or trace did."""
+        if fields is not None and not fields & _ROLLED_UP:
+            return
+        rows = self.connection.execute(
+            sa.select(spans.c.trace_id).where(spans.c.workspace == workspace, spans.c.id.in_(ids))
+        )
+        experiment_rollups.note_traces(self.connection, workspace, rows.scalars())
+
+    def rewrite(self, rows, by, when) -> None:
+        """As for any merged row; a span that moves to another trace changes both."""
+        moved = [row_id for row_id, (_, changed) in rows.items() if _ROLLED_UP & set(changed)]
+        self._note_traces_of(moved)  # the traces they leave
+        super().rewrite(rows, by, when)
+        self._note_traces_of(moved)  # and those they join
+
+    def _note_traces_of(self, span_ids: list[str]) -> None:
+        if not span_ids:
+            return
+        found = self.connection.execute(
+            sa.select(spans.c.workspace, spans.c.trace_id).where(spans.c.id.in_(span_ids))
+        )
+        for row in found:
+            experiment_rollups.note_traces(self.connection, row.workspace, [row.trace_id])
 
     def get(self, workspace: str, span_id: str) -> Span | None:
         row = self.connection.execute(
@@ -53,6 +82,7 @@ class SpanRepository(MergedRowRepository):
         return totals
 
     def delete_in_traces(self, workspace: str, trace_ids: list[str]) -> None:
+        experiment_rollups.note_traces(self.connection, workspace, trace_ids)
         self.connection.execute(
             spans.delete().where(spans.c.workspace == workspace, spans.c.trace_id.in_(trace_ids))
         )

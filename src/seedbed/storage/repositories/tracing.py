@@ -26,6 +26,11 @@ class MergedRowRepository:
 
     table: sa.Table
 
+    def note_changed(self, workspace: str, ids: list[str], fields: set[str] | None) -> None:
+        """Tell experiments' rollups (``experiment_rollups``) that these rows' ``fields``
+        changed (``None``: the rows are new or gone)."""
+        raise NotImplementedError
+
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.dialect = connection.dialect.name
@@ -69,6 +74,7 @@ class MergedRowRepository:
         insert = dialect.insert_ignoring_conflicts(self.dialect, self.table)
         for group in by_columns.values():
             self.connection.execute(insert, group)
+        self.note_changed(workspace, list(rows), None)
 
     def stamped_for_update(self, workspace: str, ids: list[str]) -> dict[str, StampedFields]:
         """The written fields of these rows with their times, locked until the unit of
@@ -132,9 +138,10 @@ class MergedRowRepository:
             )
         ).all()
 
-    def set_durations(self, durations: dict[str, float]) -> None:
+    def set_durations(self, workspace: str, durations: dict[str, float]) -> None:
         if not durations:
             return
+        self.note_changed(workspace, list(durations), {"duration_ms"})
         table = self.table
         self.connection.execute(
             table.update()
