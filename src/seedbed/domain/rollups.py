@@ -14,29 +14,14 @@ says how they are defined):
 - durations are kept per trace, for percentiles over the experiment's traces.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-from seedbed.domain.experiments import SUITE_ASSERTION_CATEGORY
 
 # The kinds of per-name sums an experiment keeps.
 SCORE = "score"
 ASSERTION = "assertion"
 USAGE = "usage"
-
-
-@dataclass(frozen=True)
-class SpanShare:
-    usage: Any  # a span's usage: an object of numbers, or anything else (ignored)
-    cost: float | None
-
-
-@dataclass(frozen=True)
-class ScoreShare:
-    name: str
-    value: float
-    category_name: str | None
 
 
 @dataclass(frozen=True)
@@ -63,33 +48,6 @@ class Contribution:
             cost=stored.get("cost"),
             sums={(kind, name): value for kind, name, value in stored.get("sums", [])},
         )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def contribution(
-    duration_ms: float | None, spans: Iterable[SpanShare], scores: Iterable[ScoreShare]
-) -> Contribution:
-    """A trace's contribution from its duration, its spans and its scores (one per
-    author and name)."""
-    cost: float | None = None
-    sums: dict[tuple[str, str], float] = {}
-    for span in spans:
-        if span.cost is not None:
-            cost = (cost or 0.0) + span.cost
-        if isinstance(span.usage, Mapping):
-            for key, value in span.usage.items():
-                if _is_number(value):
-                    sums[(USAGE, key)] = sums.get((USAGE, key), 0) + value
-    by_name: dict[tuple[str, str], list[float]] = {}
-    for score in scores:
-        kind = ASSERTION if score.category_name == SUITE_ASSERTION_CATEGORY else SCORE
-        by_name.setdefault((kind, score.name), []).append(score.value)
-    for key, values in by_name.items():
-        sums[key] = sum(values) / len(values)
-    return Contribution(duration_ms, cost, sums)
 
 
 @dataclass

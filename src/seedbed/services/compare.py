@@ -15,7 +15,7 @@ from seedbed.services.context import Caller
 from seedbed.services.datasets import require_dataset
 from seedbed.services.experiments import require_experiments
 from seedbed.storage.repositories.compare import CompareQuery, CompareRepository
-from seedbed.storage.repositories.experiment_aggregates import AggregateRepository
+from seedbed.storage.repositories.experiment_rollups import ExperimentRollupRepository
 from seedbed.storage.repositories.items import ItemRepository
 from seedbed.storage.repositories.runs import RunRepository
 
@@ -94,7 +94,7 @@ def compare(
     for run in runs:
         by_item.setdefault(run.item.dataset_item_id, []).append(run)
     columns = ItemRepository(connection).columns(query.dataset_id)
-    score_names = AggregateRepository(connection).score_names(
+    score_names = ExperimentRollupRepository(connection).score_names(
         caller.workspace, query.experiment_ids
     )
     sortable = [

@@ -32,7 +32,7 @@ from seedbed.services.context import Caller
 from seedbed.services.datasets import require_dataset
 from seedbed.services.experiments import require_experiment
 from seedbed.storage.repositories.compare import CompareQuery, CompareRepository
-from seedbed.storage.repositories.experiment_aggregates import AggregateRepository
+from seedbed.storage.repositories.experiment_rollups import ExperimentRollupRepository
 from seedbed.storage.repositories.item_scores import ItemScoreRepository
 from seedbed.storage.repositories.items import ItemRepository
 from seedbed.storage.repositories.runs import RunRepository
@@ -129,7 +129,7 @@ def _score_columns(
     connection: Connection, caller_workspace: str, experiment_ids: list[str]
 ) -> tuple[list[str], ScoreColumns]:
     """The items the experiments ran, and every item's scores as columns."""
-    names = AggregateRepository(connection).score_names(caller_workspace, experiment_ids)
+    names = ExperimentRollupRepository(connection).score_names(caller_workspace, experiment_ids)
     rows = ItemScoreRepository(connection).score_table(caller_workspace, experiment_ids, names)
     if not rows:
         return [], {name: [[] for _ in experiment_ids] for name in names}

@@ -24,6 +24,7 @@ from seedbed.services.context import Caller, utcnow
 from seedbed.services.datasets import require_dataset_by_name
 from seedbed.storage.database import duplicate_is_conflict
 from seedbed.storage.repositories.experiment_aggregates import AggregateRepository
+from seedbed.storage.repositories.experiment_rollups import ExperimentRollupRepository
 from seedbed.storage.repositories.experiments import ExperimentCriteria, ExperimentRepository
 from seedbed.storage.repositories.projects import ProjectRepository
 from seedbed.storage.repositories.versions import VersionRepository
@@ -127,9 +128,10 @@ def create_experiment(
 
 
 def views(connection: Connection, caller: Caller, found: list[Experiment]) -> list[ExperimentView]:
-    """Experiments with their aggregates, computed now from their traces."""
-    aggregates = AggregateRepository(connection).for_experiments(
-        caller.workspace, [e.id for e in found], [e.id for e in found if e.is_suite]
+    """Experiments with their aggregates."""
+    aggregates = ExperimentRollupRepository(connection).for_experiments([e.id for e in found])
+    AggregateRepository(connection).add_suite_results(
+        caller.workspace, aggregates, [e.id for e in found if e.is_suite]
     )
     versions: dict[tuple[str, int], DatasetVersion | None] = {}
     repository = VersionRepository(connection)
@@ -319,4 +321,4 @@ def feedback_score_names(
         criteria = ExperimentCriteria(experiment_ids=wanted)
         criteria.project_id, criteria.include_unassigned = scope
         wanted = ExperimentRepository(connection).ids_matching(caller.workspace, criteria)
-    return AggregateRepository(connection).score_names(caller.workspace, wanted)
+    return ExperimentRollupRepository(connection).score_names(caller.workspace, wanted)

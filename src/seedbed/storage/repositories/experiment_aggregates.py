@@ -29,7 +29,6 @@ from seedbed.domain.experiments import (
     SuiteResult,
 )
 from seedbed.storage import dialect as sql_dialect
-from seedbed.storage.repositories.experiment_rollups import ExperimentRollupRepository
 from seedbed.storage.tables import (
     dataset_versions,
     experiment_items,
@@ -240,12 +239,11 @@ class AggregateRepository:
         for row in execute(usage_averages(runs, workspace, self.dialect)):
             found[row.group_id].usage[row.key] = row.value
 
-    def for_experiments(
-        self, workspace: str, experiment_ids: list[str], suite_ids: list[str]
-    ) -> dict[str, Aggregates]:
-        """The aggregates of each experiment, as kept; pass rates and assertion scores
-        for those in ``suite_ids``."""
-        found = ExperimentRollupRepository(self.connection).for_experiments(experiment_ids)
+    def add_suite_results(
+        self, workspace: str, found: dict[str, Aggregates], suite_ids: list[str]
+    ) -> None:
+        """Pass rates of the evaluation suites among ``found``, computed now; assertion
+        scores are shown for suites only."""
         for experiment_id, aggregates in found.items():
             if experiment_id not in suite_ids:
                 aggregates.assertion_scores = {}
@@ -254,7 +252,6 @@ class AggregateRepository:
                 found[row.group_id].suite = SuiteResult(row.passed_count, row.total_count)
             for suite_id in suite_ids:
                 found[suite_id].suite = found[suite_id].suite or SuiteResult(0, 0)
-        return found
 
     def from_scratch(self, workspace: str, experiment_ids: list[str]) -> dict[str, Aggregates]:
         """The aggregates of each experiment computed from its traces, spans and scores
@@ -270,11 +267,6 @@ class AggregateRepository:
         for row in self.connection.execute(score_averages(runs, workspace, assertions=True)):
             found[row.group_id].assertion_scores[row.name] = row.value
         return found
-
-    def score_names(self, workspace: str, experiment_ids: list[str] | None) -> list[str]:
-        """The feedback score names on the traces of experiments (all of the workspace's
-        without ids), assertions left out."""
-        return ExperimentRollupRepository(self.connection).score_names(workspace, experiment_ids)
 
     def for_runs(self, runs, workspace: str) -> Aggregates:
         """The aggregates of one selection of runs, whose ``group_id`` is ``ONE_GROUP``."""

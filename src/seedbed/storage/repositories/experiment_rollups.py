@@ -29,21 +29,17 @@ from seedbed.domain.rollups import (
     USAGE,
     Contribution,
     ExperimentChange,
-    ScoreShare,
-    SpanShare,
-    contribution,
     interpolated,
     percentile_positions,
 )
 from seedbed.storage import dialect as sql_dialect
+from seedbed.storage.repositories import experiment_aggregates as aggregates
 from seedbed.storage.tables import (
     experiment_items,
     experiment_rollup_sums,
     experiment_rollups,
     experiment_traces,
     experiments,
-    feedback_scores,
-    spans,
     traces,
 )
 
@@ -201,42 +197,40 @@ class ExperimentRollupRepository:
             ).all()
 
     def _contributions(self, workspace: str, trace_ids: list[str]) -> dict[str, Contribution]:
+        """What each trace adds now, by the definitions in ``experiment_aggregates``
+        applied to one trace at a time (each trace its own group). Only traces that
+        experiment items link count: the others add to no experiment."""
         durations: dict[str, float | None] = {}
-        span_shares: dict[str, list[SpanShare]] = {}
-        score_shares: dict[str, list[ScoreShare]] = {}
-        scores = feedback_scores.c
+        costs: dict[str, float | None] = {}
+        sums: dict[str, dict[tuple[str, str], float]] = {}
+        items = experiment_items.c
         for chunk in _chunks(trace_ids):
-            for row in self.connection.execute(
+            runs = (
+                sa.select(items.trace_id.label("group_id"), items.trace_id)
+                .where(items.trace_id.in_(chunk))
+                .distinct()
+                .subquery("runs")
+            )
+            execute = self.connection.execute
+            for row in execute(
                 sa.select(traces.c.id, traces.c.duration_ms).where(
                     traces.c.workspace == workspace, traces.c.id.in_(chunk)
                 )
             ):
                 durations[row.id] = row.duration_ms
-            for row in self.connection.execute(
-                sa.select(spans.c.trace_id, spans.c.usage, spans.c.total_estimated_cost)
-                .where(spans.c.workspace == workspace, spans.c.trace_id.in_(chunk))
-                .order_by(spans.c.id)
+            for row in execute(aggregates.costs(runs, workspace)):
+                costs[row.group_id] = row.total
+            for kind, query in (
+                (SCORE, aggregates.score_averages(runs, workspace)),
+                (ASSERTION, aggregates.score_averages(runs, workspace, assertions=True)),
+                (USAGE, aggregates.usage_averages(runs, workspace, self.dialect)),
             ):
-                span_shares.setdefault(row.trace_id, []).append(
-                    SpanShare(row.usage, row.total_estimated_cost)
-                )
-            for row in self.connection.execute(
-                sa.select(scores.entity_id, scores.name, scores.value, scores.category_name)
-                .where(
-                    scores.workspace == workspace,
-                    scores.entity_type == "trace",
-                    scores.entity_id.in_(chunk),
-                )
-                .order_by(scores.entity_id, scores.name, scores.author)
-            ):
-                score_shares.setdefault(row.entity_id, []).append(
-                    ScoreShare(row.name, row.value, row.category_name)
-                )
+                for row in execute(query):
+                    name = row[1]  # a score name or a usage key
+                    sums.setdefault(row.group_id, {})[(kind, name)] = row.value
         return {
-            trace_id: contribution(
-                durations.get(trace_id),
-                span_shares.get(trace_id, []),
-                score_shares.get(trace_id, []),
+            trace_id: Contribution(
+                durations.get(trace_id), costs.get(trace_id), sums.get(trace_id, {})
             )
             for trace_id in trace_ids
         }
