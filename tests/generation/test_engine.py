@@ -22,7 +22,7 @@ from seedbed.generation.result import (
 )
 from seedbed.generation.schema import infer_item_schema
 from seedbed.generation.spec import SeedItem
-from seedbed.providers.base import ProviderNotConfigured, UnknownModel
+from seedbed.providers.base import ProviderNotConfigured, RateLimited, UnknownModel
 from seedbed.providers.registry import ProviderRegistry
 from seedbed.settings import Settings
 from seedbed.testing import StubBehaviour
@@ -140,6 +140,32 @@ def test_rate_limits_slow_the_run_down_and_retry_after_is_honoured(registry, stu
     # Every rate-limited call waited at least the Retry-After before its retry.
     assert time.monotonic() - started >= 0.3
     assert stub.stats["max_in_flight"] <= 4
+
+
+def test_a_call_waiting_out_its_retry_after_gives_its_slot_to_the_next_call():
+    """One slot; the first call is told to come back later. Meanwhile the next planned
+    calls take the slot, and the first call's retry comes last."""
+    seeds = [{"q": "How do bees make honey?"}]
+    questions = iter(f"Question number {n} about the desert?" for n in range(1, 99))
+
+    def two_samples(_request) -> str:
+        return json.dumps({"samples": [{"q": next(questions)}, {"q": next(questions)}]})
+
+    provider = CannedProvider(
+        [RateLimited("canned", "m", "slow down", retry_after=2), *[two_samples] * 3],
+        max_concurrency=1,
+    )
+    result = asyncio.run(
+        seedbed.aexpand(
+            seeds, 6, registry=_registry_with(provider), model="canned/m", samples_per_call=2
+        )
+    )
+
+    assert_delivered(result, 6, seeds=seeds)
+    first, *others = provider.requests
+    assert len(others) == 3
+    assert others[0] != first and others[1] != first  # new calls, during the wait
+    assert others[2] == first  # the retry, once its Retry-After had passed
 
 
 def test_a_provider_that_is_down_ends_the_run_with_the_reason(registry, stub):

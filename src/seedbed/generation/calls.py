@@ -67,6 +67,8 @@ class Caller:
         self.max_retries = max_retries
         self.timeout_seconds = timeout_seconds
         self.last_error = ""
+        self.backing_off = 0  # calls waiting out a backoff: they hold no slot meanwhile
+        self.slot_freed = asyncio.Event()  # set when a call starts waiting out a backoff
         self._writing: dict[int, int] = {}  # running call → tokens written so far
         self._writing_lock = threading.Lock()  # listeners run in providers' threads
 
@@ -130,7 +132,12 @@ class Caller:
         finally:
             self._note_tokens(call, None)
             await self.concurrency.release()
-        await asyncio.sleep(backoff_seconds(retry + 1, retry_after))
+        self.backing_off += 1
+        self.slot_freed.set()
+        try:
+            await asyncio.sleep(backoff_seconds(retry + 1, retry_after))
+        finally:
+            self.backing_off -= 1
         return None
 
     def _listener(self, call: int) -> Callable[[CallProgress], None]:

@@ -217,9 +217,7 @@ class GenerationRun:
                     in_flight.add(asyncio.create_task(self._call(plan)))
                 if not in_flight:
                     break
-                done, in_flight = await asyncio.wait(
-                    in_flight, timeout=_PROGRESS_SECONDS, return_when=asyncio.FIRST_COMPLETED
-                )
+                done, in_flight = await self._wait_for_news(in_flight)
                 failures = [task.exception() for task in done if task.exception() is not None]
                 if failures:  # a configuration error, or a bug in a provider
                     raise failures[0]
@@ -244,6 +242,20 @@ class GenerationRun:
         generation_meter.record(self.provider.name, self.stats)
         stop_reason, detail = self._stop_reason()
         return GenerationResult(self.samples, self.stats, stop_reason, detail)
+
+    async def _wait_for_news(self, in_flight: set[asyncio.Task]) -> tuple[set, set]:
+        """Until a call ends, a call frees its slot to wait out a backoff (so another can
+        start), or it is time to report progress."""
+        self.caller.slot_freed.clear()
+        freed = asyncio.ensure_future(self.caller.slot_freed.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {*in_flight, freed}, timeout=_PROGRESS_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            freed.cancel()
+        done.discard(freed)
+        return done, in_flight - done
 
     def report(self) -> QualityReport:
         """The quality report of what this run accepted."""
@@ -279,7 +291,8 @@ class GenerationRun:
             return None
         if self.budgets.next_call_could_pass(calls_in_flight):
             return None
-        if calls_in_flight >= self.caller.concurrency.limit:
+        # A call waiting out a backoff holds no slot: the next planned call takes it.
+        if calls_in_flight - self.caller.backing_off >= self.caller.concurrency.limit:
             return None
         return self.planner.next_call()
 
