@@ -299,3 +299,38 @@ def test_other_workspaces_cannot_compare(client, scenario):
         headers=other,
     )
     assert theirs.status_code == 404
+
+
+def test_a_score_filter_a_duration_filter_and_a_sort_on_another_score_apply_together(
+    client, scenario
+):
+    """Only the runs that pass every run filter count, for the rows and for the value
+    they sort by."""
+    s = scenario
+    filters = [
+        flt("feedback_scores", ">=", "1", key="equals_metric"),
+        flt("duration", "<", "550"),
+    ]
+    found = view(
+        client,
+        s,
+        [s.a, s.b],
+        filters=filters,
+        sorting=[{"field": "feedback_scores.quality", "direction": "DESC"}],
+    )
+
+    def passes(run: RunSpec) -> bool:
+        return run.scores["equals_metric"] >= 1 and run.duration_ms < 550
+
+    def quality(n: int) -> float | None:
+        values = [
+            runs[n].scores["quality"]
+            for runs in (s.a_runs, s.b_runs)
+            if n in runs and passes(runs[n]) and "quality" in runs[n].scores
+        ]
+        return sum(values) / len(values) if values else None
+
+    kept = [n for n in range(ITEMS) if any(n in r and passes(r[n]) for r in (s.a_runs, s.b_runs))]
+    scored = sorted((n for n in kept if quality(n) is not None), key=lambda n: -quality(n))
+    assert numbers(found) == scored + [n for n in kept if quality(n) is None]
+    assert found["total"] == len(kept)

@@ -31,6 +31,7 @@ from seedbed.storage.tables import (
 _items = experiment_items.c
 _rows = dataset_items.c
 _scores = feedback_scores.c
+_SCORES = "feedback_scores"  # the run field of scores, by name
 
 
 @dataclass
@@ -77,6 +78,14 @@ def _run_columns(workspace: str) -> filtering.Columns:
     }
 
 
+def _scores_named(query: CompareQuery) -> list[str]:
+    """The feedback scores that run filters and sorting name."""
+    names = {flt.key for flt in query.run_filters if flt.field == _SCORES}
+    if query.sort is not None and query.sort_on_runs and query.sort.field == _SCORES:
+        names.add(query.sort.key)
+    return sorted(names)
+
+
 def _visible_at(sequence: ColumnElement) -> ColumnElement:
     """Item rows of the version ``sequence`` names (0: the dataset had none, the draft)."""
     pinned = sa.and_(
@@ -92,8 +101,10 @@ class CompareRepository:
         self.connection = connection
         self.dialect = connection.dialect.name
 
-    def _runs(self, query: CompareQuery, *columns) -> sa.Select:
-        """The runs of the chosen experiments that pass the run filters."""
+    def _runs(
+        self, query: CompareQuery, *columns, filters: list[Filter] | None = None
+    ) -> sa.Select:
+        """The runs of the chosen experiments that pass the run filters (or ``filters``)."""
         run_columns = _run_columns(query.workspace)
         return (
             sa.select(*columns)
@@ -108,7 +119,11 @@ class CompareRepository:
             .where(
                 _items.workspace == query.workspace,
                 _items.experiment_id.in_(query.experiment_ids),
-                *filtering.conditions(self.dialect, run_columns, query.run_filters),
+                *filtering.conditions(
+                    self.dialect,
+                    run_columns,
+                    query.run_filters if filters is None else filters,
+                ),
             )
         )
 
@@ -118,9 +133,18 @@ class CompareRepository:
 
     def _matched(self, query: CompareQuery) -> sa.Subquery:
         """One row per dataset item that has a matching run: its item row, and what
-        sorting and search need from its runs."""
-        extras = []
-        if query.sort is not None and query.sort_on_runs:
+        sorting and search need from its runs.
+
+        A run's feedback scores that filters or sorting name are looked up once per run
+        (a materialized set of runs), not once per condition that uses them."""
+        scored = _scores_named(query)
+        labels = {name: f"score_{number}" for number, name in enumerate(scored)}
+        score = _run_columns(query.workspace)[_SCORES]
+        extras = [score(name).label(label) for name, label in labels.items()]
+        sort_on_score = (
+            query.sort is not None and query.sort_on_runs and query.sort.field == _SCORES
+        )
+        if query.sort is not None and query.sort_on_runs and not sort_on_score:
             extras.append(self._sort_value(query).label("sort_value"))
         if query.search:
             hit = sql_dialect.json_text_contains(self.dialect, traces.c.output, query.search)
@@ -130,9 +154,18 @@ class CompareRepository:
             _items.dataset_item_id,
             experiments.c.dataset_version_sequence.label("sequence"),
             *extras,
-        ).subquery("runs")
+            filters=[flt for flt in query.run_filters if flt.field != _SCORES],
+        )
+        runs = runs.cte("runs").prefix_with("MATERIALIZED") if labels else runs.subquery("runs")
+        score_filters = filtering.conditions(
+            self.dialect,
+            {_SCORES: lambda name: runs.c[labels[name]]},
+            [flt for flt in query.run_filters if flt.field == _SCORES],
+        )
         columns = [runs.c.dataset_item_id, sa.func.max(_rows.row_id).label("row_id")]
-        if query.sort is not None and query.sort_on_runs:
+        if sort_on_score:
+            columns.append(sa.func.avg(runs.c[labels[query.sort.key]]).label("sort_value"))
+        elif query.sort is not None and query.sort_on_runs:
             columns.append(sa.func.avg(runs.c.sort_value).label("sort_value"))
         if query.search:
             columns.append(sa.func.max(runs.c.output_hit).label("output_hit"))
@@ -144,6 +177,7 @@ class CompareRepository:
         return (
             sa.select(*columns)
             .select_from(runs.join(dataset_items, item_rows))
+            .where(*score_filters)
             .group_by(runs.c.dataset_item_id)
             .subquery("matched")
         )
