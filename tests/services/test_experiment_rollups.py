@@ -266,3 +266,24 @@ def test_scores_and_links_written_at_once_are_all_counted(database, engine_name)
     assert scratch[experiment_id].feedback_scores == {"accuracy": 1.0}
     assert scratch[experiment_id].total_estimated_cost == pytest.approx(20.0)
     _assert_same(kept[experiment_id], scratch[experiment_id], engine_name)
+
+
+def test_one_unit_of_work_may_change_tens_of_thousands_of_traces(database):
+    """However many traces a write changes, it holds a bounded number of locks
+    (PostgreSQL's lock table is shared and small)."""
+    world = _World(random.Random(3), database)
+    trace_ids = [ids.new_id() for _ in range(20_000)]
+    with database.writing() as connection:
+        experiment_items.create_items(
+            connection,
+            CALLER,
+            [
+                {"experiment_id": world.experiments[0], "dataset_item_id": t, "trace_id": t}
+                for t in trace_ids[:10]
+            ],
+        )
+        drafts = [ScoreDraft(trace_id, "accuracy", 0.5, "sdk") for trace_id in trace_ids]
+        feedback_scores.put_scores(connection, CALLER, "trace", drafts)
+    kept, scratch = _kept_and_scratch(database, world.experiments[:1])
+    assert kept[world.experiments[0]].feedback_scores == {"accuracy": 0.5}
+    _assert_same(kept[world.experiments[0]], scratch[world.experiments[0]], "big unit of work")

@@ -7,8 +7,8 @@ every experiment that holds it (``domain/rollups.py``), and counts the experimen
 and dataset items again where items came or went. Reading an experiment's aggregates is
 then one row and its sums (``ExperimentRollupRepository.for_experiments``).
 
-Concurrent writers on PostgreSQL: ``settle`` first takes a transaction-scoped advisory
-lock per changed trace, then locks the experiments' rollup rows, both in sorted order, and
+Concurrent writers on PostgreSQL: ``settle`` first takes transaction-scoped advisory
+locks on the changed traces (hashed into a few keys), then locks the experiments' rollup rows, both in sorted order, and
 only then reads what the traces add up to. Each statement under READ COMMITTED sees what
 committed before it, so a score written while another writer links its trace to an
 experiment is counted by whichever of the two settles second. SQLite has one writer.
@@ -44,6 +44,10 @@ from seedbed.storage.tables import (
 )
 
 _PENDING = "seedbed_rollups_pending"
+# PostgreSQL advisory locks of traces: a bounded number of keys (PostgreSQL's lock table
+# is shared and small), in a range no other lock of seedbed uses.
+_LOCK_BUCKETS = 64
+_LOCK_NAMESPACE = 0x5EEDB0_0000
 _CHUNK = 900  # ids per IN list
 
 
@@ -484,7 +488,8 @@ def _link_row(pair: tuple[str, str], share: Contribution) -> dict:
 
 
 def _lock_key(trace_id: str) -> int:
-    """A signed 64-bit advisory lock key for a trace id (two ids may share one: then
-    their writers wait for each other, nothing worse)."""
+    """The advisory lock key of a trace: one of ``_LOCK_BUCKETS`` (a transaction holds at
+    most that many, however many traces it changes; traces sharing a key only make
+    their writers wait for each other)."""
     digest = hashlib.blake2b(trace_id.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return _LOCK_NAMESPACE + int.from_bytes(digest, "big") % _LOCK_BUCKETS
