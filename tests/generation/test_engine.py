@@ -13,6 +13,8 @@ import seedbed
 from seedbed.domain.errors import InvalidInput
 from seedbed.generation import Budget, MemoryResponseCache
 from seedbed.generation.dedup import NearDuplicateFilter, sample_text
+from seedbed.generation.engine import KeepingSink
+from seedbed.generation.factory import GenerationFactory
 from seedbed.generation.result import (
     BUDGET_EXHAUSTED,
     COMPLETED,
@@ -22,7 +24,14 @@ from seedbed.generation.result import (
 )
 from seedbed.generation.schema import infer_item_schema
 from seedbed.generation.spec import SeedItem
-from seedbed.providers.base import ProviderNotConfigured, RateLimited, UnknownModel
+from seedbed.providers.base import (
+    Completion,
+    CompletionRequest,
+    ProviderNotConfigured,
+    RateLimited,
+    UnknownModel,
+    Usage,
+)
 from seedbed.providers.registry import ProviderRegistry
 from seedbed.settings import Settings
 from seedbed.testing import StubBehaviour
@@ -166,6 +175,48 @@ def test_a_call_waiting_out_its_retry_after_gives_its_slot_to_the_next_call():
     assert len(others) == 3
     assert others[0] != first and others[1] != first  # new calls, during the wait
     assert others[2] == first  # the retry, once its Retry-After had passed
+
+
+class _FirstCallGoesWrong:
+    """Its first call (and the repair of it) answers at once with a sample in the wrong
+    shape; every other call answers well, a little later."""
+
+    name = "first-wrong"
+    max_concurrency = 4
+    supports_json_schema = False
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        self.calls += 1
+        if self.calls == 1 or len(request.messages) > 2:  # the first call, or its repair
+            return Completion('{"samples": [{"wrong": 1}]}', Usage(10, 5))
+        await asyncio.sleep(0.2)
+        return Completion(json.dumps({"samples": [{"q": f"Question {self.calls}?"}]}), Usage(10, 5))
+
+
+class _SlowSink(KeepingSink):
+    """A sink that reads other workers' samples off the loop, as a job's does."""
+
+    async def news(self):
+        await asyncio.sleep(0.5)
+        return ()
+
+
+def test_replies_that_arrive_while_a_bad_one_is_judged_are_judged_before_giving_up():
+    """The first reply judged is in the wrong shape; while the sink is consulted, the
+    good replies arrive. The run judges them instead of ending as futile."""
+    provider = _FirstCallGoesWrong()
+    registry = _registry_with(provider)
+    factory = GenerationFactory(registry)
+    spec = factory.spec(3, model=f"{provider.name}/m", samples_per_call=1, concurrency=4)
+    run = factory.run([{"q": "How do bees make honey?"}], spec, sink=_SlowSink())
+
+    result = asyncio.run(run.run())
+
+    assert result.stop_reason == COMPLETED, result.detail
+    assert len(result.items) == 3
 
 
 def test_a_provider_that_is_down_ends_the_run_with_the_reason(registry, stub):

@@ -127,6 +127,7 @@ class _Reply:
     attempt: int = 0
     prompt_hash: str = ""
     cached: bool = False
+    answered: bool = False  # the provider (or the cache) replied
 
 
 class GenerationRun:
@@ -205,6 +206,9 @@ class GenerationRun:
         )
         self.sink = sink or KeepingSink()
         self.samples: list[GeneratedSample] = []
+        # Replies judged so far: calls may have replied meanwhile (``stats.replies``)
+        # while their samples wait to be judged.
+        self.replies_judged = 0
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -226,6 +230,7 @@ class GenerationRun:
                     (task.result() for task in done), key=lambda reply: reply.plan.index
                 ):
                     await self._judge_reply(reply)
+                    self.replies_judged += reply.answered
                 self.stats.elapsed_seconds = time.monotonic() - started
                 self.stats.planned = self.planner.planned()
                 await self.sink.progress(self.stats)
@@ -281,7 +286,7 @@ class GenerationRun:
         rejected = self.stats.rejected
         return (
             self.stats.accepted == 0
-            and self.stats.replies >= _FUTILITY_REPLIES
+            and self.replies_judged >= _FUTILITY_REPLIES
             and rejected[INVALID] + rejected[UNPARSEABLE] > 0
             and self.stats.samples_received == rejected[INVALID]
         )
@@ -319,6 +324,7 @@ class GenerationRun:
             completion = await self._complete(plan, messages, schema, reply)
             if completion is None:
                 return reply
+            reply.answered = True
             parsed = parse_samples(completion.text)
             problem = parsed.error if not parsed.samples else self._problem_of_all(parsed.samples)
             if not parsed.samples:
@@ -439,7 +445,7 @@ class GenerationRun:
             return BUDGET_EXHAUSTED, f"{short}: the budget ({self.budgets.describe()}) is used up"
         if self._futile():
             return NO_VALID_SAMPLES, (
-                f"{short}: none of the {stats.replies} replies held a sample in the seeds'"
+                f"{short}: none of the {self.replies_judged} replies held a sample in the seeds'"
                 f" shape ({rejected[INVALID]} invalid samples, {rejected[UNPARSEABLE]}"
                 " unreadable replies); check the model or the custom prompt"
             )

@@ -115,9 +115,9 @@ class ExperimentRollupRepository:
         if not trace_ids:
             return
         self._lock_traces(trace_ids)
-        linked = self._links(trace_ids)
+        linked = self._links(workspace, trace_ids)
         touched_pairs = {(experiment_id, trace_id) for experiment_id, trace_id, _ in items}
-        linked_now = self._pairs_with_items(touched_pairs)
+        linked_now = self._pairs_with_items(workspace, touched_pairs)
         experiment_ids = sorted({pair[0] for pair in linked} | {pair[0] for pair in touched_pairs})
         if not experiment_ids:
             return
@@ -153,27 +153,32 @@ class ExperimentRollupRepository:
             {"keys": keys},
         ).all()
 
-    def _links(self, trace_ids: list[str]) -> dict[tuple[str, str], Contribution]:
+    def _links(self, workspace: str, trace_ids: list[str]) -> dict[tuple[str, str], Contribution]:
+        """The workspace's experiments that hold these traces, with what each adds."""
         table = experiment_traces.c
         found = {}
         for chunk in _chunks(trace_ids):
             rows = self.connection.execute(
-                sa.select(table.experiment_id, table.trace_id, table.contribution).where(
-                    table.trace_id.in_(chunk)
+                sa.select(table.experiment_id, table.trace_id, table.contribution)
+                .select_from(
+                    experiment_traces.join(experiments, experiments.c.id == table.experiment_id)
                 )
+                .where(table.trace_id.in_(chunk), experiments.c.workspace == workspace)
             )
             for row in rows:
                 found[(row.experiment_id, row.trace_id)] = Contribution.from_json(row.contribution)
         return found
 
-    def _pairs_with_items(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    def _pairs_with_items(
+        self, workspace: str, pairs: set[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
         """Which (experiment, trace) pairs have an experiment item now."""
         items = experiment_items.c
         found = set()
         for chunk in _chunks(sorted({trace_id for _, trace_id in pairs})):
             rows = self.connection.execute(
                 sa.select(items.experiment_id, items.trace_id)
-                .where(items.trace_id.in_(chunk))
+                .where(items.trace_id.in_(chunk), items.workspace == workspace)
                 .distinct()
             )
             found.update((row.experiment_id, row.trace_id) for row in rows)
@@ -211,7 +216,7 @@ class ExperimentRollupRepository:
         for chunk in _chunks(trace_ids):
             runs = (
                 sa.select(items.trace_id.label("group_id"), items.trace_id)
-                .where(items.trace_id.in_(chunk))
+                .where(items.trace_id.in_(chunk), items.workspace == workspace)
                 .distinct()
                 .subquery("runs")
             )
@@ -432,15 +437,15 @@ class ExperimentRollupRepository:
         """The feedback score names of experiments (all of the workspace's without ids),
         assertions left out."""
         sums = experiment_rollup_sums.c
-        query = sa.select(sums.name).where(sums.kind == SCORE).distinct().order_by(sums.name)
+        mine = sa.select(experiments.c.id).where(experiments.c.workspace == workspace)
         if experiment_ids is not None:
-            query = query.where(sums.experiment_id.in_(experiment_ids))
-        else:
-            query = query.where(
-                sums.experiment_id.in_(
-                    sa.select(experiments.c.id).where(experiments.c.workspace == workspace)
-                )
-            )
+            mine = mine.where(experiments.c.id.in_(experiment_ids))
+        query = (
+            sa.select(sums.name)
+            .where(sums.kind == SCORE, sums.experiment_id.in_(mine))
+            .distinct()
+            .order_by(sums.name)
+        )
         return list(self.connection.execute(query).scalars())
 
 
