@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterator
 import opik
 import pytest
 
-from tests.conftest import running_server
-
 
 @pytest.fixture
 def opik_env(monkeypatch, tmp_path) -> Callable[..., None]:
@@ -61,13 +59,6 @@ def opik_client(server, opik_env, make_opik_client) -> opik.Opik:
     """A client for the local-mode server under test, in the ``default`` workspace."""
     opik_env(server)
     return make_opik_client()
-
-
-@pytest.fixture
-def keyed_server(database, database_url, tmp_path) -> Iterator[str]:
-    """A real ``seedbed serve`` that requires API keys (``SEEDBED_AUTH=required``)."""
-    with running_server(database_url, tmp_path, SEEDBED_AUTH="required") as base_url:
-        yield base_url
 
 
 @pytest.fixture

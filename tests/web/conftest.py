@@ -5,7 +5,6 @@ Every page a test opens is watched: a test fails when the browser console shows 
 (an uncaught script error included) or when any request leaves 127.0.0.1.
 """
 
-import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +12,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
-
-from tests.conftest import running_server
 
 CHROMIUM = os.environ.get("SEEDBED_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -110,57 +107,13 @@ def page(browser_context: BrowserContext) -> Page:
     return browser_context.new_page()
 
 
-class ServerPool:
-    """``seedbed serve`` processes kept running from one test of a module to the next:
-    starting one takes seconds, and each test still begins on an empty database (the
-    ``database`` fixture empties it afterwards). One server per database at a time, as
-    ``seedbed serve`` allows on SQLite. The pool ends with its module: a server left
-    running would share the database with the next module's tests, and run the jobs
-    they queue for their own workers."""
-
-    def __init__(self, tmp_path_factory) -> None:
-        self._tmp_path_factory = tmp_path_factory
-        self._running: dict[str, tuple[tuple, str, contextlib.ExitStack]] = {}
-
-    def server_for(self, database_url: str, **env: str) -> str:
-        settings = tuple(sorted(env.items()))
-        running = self._running.get(database_url)
-        if running is not None and running[0] == settings:
-            return running[1]
-        self.stop(database_url)
-        stack = contextlib.ExitStack()
-        workdir = self._tmp_path_factory.mktemp("server")
-        base_url = stack.enter_context(running_server(database_url, workdir, **env))
-        self._running[database_url] = (settings, base_url, stack)
-        return base_url
-
-    def stop(self, database_url: str | None = None) -> None:
-        for url in [database_url] if database_url else list(self._running):
-            if url in self._running:
-                self._running.pop(url)[2].close()
-
-
-@pytest.fixture(scope="module")
-def server_pool(tmp_path_factory) -> Iterator[ServerPool]:
-    pool = ServerPool(tmp_path_factory)
-    yield pool
-    pool.stop()
-
-
-@pytest.fixture(autouse=True)
-def _pooled_servers_make_way(request, server_pool: ServerPool) -> None:
-    """A test that starts its own server (other settings) gets the database to itself."""
-    if not {"web_server", "keyed_web_server"} & set(request.fixturenames):
-        server_pool.stop()
-
-
 @pytest.fixture
-def web_server(database, database_url, server_pool: ServerPool) -> str:
+def web_server(server) -> str:
     """A real ``seedbed serve`` in local mode (no keys) on the engine under test."""
-    return server_pool.server_for(database_url)
+    return server
 
 
 @pytest.fixture
-def keyed_web_server(database, database_url, server_pool: ServerPool) -> str:
+def keyed_web_server(keyed_server) -> str:
     """A real ``seedbed serve`` that requires API keys, on the engine under test."""
-    return server_pool.server_for(database_url, SEEDBED_AUTH="required")
+    return keyed_server
