@@ -28,7 +28,7 @@ router = APIRouter(tags=["Datasets"])
 
 @router.put("/datasets/items", status_code=204)
 def upsert_items(body: DatasetItemBatchWrite, connection: Writing, caller: CallerDep) -> None:
-    drafts = [items.draft_from_fields(item.model_dump(mode="json")) for item in body.items]
+    drafts = [item.as_draft() for item in body.items]
     items.upsert_items(
         connection,
         caller,
