@@ -1,10 +1,12 @@
-"""Where SQLite and PostgreSQL differ: JSON access, list membership, upserts.
+"""Where SQLite and PostgreSQL differ: JSON access, list membership, upserts, bulk inserts.
 
 Everything else in storage is one SQLAlchemy code path for both engines.
 """
 
+import functools
 import json
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -152,3 +154,53 @@ def json_text_contains(dialect: str, column, term: str) -> ColumnElement:
         return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
     return sa.or_(*(lowered.like(pattern(variant), escape="\\") for variant in variants))
+
+
+def _jsonb_payload_value(column: sa.Column) -> Callable[[Any], Any]:
+    """How a column's value travels in the JSON array: JSON as itself, times as ISO text."""
+    if isinstance(column.type, sa.DateTime):
+        return lambda value: None if value is None else value.isoformat()
+    return lambda value: value
+
+
+def _from_jsonb(row: ColumnElement, place: int, column: sa.Column) -> ColumnElement:
+    index = sa.literal_column(str(place))
+    if isinstance(column.type, sa.JSON):
+        return row.op("->")(index)
+    text = row.op("->>")(index)
+    # Text is not cast: an explicit cast to varchar(n) would cut a long value short,
+    # where the INSERT's own conversion refuses it as any INSERT does.
+    return text if isinstance(column.type, sa.String) else sa.cast(text, column.type)
+
+
+@functools.cache
+def _insert_from_jsonb(table: sa.Table, names: tuple[str, ...]) -> sa.Insert:
+    columns = [table.c[name] for name in names]
+    elements = sa.func.jsonb_array_elements(
+        sa.cast(sa.bindparam("rows", type_=sa.Text), postgresql.JSONB)
+    )
+    rows = elements.table_valued("value", with_ordinality="place").render_derived(name="row")
+    values = [_from_jsonb(rows.c.value, place, column) for place, column in enumerate(columns)]
+    # In the order given, so row ids follow it as with an ordinary INSERT.
+    return table.insert().from_select(list(names), sa.select(*values).order_by(rows.c.place))
+
+
+def bulk_insert(
+    dialect: str, table: sa.Table, rows: list[dict[str, Any]]
+) -> tuple[sa.Insert, list[dict[str, Any]] | dict[str, str]]:
+    """The fastest way each engine takes many rows (dicts with the same keys): a
+    statement and its parameters, stored exactly as an ordinary INSERT stores them.
+
+    On PostgreSQL, one statement reads the rows from one JSON array: SQLAlchemy's
+    executemany prepares every value of every row in Python, which for a batch of 1,000
+    items cost about as much as the database's own work. SQLite's executemany runs in
+    the driver and is the faster there (its JSON functions parse the array once per
+    value read)."""
+    if dialect != "postgresql":
+        return table.insert(), rows
+    names = tuple(rows[0])
+    encoders = [_jsonb_payload_value(table.c[name]) for name in names]
+    payload = json.dumps(
+        [[encode(row[name]) for name, encode in zip(names, encoders, strict=True)] for row in rows]
+    )
+    return _insert_from_jsonb(table, names), {"rows": payload}
