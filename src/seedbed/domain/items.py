@@ -81,9 +81,17 @@ def _encodes(text: str) -> bool:
     return True
 
 
-@dataclass
+# Canonical JSON of an item's content; one encoder, not one per item.
+_CANONICAL_JSON = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+)
+
+
+@dataclass(frozen=True)
 class ItemDraft:
-    """An item as a client writes it (insert or replace)."""
+    """An item as a client writes it (insert or replace). Frozen: its content hash is
+    taken when it is made, before any transaction or lock (a change is a new draft,
+    ``dataclasses.replace``)."""
 
     id: str
     data: dict[str, Any]
@@ -111,10 +119,14 @@ class ItemDraft:
             raise InvalidInput(
                 f"item {self.id}: source must be one of {', '.join(ITEM_SOURCES)}, got {self.source!r}"
             )
+        object.__setattr__(self, "_content_hash", self._hash_content())
 
     def content_hash(self) -> str:
         """Identity of everything a client can set: equal hashes mean "no change"."""
-        canonical = json.dumps(
+        return self._content_hash
+
+    def _hash_content(self) -> str:
+        canonical = _CANONICAL_JSON.encode(
             [
                 self.data,
                 self.source,
@@ -124,11 +136,7 @@ class ItemDraft:
                 self.description,
                 self.evaluators,
                 self.execution_policy,
-            ],
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            default=str,
+            ]
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
