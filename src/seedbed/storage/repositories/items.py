@@ -212,9 +212,8 @@ class ItemRepository:
 
     def live_rows(self, dataset_id: str, item_ids: Iterable[str]) -> dict[str, sa.Row]:
         """The live row of each given item: row id, first version, content hash, data."""
-        ids = list(item_ids)
         found: dict[str, sa.Row] = {}
-        for start in range(0, len(ids), 500):
+        for batch in sql_dialect.in_batches(self.dialect, list(item_ids)):
             rows = self.connection.execute(
                 sa.select(
                     _items.row_id,
@@ -227,7 +226,7 @@ class ItemRepository:
                 ).where(
                     _items.dataset_id == dataset_id,
                     _items.valid_to.is_(None),
-                    _items.item_id.in_(ids[start : start + 500]),
+                    sql_dialect.one_of(self.dialect, _items.item_id, batch),
                 )
             ).all()
             found.update({row.item_id: row for row in rows})
