@@ -483,3 +483,15 @@ def test_non_finite_numbers_are_refused_not_turned_into_null(client, number):
     assert response.status_code == 422, response.text
     assert "finite" in response.json()["errors"][0]
     assert list_items(client, dataset_id)["total"] == 0
+
+
+def test_a_dataset_grown_past_a_statistics_refresh_keeps_every_item(client):
+    # 2,048 items is where the planner's statistics are first refreshed.
+    dataset_id = create_dataset(client)
+    items = [{"id": str(uuid.uuid4()), "data": {"n": number}} for number in range(2100)]
+    for start in range(0, len(items), 1000):
+        put_items(client, dataset_id, items[start : start + 1000])
+    put_items(client, dataset_id, items[-10:])  # unchanged: no new version
+
+    assert list_items(client, dataset_id, size=1)["total"] == 2100
+    assert len(versions(client, dataset_id)) == 3
