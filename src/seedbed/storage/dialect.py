@@ -3,8 +3,10 @@
 Everything else in storage is one SQLAlchemy code path for both engines.
 """
 
+import datetime as dt
 import functools
 import json
+import operator
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -181,11 +183,11 @@ def json_text_contains(dialect: str, column, term: str) -> ColumnElement:
     return sa.or_(*(lowered.like(pattern(variant), escape="\\") for variant in variants))
 
 
-def _jsonb_payload_value(column: sa.Column) -> Callable[[Any], Any]:
-    """How a column's value travels in the JSON array: JSON as itself, times as ISO text."""
-    if isinstance(column.type, sa.DateTime):
-        return lambda value: None if value is None else value.isoformat()
-    return lambda value: value
+def _iso_text(value: Any) -> str:
+    """Times in the JSON array (json.dumps calls this for nothing else)."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot travel in a JSON array of rows")
 
 
 def _from_jsonb(row: ColumnElement, place: int, column: sa.Column) -> ColumnElement:
@@ -224,8 +226,6 @@ def bulk_insert(
     if dialect != "postgresql":
         return table.insert(), rows
     names = tuple(rows[0])
-    encoders = [_jsonb_payload_value(table.c[name]) for name in names]
-    payload = json.dumps(
-        [[encode(row[name]) for name, encode in zip(names, encoders, strict=True)] for row in rows]
-    )
+    values = operator.itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    payload = json.dumps([values(row) for row in rows], default=_iso_text)
     return _insert_from_jsonb(table, names), {"rows": payload}
