@@ -79,7 +79,7 @@ def test_rows_are_stored_as_an_ordinary_insert_stores_them(database):
         add_dataset(connection, "ordinary")
         add_dataset(connection, "bulk")
         connection.execute(dataset_items.insert(), item_rows("ordinary"))
-        connection.execute(*dialect.bulk_insert(database.dialect, dataset_items, item_rows("bulk")))
+        dialect.bulk_insert(connection, dataset_items, item_rows("bulk"))
 
         assert stored(connection, "bulk") == stored(connection, "ordinary")
 
@@ -91,4 +91,4 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut(database):
     rows[1]["created_by"] = "x" * 300
     with pytest.raises(InvalidInput), database.writing() as connection:
         add_dataset(connection, "bulk")
-        connection.execute(*dialect.bulk_insert(database.dialect, dataset_items, rows))
+        dialect.bulk_insert(connection, dataset_items, rows)

@@ -266,8 +266,7 @@ class ItemRepository:
     # -- writes --------------------------------------------------------------------------
 
     def insert_rows(self, rows: list[dict]) -> None:
-        if rows:
-            self.connection.execute(*sql_dialect.bulk_insert(self.dialect, dataset_items, rows))
+        sql_dialect.bulk_insert(self.connection, dataset_items, rows)
 
     def close_rows(self, row_ids: list[int], sequence: int) -> None:
         for start in range(0, len(row_ids), 500):
