@@ -56,6 +56,25 @@ def test_upsert_keeps_client_ids_and_stores_every_field(client):
     )
 
 
+def test_ids_in_any_uuid_spelling_are_stored_in_canonical_form(client):
+    dataset_id = create_dataset(client)
+    item_id, trace_id = uuid.uuid4(), uuid.uuid4()
+
+    put_items(
+        client,
+        dataset_id,
+        [{"id": str(item_id).upper(), "trace_id": f"{{{trace_id}}}", "data": {"q": 1}}],
+    )
+    put_items(
+        client, dataset_id, [{"id": item_id.hex, "trace_id": str(trace_id), "data": {"q": 1}}]
+    )
+
+    item = client.get(f"{API}/datasets/items/{item_id}").json()
+    assert (item["id"], item["trace_id"]) == (str(item_id), str(trace_id))
+    assert len(versions(client, dataset_id)) == 1  # the same item again: no new version
+    assert list_items(client, dataset_id)["total"] == 1
+
+
 def test_upsert_by_dataset_name_creates_the_dataset(client):
     response = client.put(
         f"{API}/datasets/items", json={"dataset_name": "fresh", "items": [{"data": {"a": 1}}]}
@@ -464,3 +483,15 @@ def test_non_finite_numbers_are_refused_not_turned_into_null(client, number):
     assert response.status_code == 422, response.text
     assert "finite" in response.json()["errors"][0]
     assert list_items(client, dataset_id)["total"] == 0
+
+
+def test_a_dataset_grown_past_a_statistics_refresh_keeps_every_item(client):
+    # 2,048 items is where the planner's statistics are first refreshed.
+    dataset_id = create_dataset(client)
+    items = [{"id": str(uuid.uuid4()), "data": {"n": number}} for number in range(2100)]
+    for start in range(0, len(items), 1000):
+        put_items(client, dataset_id, items[start : start + 1000])
+    put_items(client, dataset_id, items[-10:])  # unchanged: no new version
+
+    assert list_items(client, dataset_id, size=1)["total"] == 2100
+    assert len(versions(client, dataset_id)) == 3

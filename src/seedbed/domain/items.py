@@ -40,31 +40,58 @@ def storage_problem(value: Any, depth: int = 0) -> str | None:
     (Python's parser reads ``NaN``; PostgreSQL refuses it, SQLite would keep a null)."""
     if depth > MAX_NESTING:
         return f"values may nest at most {MAX_NESTING} levels deep"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "numbers must be finite (no NaN or Infinity)"
-    if isinstance(value, str):
-        if "\x00" in value:
-            return "text must not contain NUL (\\u0000) characters"
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            return "text must be valid Unicode (it holds a lone surrogate)"
-        return None
     if isinstance(value, dict):
         parts = (*value.keys(), *value.values())
     elif isinstance(value, list):
         parts = value
     else:
-        return None
+        return _scalar_problem(value)
+    nested_depth = depth + 1
     for part in parts:
-        if (problem := storage_problem(part, depth + 1)) is not None:
+        # Text and numbers are checked here rather than one call deeper: items are mostly
+        # flat objects of them, and every item of every write passes through this.
+        kind = type(part)
+        if kind is str and nested_depth <= MAX_NESTING:
+            if "\x00" in part or not (part.isascii() or _encodes(part)):
+                return _scalar_problem(part)
+        elif kind in (int, bool) or part is None:
+            if nested_depth > MAX_NESTING:
+                return storage_problem(part, nested_depth)
+        elif (problem := storage_problem(part, nested_depth)) is not None:
             return problem
     return None
 
 
-@dataclass
+def _scalar_problem(value: Any) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "numbers must be finite (no NaN or Infinity)"
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "text must not contain NUL (\\u0000) characters"
+        if not _encodes(value):
+            return "text must be valid Unicode (it holds a lone surrogate)"
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# Canonical JSON of an item's content; one encoder, not one per item.
+_CANONICAL_JSON = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+)
+
+
+@dataclass(frozen=True)
 class ItemDraft:
-    """An item as a client writes it (insert or replace)."""
+    """An item as a client writes it (insert or replace). Frozen: its content hash is
+    taken when it is made, before any transaction or lock (a change is a new draft,
+    ``dataclasses.replace``)."""
 
     id: str
     data: dict[str, Any]
@@ -92,10 +119,14 @@ class ItemDraft:
             raise InvalidInput(
                 f"item {self.id}: source must be one of {', '.join(ITEM_SOURCES)}, got {self.source!r}"
             )
+        object.__setattr__(self, "_content_hash", self._hash_content())
 
     def content_hash(self) -> str:
         """Identity of everything a client can set: equal hashes mean "no change"."""
-        canonical = json.dumps(
+        return self._content_hash
+
+    def _hash_content(self) -> str:
+        canonical = _CANONICAL_JSON.encode(
             [
                 self.data,
                 self.source,
@@ -105,11 +136,7 @@ class ItemDraft:
                 self.description,
                 self.evaluators,
                 self.execution_policy,
-            ],
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            default=str,
+            ]
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
 

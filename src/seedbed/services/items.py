@@ -1,7 +1,7 @@
 """Dataset items: upsert, read (paged, streamed, by version), patch, delete, import."""
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -298,21 +298,23 @@ class ItemUpdate:
 
     def apply(self, item: Item) -> ItemDraft:
         draft = item.as_draft()
-        if self.data is not None:
-            draft.data = {**draft.data, **self.data}
         tags = list(draft.tags or [])
         if self.tags is not None:
             tags = tags + self.tags if self.merge_tags else list(self.tags)
         tags += self.tags_to_add or []
         removed = set(self.tags_to_remove or [])
-        draft.tags = [tag for tag in dict.fromkeys(tags) if tag not in removed]
+        changes: dict[str, Any] = {
+            "tags": [tag for tag in dict.fromkeys(tags) if tag not in removed]
+        }
+        if self.data is not None:
+            changes["data"] = {**draft.data, **self.data}
         if self.evaluators is not None:
-            draft.evaluators = self.evaluators
+            changes["evaluators"] = self.evaluators
         if self.execution_policy is not None:
-            draft.execution_policy = self.execution_policy
+            changes["execution_policy"] = self.execution_policy
         if self.clear_execution_policy:
-            draft.execution_policy = None
-        return draft
+            changes["execution_policy"] = None
+        return replace(draft, **changes)
 
 
 def update_items(

@@ -1,13 +1,18 @@
-"""Where SQLite and PostgreSQL differ: JSON access, list membership, upserts.
+"""Where SQLite and PostgreSQL differ: JSON access, list membership, upserts, bulk inserts.
 
 Everything else in storage is one SQLAlchemy code path for both engines.
 """
 
+import datetime as dt
+import functools
 import json
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -83,6 +88,31 @@ def list_length(dialect: str, column) -> ColumnElement:
     return sa.func.json_array_length(column)
 
 
+def one_of(dialect: str, column, values: list) -> ColumnElement:
+    """``column IN values``. On PostgreSQL one array parameter (``= ANY``): a thousand
+    ids bound and planned as a thousand parameters took about three times as long."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.literal(values, postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
+def in_batches(dialect: str, values: list) -> Iterator[list]:
+    """``values`` in lists short enough for ``one_of``: SQLite counts each value as a
+    parameter (at most 999 on older builds); PostgreSQL takes any list as one."""
+    size = len(values) if dialect == "postgresql" else 500
+    for start in range(0, len(values), max(size, 1)):
+        yield values[start : start + size]
+
+
+def analyze(dialect: str, table: sa.Table, columns: tuple[str, ...]) -> str:
+    """Statistics for the planner on some of a table's columns. PostgreSQL samples the
+    columns named (65,000 items: about 60 ms against 170 ms with the JSON data); SQLite
+    analyzes whole tables, and quickly (12 ms)."""
+    if dialect == "postgresql":
+        return f"ANALYZE {table.name} ({', '.join(columns)})"
+    return f"ANALYZE {table.name}"
+
+
 def insert_ignoring_conflicts(dialect: str, table: sa.Table):
     """INSERT that skips rows whose primary key already exists."""
     if dialect == "postgresql":
@@ -152,3 +182,80 @@ def json_text_contains(dialect: str, column, term: str) -> ColumnElement:
         return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
     return sa.or_(*(lowered.like(pattern(variant), escape="\\") for variant in variants))
+
+
+def _iso_text(value: Any) -> str:
+    """Times in the JSON array (json.dumps calls this for nothing else)."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot travel in a JSON array of rows")
+
+
+def _from_jsonb(row: ColumnElement, place: int, column: sa.Column) -> ColumnElement:
+    index = sa.literal_column(str(place))
+    if isinstance(column.type, sa.JSON):
+        return row.op("->")(index)
+    text = row.op("->>")(index)
+    # Text is not cast: an explicit cast to varchar(n) would cut a long value short,
+    # where the INSERT's own conversion refuses it as any INSERT does.
+    return text if isinstance(column.type, sa.String) else sa.cast(text, column.type)
+
+
+@functools.cache
+def _insert_from_jsonb(table: sa.Table, names: tuple[str, ...]) -> sa.Insert:
+    columns = [table.c[name] for name in names]
+    elements = sa.func.jsonb_array_elements(
+        sa.cast(sa.bindparam("rows", type_=sa.Text), postgresql.JSONB)
+    )
+    rows = elements.table_valued("value", with_ordinality="place").render_derived(name="row")
+    values = [_from_jsonb(rows.c.value, place, column) for place, column in enumerate(columns)]
+    # In the order given, so row ids follow it as with an ordinary INSERT.
+    return table.insert().from_select(list(names), sa.select(*values).order_by(rows.c.place))
+
+
+def _row_values(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple]:
+    if len(names) == 1:
+        return lambda row: (row[names[0]],)
+    return operator.itemgetter(*names)
+
+
+@functools.cache
+def _sqlite_insert(table: sa.Table, names: tuple[str, ...]):
+    """The INSERT's text for the driver, and each value's conversion (by place) as
+    SQLAlchemy's own column types do it (JSON dumped, times as SQLite's text)."""
+    dialect = sqlite.dialect()  # as every SQLite engine here is: pysqlite, json.dumps
+    text = str(table.insert().compile(dialect=dialect, column_keys=list(names)))
+    conversions = []
+    for place, name in enumerate(names):
+        convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            conversions.append((place, convert))
+    return text, conversions
+
+
+def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows (dicts with the same keys) the fastest way each engine takes
+    them, storing exactly what an ordinary INSERT stores.
+
+    SQLAlchemy's executemany prepares every value of every row in generic Python (a
+    parameter dict per row, each value through its type): for a batch of 1,000 items,
+    more than the engine's own work. On PostgreSQL one statement reads the rows from one
+    JSON array; on SQLite the driver's executemany gets the rows as lists, converted only
+    where a column's type converts (its JSON functions would parse such an array once per
+    value read)."""
+    if not rows:
+        return
+    names = tuple(rows[0])
+    values = _row_values(names)
+    if connection.dialect.name == "postgresql":
+        payload = json.dumps([values(row) for row in rows], default=_iso_text)
+        connection.execute(_insert_from_jsonb(table, names), {"rows": payload})
+        return
+    text, conversions = _sqlite_insert(table, names)
+    prepared = []
+    for row in rows:
+        row_values = list(values(row))
+        for place, convert in conversions:
+            row_values[place] = convert(row_values[place])
+        prepared.append(tuple(row_values))
+    connection.exec_driver_sql(text, prepared)

@@ -4,7 +4,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Form, Response, UploadFile
 
-from seedbed.api.dependencies import CallerDep, Reading, Writing
+from seedbed.api.dependencies import CallerDep, DatabaseDep, Reading, Writing
 from seedbed.api.opik import presenters
 from seedbed.api.opik.datasets import PageQuery, SizeQuery
 from seedbed.api.opik.queries import parse_filters, parse_sorting
@@ -27,18 +27,23 @@ router = APIRouter(tags=["Datasets"])
 
 
 @router.put("/datasets/items", status_code=204)
-def upsert_items(body: DatasetItemBatchWrite, connection: Writing, caller: CallerDep) -> None:
-    drafts = [items.draft_from_fields(item.model_dump(mode="json")) for item in body.items]
-    items.upsert_items(
-        connection,
-        caller,
-        drafts,
-        dataset_id=text_or_none(body.dataset_id),
-        dataset_name=body.dataset_name,
-        batch_group_id=text_or_none(body.batch_group_id),
-        copy_from_dataset_id=text_or_none(body.copy_from_dataset_id),
-        copy_from_version_id=text_or_none(body.copy_from_version_id),
-    )
+def upsert_items(body: DatasetItemBatchWrite, database: DatabaseDep, caller: CallerDep) -> None:
+    # The unit of work starts once the batch is validated and its drafts are built (not
+    # as a ``Writing`` dependency, which FastAPI opens before it validates the body): on
+    # SQLite the write lock is then held for the writing alone, while the parallel
+    # batches of one upload are read and checked.
+    drafts = [item.as_draft() for item in body.items]
+    with database.writing() as connection:
+        items.upsert_items(
+            connection,
+            caller,
+            drafts,
+            dataset_id=text_or_none(body.dataset_id),
+            dataset_name=body.dataset_name,
+            batch_group_id=text_or_none(body.batch_group_id),
+            copy_from_dataset_id=text_or_none(body.copy_from_dataset_id),
+            copy_from_version_id=text_or_none(body.copy_from_version_id),
+        )
 
 
 @router.patch("/datasets/items/batch", status_code=204)

@@ -6,7 +6,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from seedbed.domain.items import storage_problem
+from seedbed.domain import ids
+from seedbed.domain.items import ItemDraft, storage_problem
 
 
 def text_or_none(value: Any) -> str | None:
@@ -66,6 +67,20 @@ class DatasetItemWrite(Body):
     description: str | None = None
     evaluators: list[JsonObject] | None = None
     execution_policy: JsonObject | None = None
+
+    def as_draft(self) -> ItemDraft:
+        """The item as the services take it; without an id, it gets a new one."""
+        return ItemDraft(
+            id=text_or_none(self.id) or ids.new_id(),
+            data=self.data,
+            source=self.source,
+            trace_id=text_or_none(self.trace_id),
+            span_id=text_or_none(self.span_id),
+            tags=self.tags,
+            description=self.description,
+            evaluators=self.evaluators,
+            execution_policy=self.execution_policy,
+        )
 
 
 class DatasetItemBatchWrite(Body):

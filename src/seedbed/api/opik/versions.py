@@ -13,7 +13,7 @@ from seedbed.api.opik.schemas import (
     DatasetVersionUpdate,
     text_or_none,
 )
-from seedbed.services import item_changes, items, versions
+from seedbed.services import item_changes, versions
 
 router = APIRouter(tags=["Datasets"])
 
@@ -45,7 +45,7 @@ def apply_changes(
 ) -> dict:
     changes = item_changes.VersionChanges(
         base_version=text_or_none(body.base_version),
-        added=[items.draft_from_fields(item.model_dump(mode="json")) for item in body.added_items],
+        added=[item.as_draft() for item in body.added_items],
         edited=[item.model_dump(mode="json", exclude_unset=True) for item in body.edited_items],
         deleted=[str(item_id) for item_id in body.deleted_ids],
         change_description=body.change_description,
