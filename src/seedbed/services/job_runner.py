@@ -94,48 +94,61 @@ class JobSink:
         return [item.data for item in found if item.chunk_index != self.chunk_index]
 
     def _store(self, samples: Sequence[GeneratedSample]) -> list[str | None]:
-        refusals: list[str | None] = []
+        """One transaction, three statements: lock the job's counters, insert the reply's
+        samples (the unique index refuses exact repeats), count the ones kept. The lock
+        comes first so that the samples of a job commit in the order of their sequence
+        numbers, which is how other chunks read them as news."""
+        now = utcnow()
+        rows = [self._row(sample) for sample in samples]
         with self.database.writing() as connection:
             repository = JobRepository(connection)
-            counters = repository.lock_counters(self.job.id)
+            counters = repository.counters(self.job.id, lock=True)
             if counters is None or counters.cancel_requested:
                 self.cancelled = True
                 return [RUN_CANCELLED] * len(samples)
-            accepted = counters.accepted
-            digests = {
-                id(sample): text_digest(sample_text(sample.data, self.ignored_fields))
-                for sample in samples
-            }
-            taken = repository.existing_digests(self.job.id, list(digests.values()))
-            now = utcnow()
-            for sample in samples:
-                digest = digests[id(sample)]
-                if digest in taken:
-                    refusals.append(DUPLICATE)
-                    continue
-                if accepted >= counters.requested:
-                    self.job_full = True
-                    refusals.append(SURPLUS)
-                    continue
-                sequence = repository.insert_item(
-                    self.job.id,
-                    self.chunk_index,
-                    {
-                        "data": sample.data,
-                        "data_type": sample.provenance.data_type,
-                        "provenance": sample.provenance.as_dict(),
-                        "quality": dict(sample.quality),
-                        "text_digest": digest,
-                    },
-                    now,
+            stored = repository.insert_new_items(self.job.id, self.chunk_index, rows, now)
+            refusals, kept, surplus = self._refusals(rows, stored, counters)
+            if surplus:  # the job's count was reached meanwhile: rare, at its very end
+                repository.delete_items(self.job.id, surplus)
+            if kept:
+                repository.update(
+                    self.job.id, accepted=counters.accepted + len(kept), updated_at=now
                 )
-                self.last_sequence = max(self.last_sequence, sequence)
-                taken.add(digest)
-                accepted += 1
-                refusals.append(None)
-            if accepted != counters.accepted:
-                repository.update(self.job.id, accepted=accepted, updated_at=now)
+                self.last_sequence = max(self.last_sequence, *kept)
         return refusals
+
+    def _row(self, sample: GeneratedSample) -> dict[str, Any]:
+        return {
+            "data": sample.data,
+            "data_type": sample.provenance.data_type,
+            "provenance": sample.provenance.as_dict(),
+            "quality": dict(sample.quality),
+            "text_digest": text_digest(sample_text(sample.data, self.ignored_fields)),
+        }
+
+    def _refusals(
+        self, rows: list[dict[str, Any]], stored: Mapping[str, int], counters
+    ) -> tuple[list[str | None], list[int], list[int]]:
+        """Each sample's refusal (None: kept), in order; the sequences kept, and those
+        stored beyond the job's count, to take back."""
+        room = counters.requested - counters.accepted
+        refusals: list[str | None] = []
+        kept: list[int] = []
+        surplus: list[int] = []
+        seen: set[str] = set()
+        for row in rows:
+            digest = row["text_digest"]
+            if digest not in stored or digest in seen:
+                refusals.append(DUPLICATE)
+            elif len(kept) >= room:
+                self.job_full = True
+                surplus.append(stored[digest])
+                refusals.append(SURPLUS)
+            else:
+                kept.append(stored[digest])
+                refusals.append(None)
+            seen.add(digest)
+        return refusals, kept, surplus
 
     def _write_progress(self, record: dict[str, Any]) -> None:
         with self.database.writing() as connection:
@@ -143,8 +156,8 @@ class JobSink:
             repository.update_chunk(
                 self.job.id, self.chunk_index, stats=record, heartbeat_at=utcnow()
             )
-            job = repository.get(self.job.id)
-        self.cancelled = self.cancelled or job is None or job.cancel_requested
+            counters = repository.counters(self.job.id)
+        self.cancelled = self.cancelled or counters is None or counters.cancel_requested
 
 
 async def run_chunk(
