@@ -66,6 +66,7 @@ class JobSink:
         self.cancelled = False
         self.job_full = False  # other chunks already delivered the job's whole count
         self._last_write = 0.0
+        self._writing: asyncio.Future | None = None
 
     def stopped(self) -> bool:
         return self.cancelled or self.job_full
@@ -77,12 +78,31 @@ class JobSink:
         return await asyncio.to_thread(self._store, samples)
 
     async def progress(self, stats: GenerationStats) -> None:
+        """Written in the background: the run goes on to its next calls meanwhile. One
+        write at a time; a report that comes while one is being written is skipped."""
         now = time.monotonic()
-        if now - self._last_write < _PROGRESS_INTERVAL_SECONDS:
+        if now - self._last_write < _PROGRESS_INTERVAL_SECONDS or self._writing is not None:
             return
         self._last_write = now
         record = combined(self.earlier, stats)
-        await asyncio.to_thread(self._write_progress, record)
+        self._writing = asyncio.ensure_future(asyncio.to_thread(self._write_progress, record))
+        self._writing.add_done_callback(self._written)
+
+    async def flush(self) -> None:
+        """Wait for the progress being written, so that it cannot land after the chunk's
+        final counters."""
+        if self._writing is not None:
+            await asyncio.gather(self._writing, return_exceptions=True)
+
+    def _written(self, writing: asyncio.Future) -> None:
+        self._writing = None
+        if not writing.cancelled() and writing.exception() is not None:
+            LOGGER.warning(
+                "could not write the progress of %s/%s: %s",
+                self.job.id,
+                self.chunk_index,
+                writing.exception(),
+            )
 
     # -- in a worker thread ----------------------------------------------------------------
 
@@ -228,7 +248,10 @@ async def _generate(
         sink=sink,
         already_accepted=own,
     )
-    result = await run.run()
+    try:
+        result = await run.run()
+    finally:
+        await sink.flush()
     if sink.cancelled:
         return CHUNK_CANCELLED, "cancelled", result.stats
     if result.complete or sink.job_full:
