@@ -225,10 +225,8 @@ async def _generate(
 ) -> tuple[str, str | None, GenerationStats]:
     chunk = job.chunks[chunk_index]
     seeds, known, held_out, stored = await asyncio.to_thread(_context, database, job)
-    own = [
-        (item["data"], item["data_type"]) for item in stored if item["chunk_index"] == chunk_index
-    ]
-    others = [item["data"] for item in stored if item["chunk_index"] != chunk_index]
+    own = [(item.data, item.data_type) for item in stored if item.chunk_index == chunk_index]
+    others = [item.data for item in stored if item.chunk_index != chunk_index]
     spec = spec_from_record(
         job.spec, count=chunk.target, random_seed=chunk_seed(job.spec["random_seed"], chunk_index)
     )
@@ -236,11 +234,17 @@ async def _generate(
         database,
         job,
         chunk_index,
-        last_sequence=max((item["sequence"] for item in stored), default=0),
+        last_sequence=max((item.sequence for item in stored), default=0),
         earlier=earlier,
         ignored_fields=spec.preserve_fields,
     )
-    run = expansions.generation_factory(database, registry).run(
+    factory = expansions.generation_factory(database, registry)
+    # The run's judge remembers every sample the job stored before this chunk started:
+    # seconds for a large job, so it is built in a thread and the worker's heartbeat goes
+    # on. Pinning the spec first makes the providers here, on the loop, as everywhere.
+    spec = factory.pinned(spec)
+    run = await asyncio.to_thread(
+        factory.run,
         seeds,
         spec,
         existing=[*known, *others],
@@ -262,7 +266,7 @@ async def _generate(
 def _context(database: Database, job: GenerationJob):
     """Seeds, the dataset's items (not to repeat), held-out items, and what the job stored."""
     with database.reading() as connection:
-        stored = JobRepository(connection).items(job.id)
+        stored = JobRepository(connection).data_since(job.id, 0)
         source = job.source
         if "seeds" in source:
             seeds = [SeedItem(seed["data"], seed.get("id")) for seed in source["seeds"]]

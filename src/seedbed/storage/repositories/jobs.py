@@ -266,11 +266,11 @@ class JobRepository:
         return [dict(row._mapping) for row in self.connection.execute(query).all()]
 
     def data_since(self, job_id: str, after_sequence: int) -> list[sa.Row]:
-        """``(sequence, chunk_index, data)`` of the items stored after ``after_sequence``,
-        in order."""
+        """``(sequence, chunk_index, data, data_type)`` of the items stored after
+        ``after_sequence``, in order."""
         items = generation_job_items.c
         return self.connection.execute(
-            sa.select(items.sequence, items.chunk_index, items.data)
+            sa.select(items.sequence, items.chunk_index, items.data, items.data_type)
             .where(items.job_id == job_id, items.sequence > after_sequence)
             .order_by(items.sequence)
         ).all()
