@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from seedbed.domain.jobs import MAX_CHUNKS, chunk_targets
 from seedbed.generation.result import CANCELLED, DUPLICATE, SURPLUS, GeneratedSample, Provenance
 from seedbed.generation.spec import GenerationSpec
 from seedbed.providers.registry import ProviderRegistry
@@ -112,3 +113,10 @@ def test_nothing_is_stored_once_the_job_is_cancelled(database, job):
     assert asyncio.run(chunk.store([sample("Why was my card declined?")])) == [CANCELLED]
     assert chunk.stopped()
     assert stored(database, job.id) == (0, [])
+
+
+def test_a_large_job_is_cut_into_a_bounded_number_of_chunks():
+    assert chunk_targets(1000) == [100] * 10
+    targets = chunk_targets(100_000)
+    assert len(targets) == MAX_CHUNKS and sum(targets) == 100_000
+    assert max(targets) - min(targets) <= 1
