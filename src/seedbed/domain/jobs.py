@@ -1,9 +1,9 @@
 """Generation jobs: a generation run that outlives the request that started it.
 
-A job is cut into chunks of at most ``CHUNK_SIZE`` samples. Chunks run independently
-(several at once in the server, or on any number of workers) and store each accepted
-sample as it arrives, unique within the job; a chunk that was interrupted runs again and
-continues from the samples it already stored.
+A job is cut into chunks of ``CHUNK_SIZE`` samples, or into ``MAX_CHUNKS`` larger ones.
+Chunks run independently (several at once in the server, or on any number of workers)
+and store each accepted sample as it arrives, unique within the job; a chunk that was
+interrupted runs again and continues from the samples it already stored.
 """
 
 import datetime as dt
@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CHUNK_SIZE = 100
+# Chunks are how a job spreads over workers: sixteen keep four workers at their default
+# --concurrency 4 busy. More would cost more than they bring: each chunk's judge starts
+# by remembering every sample the job stored before it, and keeps them all in memory.
+MAX_CHUNKS = 16
 
 # A job's statuses, and the only ways it moves between them.
 QUEUED = "queued"
@@ -62,8 +66,10 @@ def check_chunk_transition(current: str, new: str) -> None:
         raise InvalidTransition(f"a {current} chunk cannot become {new}")
 
 
-def chunk_targets(count: int, chunk_size: int = CHUNK_SIZE) -> list[int]:
-    chunks = max(1, math.ceil(count / chunk_size))
+def chunk_targets(
+    count: int, chunk_size: int = CHUNK_SIZE, max_chunks: int = MAX_CHUNKS
+) -> list[int]:
+    chunks = min(max_chunks, max(1, math.ceil(count / chunk_size)))
     share, remainder = divmod(count, chunks)
     return [share + (1 if index < remainder else 0) for index in range(chunks)]
 

@@ -116,7 +116,11 @@ def _flatten(value: Any) -> Iterable[str]:
         yield json.dumps(value)
 
 
+@functools.lru_cache(maxsize=4096)
 def _minhash(words: frozenset[str]) -> MinHash:
+    """Cached: a sample is judged and then remembered, by its own run and by the other
+    runs of its job in the same process, each time with the same words. The LSH reads a
+    MinHash and never changes it, so one object can serve them all."""
     minhash = _empty_minhash().copy()
     minhash.update_batch([word.encode() for word in words] or [b""])
     return minhash

@@ -149,8 +149,13 @@ class ProviderRegistry:
         return self._providers[name]
 
 
-# Built-in provider types whose module of the same name is their vendor's SDK.
-_PROVIDER_SDKS = {"openai", "anthropic"}
+# Built-in provider types whose module of the same name is their vendor's SDK, with the
+# modules of it that the SDK itself imports only on a client's first call (a second of
+# the event loop on a busy machine): the resource that provider calls, and its types.
+_PROVIDER_SDKS = {
+    "openai": ("openai", "openai.resources.chat.completions"),
+    "anthropic": ("anthropic", "anthropic.resources.messages"),
+}
 
 
 def import_provider_sdks(settings: Settings) -> None:
@@ -160,9 +165,10 @@ def import_provider_sdks(settings: Settings) -> None:
     configured = {"openai"} | {str(options.get("type")) for options in settings.providers.values()}
     if settings.anthropic_api_key:
         configured.add("anthropic")
-    for name in _PROVIDER_SDKS & configured:
-        with contextlib.suppress(ImportError):
-            importlib.import_module(name)
+    for name in _PROVIDER_SDKS.keys() & configured:
+        for module in _PROVIDER_SDKS[name]:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(module)
 
 
 def _with_key_from_env(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -66,6 +66,7 @@ class JobSink:
         self.cancelled = False
         self.job_full = False  # other chunks already delivered the job's whole count
         self._last_write = 0.0
+        self._writing: asyncio.Future | None = None
 
     def stopped(self) -> bool:
         return self.cancelled or self.job_full
@@ -77,12 +78,31 @@ class JobSink:
         return await asyncio.to_thread(self._store, samples)
 
     async def progress(self, stats: GenerationStats) -> None:
+        """Written in the background: the run goes on to its next calls meanwhile. One
+        write at a time; a report that comes while one is being written is skipped."""
         now = time.monotonic()
-        if now - self._last_write < _PROGRESS_INTERVAL_SECONDS:
+        if now - self._last_write < _PROGRESS_INTERVAL_SECONDS or self._writing is not None:
             return
         self._last_write = now
         record = combined(self.earlier, stats)
-        await asyncio.to_thread(self._write_progress, record)
+        self._writing = asyncio.ensure_future(asyncio.to_thread(self._write_progress, record))
+        self._writing.add_done_callback(self._written)
+
+    async def flush(self) -> None:
+        """Wait for the progress being written, so that it cannot land after the chunk's
+        final counters."""
+        if self._writing is not None:
+            await asyncio.gather(self._writing, return_exceptions=True)
+
+    def _written(self, writing: asyncio.Future) -> None:
+        self._writing = None
+        if not writing.cancelled() and writing.exception() is not None:
+            LOGGER.warning(
+                "could not write the progress of %s/%s: %s",
+                self.job.id,
+                self.chunk_index,
+                writing.exception(),
+            )
 
     # -- in a worker thread ----------------------------------------------------------------
 
@@ -94,48 +114,61 @@ class JobSink:
         return [item.data for item in found if item.chunk_index != self.chunk_index]
 
     def _store(self, samples: Sequence[GeneratedSample]) -> list[str | None]:
-        refusals: list[str | None] = []
+        """One transaction, three statements: lock the job's counters, insert the reply's
+        samples (the unique index refuses exact repeats), count the ones kept. The lock
+        comes first so that the samples of a job commit in the order of their sequence
+        numbers, which is how other chunks read them as news."""
+        now = utcnow()
+        rows = [self._row(sample) for sample in samples]
         with self.database.writing() as connection:
             repository = JobRepository(connection)
-            counters = repository.lock_counters(self.job.id)
+            counters = repository.counters(self.job.id, lock=True)
             if counters is None or counters.cancel_requested:
                 self.cancelled = True
                 return [RUN_CANCELLED] * len(samples)
-            accepted = counters.accepted
-            digests = {
-                id(sample): text_digest(sample_text(sample.data, self.ignored_fields))
-                for sample in samples
-            }
-            taken = repository.existing_digests(self.job.id, list(digests.values()))
-            now = utcnow()
-            for sample in samples:
-                digest = digests[id(sample)]
-                if digest in taken:
-                    refusals.append(DUPLICATE)
-                    continue
-                if accepted >= counters.requested:
-                    self.job_full = True
-                    refusals.append(SURPLUS)
-                    continue
-                sequence = repository.insert_item(
-                    self.job.id,
-                    self.chunk_index,
-                    {
-                        "data": sample.data,
-                        "data_type": sample.provenance.data_type,
-                        "provenance": sample.provenance.as_dict(),
-                        "quality": dict(sample.quality),
-                        "text_digest": digest,
-                    },
-                    now,
+            stored = repository.insert_new_items(self.job.id, self.chunk_index, rows, now)
+            refusals, kept, surplus = self._refusals(rows, stored, counters)
+            if surplus:  # the job's count was reached meanwhile: rare, at its very end
+                repository.delete_items(self.job.id, surplus)
+            if kept:
+                repository.update(
+                    self.job.id, accepted=counters.accepted + len(kept), updated_at=now
                 )
-                self.last_sequence = max(self.last_sequence, sequence)
-                taken.add(digest)
-                accepted += 1
-                refusals.append(None)
-            if accepted != counters.accepted:
-                repository.update(self.job.id, accepted=accepted, updated_at=now)
+                self.last_sequence = max(self.last_sequence, *kept)
         return refusals
+
+    def _row(self, sample: GeneratedSample) -> dict[str, Any]:
+        return {
+            "data": sample.data,
+            "data_type": sample.provenance.data_type,
+            "provenance": sample.provenance.as_dict(),
+            "quality": dict(sample.quality),
+            "text_digest": text_digest(sample_text(sample.data, self.ignored_fields)),
+        }
+
+    def _refusals(
+        self, rows: list[dict[str, Any]], stored: Mapping[str, int], counters
+    ) -> tuple[list[str | None], list[int], list[int]]:
+        """Each sample's refusal (None: kept), in order; the sequences kept, and those
+        stored beyond the job's count, to take back."""
+        room = counters.requested - counters.accepted
+        refusals: list[str | None] = []
+        kept: list[int] = []
+        surplus: list[int] = []
+        seen: set[str] = set()
+        for row in rows:
+            digest = row["text_digest"]
+            if digest not in stored or digest in seen:
+                refusals.append(DUPLICATE)
+            elif len(kept) >= room:
+                self.job_full = True
+                surplus.append(stored[digest])
+                refusals.append(SURPLUS)
+            else:
+                kept.append(stored[digest])
+                refusals.append(None)
+            seen.add(digest)
+        return refusals, kept, surplus
 
     def _write_progress(self, record: dict[str, Any]) -> None:
         with self.database.writing() as connection:
@@ -143,8 +176,8 @@ class JobSink:
             repository.update_chunk(
                 self.job.id, self.chunk_index, stats=record, heartbeat_at=utcnow()
             )
-            job = repository.get(self.job.id)
-        self.cancelled = self.cancelled or job is None or job.cancel_requested
+            counters = repository.counters(self.job.id)
+        self.cancelled = self.cancelled or counters is None or counters.cancel_requested
 
 
 async def run_chunk(
@@ -192,10 +225,8 @@ async def _generate(
 ) -> tuple[str, str | None, GenerationStats]:
     chunk = job.chunks[chunk_index]
     seeds, known, held_out, stored = await asyncio.to_thread(_context, database, job)
-    own = [
-        (item["data"], item["data_type"]) for item in stored if item["chunk_index"] == chunk_index
-    ]
-    others = [item["data"] for item in stored if item["chunk_index"] != chunk_index]
+    own = [(item.data, item.data_type) for item in stored if item.chunk_index == chunk_index]
+    others = [item.data for item in stored if item.chunk_index != chunk_index]
     spec = spec_from_record(
         job.spec, count=chunk.target, random_seed=chunk_seed(job.spec["random_seed"], chunk_index)
     )
@@ -203,11 +234,17 @@ async def _generate(
         database,
         job,
         chunk_index,
-        last_sequence=max((item["sequence"] for item in stored), default=0),
+        last_sequence=max((item.sequence for item in stored), default=0),
         earlier=earlier,
         ignored_fields=spec.preserve_fields,
     )
-    run = expansions.generation_factory(database, registry).run(
+    factory = expansions.generation_factory(database, registry)
+    # The run's judge remembers every sample the job stored before this chunk started:
+    # seconds for a large job, so it is built in a thread and the worker's heartbeat goes
+    # on. Pinning the spec first makes the providers here, on the loop, as everywhere.
+    spec = factory.pinned(spec)
+    run = await asyncio.to_thread(
+        factory.run,
         seeds,
         spec,
         existing=[*known, *others],
@@ -215,7 +252,10 @@ async def _generate(
         sink=sink,
         already_accepted=own,
     )
-    result = await run.run()
+    try:
+        result = await run.run()
+    finally:
+        await sink.flush()
     if sink.cancelled:
         return CHUNK_CANCELLED, "cancelled", result.stats
     if result.complete or sink.job_full:
@@ -226,7 +266,7 @@ async def _generate(
 def _context(database: Database, job: GenerationJob):
     """Seeds, the dataset's items (not to repeat), held-out items, and what the job stored."""
     with database.reading() as connection:
-        stored = JobRepository(connection).items(job.id)
+        stored = JobRepository(connection).data_since(job.id, 0)
         source = job.source
         if "seeds" in source:
             seeds = [SeedItem(seed["data"], seed.get("id")) for seed in source["seeds"]]

@@ -114,7 +114,7 @@ def analyze(dialect: str, table: sa.Table, columns: tuple[str, ...]) -> str:
 
 
 def insert_ignoring_conflicts(dialect: str, table: sa.Table):
-    """INSERT that skips rows whose primary key already exists."""
+    """INSERT that skips rows whose primary key or another unique key already exists."""
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()

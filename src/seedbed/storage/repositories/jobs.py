@@ -16,6 +16,7 @@ from seedbed.domain.jobs import (
     check_chunk_transition,
     check_job_transition,
 )
+from seedbed.storage.dialect import insert_ignoring_conflicts
 from seedbed.storage.tables import generation_job_chunks, generation_job_items, generation_jobs
 
 # A job as the domain knows it: everything but its quality report, which is read on its own.
@@ -90,15 +91,15 @@ class JobRepository:
             job.chunks = self.chunks(job.id)
         return jobs, total
 
-    def lock_counters(self, job_id: str) -> sa.Row | None:
-        """``accepted``, ``requested`` and ``cancel_requested`` of a job, its row locked
-        until the transaction ends (on SQLite, the write transaction already is the
-        lock): what storing one sample needs, without the job's chunks."""
+    def counters(self, job_id: str, lock: bool = False) -> sa.Row | None:
+        """``accepted``, ``requested`` and ``cancel_requested`` of a job, without its
+        chunks. ``lock`` keeps its row locked until the transaction ends (on SQLite, the
+        write transaction already is the lock): what storing samples needs."""
         jobs = generation_jobs.c
         query = sa.select(jobs.accepted, jobs.requested, jobs.cancel_requested).where(
             jobs.id == job_id
         )
-        if self.connection.dialect.name == "postgresql":
+        if lock and self.connection.dialect.name == "postgresql":
             query = query.with_for_update()
         return self.connection.execute(query).first()
 
@@ -219,25 +220,34 @@ class JobRepository:
 
     # -- accepted samples ----------------------------------------------------------------
 
-    def insert_item(
-        self, job_id: str, chunk_index: int, sample: dict[str, Any], now: dt.datetime
-    ) -> int:
-        result = self.connection.execute(
-            generation_job_items.insert().values(
-                job_id=job_id, chunk_index=chunk_index, created_at=now, **sample
-            )
+    def insert_new_items(
+        self, job_id: str, chunk_index: int, samples: list[dict[str, Any]], now: dt.datetime
+    ) -> dict[str, int]:
+        """Store ``samples`` in one statement, but those whose ``text_digest`` the job
+        holds already: the job's unique index on the digest refuses them. The sequence
+        of each stored sample, by digest."""
+        if not samples:
+            return {}
+        items = generation_job_items.c
+        statement = insert_ignoring_conflicts(
+            self.connection.dialect.name, generation_job_items
+        ).returning(items.text_digest, items.sequence)
+        # Many parameter sets with RETURNING: SQLAlchemy sends them as one multi-row INSERT.
+        rows = self.connection.execute(
+            statement,
+            [
+                {"job_id": job_id, "chunk_index": chunk_index, "created_at": now, **sample}
+                for sample in samples
+            ],
         )
-        return result.inserted_primary_key[0]
+        return {row.text_digest: row.sequence for row in rows}
 
-    def has_digest(self, job_id: str, text_digest: str) -> bool:
-        return (
-            self.connection.execute(
-                sa.select(generation_job_items.c.sequence).where(
-                    generation_job_items.c.job_id == job_id,
-                    generation_job_items.c.text_digest == text_digest,
-                )
-            ).first()
-            is not None
+    def delete_items(self, job_id: str, sequences: list[int]) -> None:
+        items = generation_job_items.c
+        self.connection.execute(
+            generation_job_items.delete().where(
+                items.job_id == job_id, items.sequence.in_(sequences)
+            )
         )
 
     def items(
@@ -256,11 +266,11 @@ class JobRepository:
         return [dict(row._mapping) for row in self.connection.execute(query).all()]
 
     def data_since(self, job_id: str, after_sequence: int) -> list[sa.Row]:
-        """``(sequence, chunk_index, data)`` of the items stored after ``after_sequence``,
-        in order."""
+        """``(sequence, chunk_index, data, data_type)`` of the items stored after
+        ``after_sequence``, in order."""
         items = generation_job_items.c
         return self.connection.execute(
-            sa.select(items.sequence, items.chunk_index, items.data)
+            sa.select(items.sequence, items.chunk_index, items.data, items.data_type)
             .where(items.job_id == job_id, items.sequence > after_sequence)
             .order_by(items.sequence)
         ).all()
@@ -269,17 +279,6 @@ class JobRepository:
         return self.connection.execute(
             sa.select(generation_jobs.c.report).where(generation_jobs.c.id == job_id)
         ).scalar_one_or_none()
-
-    def existing_digests(self, job_id: str, digests: list[str]) -> set[str]:
-        """Which of ``digests`` the job already stored (exact repeats)."""
-        items = generation_job_items.c
-        return set(
-            self.connection.execute(
-                sa.select(items.text_digest).where(
-                    items.job_id == job_id, items.text_digest.in_(digests)
-                )
-            ).scalars()
-        )
 
     def count_items(self, job_id: str) -> int:
         return self.connection.execute(
