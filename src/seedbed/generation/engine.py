@@ -127,7 +127,7 @@ class _Reply:
     attempt: int = 0
     prompt_hash: str = ""
     cached: bool = False
-    answered: bool = False  # the provider (or the cache) replied
+    answers: int = 0  # replies of the provider (or the cache): a repair is a second
 
 
 class GenerationRun:
@@ -230,7 +230,7 @@ class GenerationRun:
                     (task.result() for task in done), key=lambda reply: reply.plan.index
                 ):
                     await self._judge_reply(reply)
-                    self.replies_judged += reply.answered
+                    self.replies_judged += reply.answers
                 self.stats.elapsed_seconds = time.monotonic() - started
                 self.stats.planned = self.planner.planned()
                 await self.sink.progress(self.stats)
@@ -324,7 +324,7 @@ class GenerationRun:
             completion = await self._complete(plan, messages, schema, reply)
             if completion is None:
                 return reply
-            reply.answered = True
+            reply.answers += 1
             parsed = parse_samples(completion.text)
             problem = parsed.error if not parsed.samples else self._problem_of_all(parsed.samples)
             if not parsed.samples:
