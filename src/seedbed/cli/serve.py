@@ -7,6 +7,12 @@ import typer
 from seedbed.cli.common import DatabaseUrlOption, console, fail, open_database, settings_with
 from seedbed.cli.logs import LEVELS, show_logs
 
+# How long an idle client connection stays open. Longer than clients keep theirs (httpx,
+# which the Opik client uses, drops an idle connection after 5 s): at uvicorn's own 5 s a
+# client could send a request on a connection at the moment the server closed it, and
+# get no answer (seen as ReadError under load).
+KEEP_ALIVE_SECONDS = 75
+
 
 def serve(
     host: Annotated[
@@ -75,5 +81,6 @@ def serve(
         log_level=log_level.lower(),
         # seedbed logs each request itself (seedbed.requests), with its workspace.
         access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         log_config=None if log_json else uvicorn.config.LOGGING_CONFIG,
     )
