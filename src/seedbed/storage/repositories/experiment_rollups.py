@@ -16,7 +16,7 @@ experiment is counted by whichever of the two settles second. SQLite has one wri
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -48,7 +48,6 @@ _PENDING = "seedbed_rollups_pending"
 # is shared and small), in a range no other lock of seedbed uses.
 _LOCK_BUCKETS = 64
 _LOCK_NAMESPACE = 0x5EEDB0_0000
-_CHUNK = 900  # ids per IN list
 
 
 @dataclass
@@ -92,11 +91,6 @@ def settle(connection: Connection) -> None:
     for workspace in sorted(workspaces):
         items = {key[1:]: count for key, count in pending.items.items() if key[0] == workspace}
         repository.apply(workspace, pending.traces.get(workspace, set()), items)
-
-
-def _chunks(values: list) -> Iterator[list]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
 
 
 class ExperimentRollupRepository:
@@ -157,13 +151,16 @@ class ExperimentRollupRepository:
         """The workspace's experiments that hold these traces, with what each adds."""
         table = experiment_traces.c
         found = {}
-        for chunk in _chunks(trace_ids):
+        for chunk in sql_dialect.in_batches(self.dialect, trace_ids):
             rows = self.connection.execute(
                 sa.select(table.experiment_id, table.trace_id, table.contribution)
                 .select_from(
                     experiment_traces.join(experiments, experiments.c.id == table.experiment_id)
                 )
-                .where(table.trace_id.in_(chunk), experiments.c.workspace == workspace)
+                .where(
+                    sql_dialect.one_of(self.dialect, table.trace_id, chunk),
+                    experiments.c.workspace == workspace,
+                )
             )
             for row in rows:
                 found[(row.experiment_id, row.trace_id)] = Contribution.from_json(row.contribution)
@@ -175,10 +172,15 @@ class ExperimentRollupRepository:
         """Which (experiment, trace) pairs have an experiment item now."""
         items = experiment_items.c
         found = set()
-        for chunk in _chunks(sorted({trace_id for _, trace_id in pairs})):
+        for chunk in sql_dialect.in_batches(
+            self.dialect, sorted({trace_id for _, trace_id in pairs})
+        ):
             rows = self.connection.execute(
                 sa.select(items.experiment_id, items.trace_id)
-                .where(items.trace_id.in_(chunk), items.workspace == workspace)
+                .where(
+                    sql_dialect.one_of(self.dialect, items.trace_id, chunk),
+                    items.workspace == workspace,
+                )
                 .distinct()
             )
             found.update((row.experiment_id, row.trace_id) for row in rows)
@@ -213,17 +215,21 @@ class ExperimentRollupRepository:
         costs: dict[str, float | None] = {}
         sums: dict[str, dict[tuple[str, str], float]] = {}
         items = experiment_items.c
-        for chunk in _chunks(trace_ids):
+        for chunk in sql_dialect.in_batches(self.dialect, trace_ids):
             runs = (
                 sa.select(items.trace_id.label("group_id"), items.trace_id)
-                .where(items.trace_id.in_(chunk), items.workspace == workspace)
+                .where(
+                    sql_dialect.one_of(self.dialect, items.trace_id, chunk),
+                    items.workspace == workspace,
+                )
                 .distinct()
                 .subquery("runs")
             )
             execute = self.connection.execute
             for row in execute(
                 sa.select(traces.c.id, traces.c.duration_ms).where(
-                    traces.c.workspace == workspace, traces.c.id.in_(chunk)
+                    traces.c.workspace == workspace,
+                    sql_dialect.one_of(self.dialect, traces.c.id, chunk),
                 )
             ):
                 durations[row.id] = row.duration_ms
@@ -259,10 +265,13 @@ class ExperimentRollupRepository:
         for experiment_id, dataset_item_id in added:
             by_experiment.setdefault(experiment_id, []).append(dataset_item_id)
         for experiment_id, dataset_item_ids in sorted(by_experiment.items()):
-            for chunk in _chunks(sorted(dataset_item_ids)):
+            for chunk in sql_dialect.in_batches(self.dialect, sorted(dataset_item_ids)):
                 rows = self.connection.execute(
                     sa.select(table.dataset_item_id, sa.func.count())
-                    .where(table.experiment_id == experiment_id, table.dataset_item_id.in_(chunk))
+                    .where(
+                        table.experiment_id == experiment_id,
+                        sql_dialect.one_of(self.dialect, table.dataset_item_id, chunk),
+                    )
                     .group_by(table.dataset_item_id)
                 )
                 for dataset_item_id, count in rows:

@@ -20,12 +20,8 @@ class SpanRepository(MergedRowRepository):
 
     def note_changed(self, workspace: str, ids: list[str], fields: set[str] | None) -> None:
         """The traces of these spans changed, where usage, cost or trace did."""
-        if fields is not None and not fields & _ROLLED_UP:
-            return
-        rows = self.connection.execute(
-            sa.select(spans.c.trace_id).where(spans.c.workspace == workspace, spans.c.id.in_(ids))
-        )
-        experiment_rollups.note_traces(self.connection, workspace, rows.scalars())
+        if fields is None or fields & _ROLLED_UP:
+            self._note_traces_of(ids)
 
     def rewrite(self, rows, by, when) -> None:
         """As for any merged row; a span that moves to another trace changes both."""
@@ -40,8 +36,8 @@ class SpanRepository(MergedRowRepository):
         found = self.connection.execute(
             sa.select(spans.c.workspace, spans.c.trace_id).where(spans.c.id.in_(span_ids))
         )
-        for row in found:
-            experiment_rollups.note_traces(self.connection, row.workspace, [row.trace_id])
+        for workspace, trace_id in found:
+            experiment_rollups.note_traces(self.connection, workspace, [trace_id])
 
     def get(self, workspace: str, span_id: str) -> Span | None:
         row = self.connection.execute(
