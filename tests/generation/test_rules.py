@@ -99,6 +99,8 @@ def test_long_text_fields_are_the_ones_worth_comparing_alone():
         "Order XXX arrived",
         "Contact our team at support@example.com for assistance",
         "See https://www.Example.org/help",
+        "Call our customer service at +1-800-123-4567",
+        "Reach us on (555) 555-0123",
     ],
 )
 def test_placeholders_are_found(text):
@@ -112,6 +114,7 @@ def test_placeholders_are_found(text):
         "The list [1, 2, 3] is sorted",
         "My name is Xavier",
         "Prices start at 10 EUR",
+        "Order 81234567 left the warehouse; call 0800 555 12 34 56",
         "Write to help@acme-example.com or see counterexample.com",
     ],
 )

@@ -1,7 +1,7 @@
 """Placeholder text: the gaps a model leaves instead of writing a realistic value.
 
 "Contact us at [company email]", "Dear <customer name>", "call {phone}", "Lorem ipsum",
-"order XXXX", "support@example.com" (a domain reserved for examples). A test case with
+"order XXXX", "support@example.com" (a domain reserved for examples), "+1-800-123-4567". A test case with
 a gap in it tests nothing, so a sample holding one is refused — unless the seeds
 themselves use that form (a dataset of prompt templates may legitimately hold
 ``{name}``).
@@ -21,6 +21,8 @@ _PATTERNS = (
     # XXX, xxxx-xxxx, ###-####: masked digits or letters standing for a value
     re.compile(r"\b[Xx]{3,}\b|\b(?:[Xx#]{2,}-)+[Xx#]{2,}\b|#{3,}"),
     re.compile(r"\b(?:TBD|TODO|PLACEHOLDER)\b"),
+    # +1-800-123-4567, 555-0123: the counting and the 555 numbers of made-up phone numbers
+    re.compile(r"(?<!\d)123[-. ]?456[-. ]?7|(?<!\d)555[-. ]\d{4}(?!\d)"),
     # support@example.com, www.example.org: the domains reserved for documentation
     re.compile(r"(?<![\w-])example\.(?:com|org|net)\b", re.IGNORECASE),
 )
