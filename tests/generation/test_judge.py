@@ -83,10 +83,30 @@ def test_labels_stay_inside_the_seeds_closed_set(registry, stub):
     assert result.stats.rejected["out_of_set"] > 0
     coverage = result.report["closed_sets"]["category"]
     assert coverage["inside_share"] == 1.0 and coverage["outside"] == {}
-    # The provider is told the set: the schema it gets names exactly the seeds' labels.
+    # The provider is told the set: each sample's schema names one of the seeds' labels.
     schema = stub.stats["calls"][0]["response_format"]["json_schema"]["schema"]
-    category = schema["properties"]["samples"]["items"]["properties"]["category"]
-    assert set(category["enum"]) <= CATEGORIES
+    for slot in schema["properties"]["samples"]["prefixItems"]:
+        assert len(slot["properties"]["category"]["enum"]) == 1
+        assert set(slot["properties"]["category"]["enum"]) <= CATEGORIES
+
+
+def test_a_short_run_covers_every_label_and_each_sample_writes_its_label_first(registry, stub):
+    result = expand(registry, 10, samples_per_call=5)
+
+    assert result.stop_reason == COMPLETED and len(result.items) == 10
+    # Two calls of five samples, five labels: every label, twice.
+    assert result.stats.calls == 2
+    assert sorted(item["category"] for item in result.items) == sorted([*CATEGORIES] * 2)
+    for call in stub.stats["calls"]:
+        slots = call["response_format"]["json_schema"]["schema"]["properties"]["samples"]
+        labels = [slot["properties"]["category"]["enum"][0] for slot in slots["prefixItems"]]
+        assert sorted(labels) == sorted(CATEGORIES)
+        # A constrained model writes keys in the schema's order: the label before the text.
+        assert [list(slot["properties"])[0] for slot in slots["prefixItems"]] == ["category"] * 5
+        prompt = json.dumps(call["messages"])
+        assert ", ".join(f'\\"{label}\\"' for label in labels) in prompt
+    # Delivered in the seeds' key order all the same.
+    assert all(list(item) == ["input", "expected_output", "category"] for item in result.items)
 
 
 def test_a_field_may_be_opened_to_new_values(registry, stub):
@@ -187,7 +207,7 @@ def test_calls_are_spread_over_the_label_axis_and_the_named_axes(registry, stub)
     prompts = [json.dumps(call["messages"]) for call in stub.stats["calls"]]
     assert any("first-time buyer" in prompt for prompt in prompts)
     assert any("small business owner" in prompt for prompt in prompts)
-    # A call planned for one label asks only for it, in the prompt and in the schema.
+    # Each sample is held to its slot's label, in the prompt and in the schema.
     for sample in result.samples:
         assert sample.data["category"] == sample.provenance.axis["category"]
 

@@ -3,6 +3,7 @@ near-duplicate thresholds, reading replies, backoff, the breaker, adaptive concu
 the planner."""
 
 import asyncio
+from collections import Counter
 
 import pytest
 
@@ -213,27 +214,24 @@ def test_the_planner_is_deterministic_and_rotates_every_seed_and_label():
     ]
     shown = [seed.id for plan in plans for seed in plan.examples]
     assert set(shown) == {f"s{n}" for n in range(len(TICKETS))}
-    assert {plan.axis["category"] for plan in plans} == {
-        "shipping",
-        "billing",
-        "account",
-        "returns",
-        "technical",
-    }
+    # Labels go to the samples of a call, in a cycle: every label as often as any other.
+    labels = Counter(slot["category"] for plan in plans for slot in plan.slots)
+    assert set(labels) == {"shipping", "billing", "account", "returns", "technical"}
+    assert max(labels.values()) - min(labels.values()) <= 1
+    assert all(len(plan.slots) == plan.asked for plan in plans)
 
 
-def test_a_call_that_fixes_a_label_is_shown_seeds_with_that_label_first():
-    planner = _planner(40)
+def test_a_call_is_shown_seeds_with_its_samples_labels_first():
+    planner = _planner(40, samples_per_call=2)
     by_id = {f"s{n}": ticket for n, ticket in enumerate(TICKETS)}
     for _ in range(8):
         plan = planner.next_call()
-        label = plan.axis["category"]
-        carrying = sum(1 for ticket in TICKETS if ticket["category"] == label)
+        labels = list(dict.fromkeys(slot["category"] for slot in plan.slots))
         shown = [by_id[seed.id]["category"] for seed in plan.examples]
-        # All but one slot (kept for the cycle of all seeds) go to the label's seeds.
-        first = shown[: min(carrying, max(1, len(shown) - 1))]
-        assert first == [label] * len(first), (label, shown)
+        # All but one example (kept for the cycle of all seeds) go to the slots' labels.
+        assert shown[: len(shown) - 1] == labels[: len(shown) - 1], (labels, shown)
         assert len({seed.id for seed in plan.examples}) == len(plan.examples)
+        assert planner.slot_fields(plan) == [{"category": s["category"]} for s in plan.slots]
 
 
 def test_few_calls_still_reach_every_value_of_every_axis():

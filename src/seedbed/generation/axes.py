@@ -5,7 +5,8 @@ planner lays out axes and gives every call one combination of their values, so c
 planned and can be reported:
 
 - the seeds' **label axis**: the first closed-set field (a category, an intent, a
-  sentiment) — each call writes samples of one of its values, so every label is covered;
+  sentiment) — spread over the samples of each call (one label per sample, in a cycle
+  across calls), so even a run of two calls covers every label;
 - a **style axis** (plain, detailed, hurried, formal), unless the user names axes;
 - the user's own axes (``vary={"persona": ["novice", "expert"]}``);
 - **evolutions** the user asks for (Evol-Instruct's ways to make a case harder).
@@ -56,6 +57,16 @@ class Axis:
             )
         hint = self.guidance.get(value)
         return f"{self.name}: {value}" + (f" ({hint})" if hint else "")
+
+    def describe_slots(self, values: Sequence[str]) -> str:
+        """The label of each sample of a call, in order (a fixed-field axis)."""
+        if len(set(values)) == 1:
+            return self.describe(values[0])
+        listed = ", ".join(f'"{value}"' for value in values)
+        return (
+            f"the examples have, in this order, {self.fixed_field} = {listed}; write each one"
+            f" so that its {self.fixed_field} is the correct one for it"
+        )
 
 
 def plan_axes(

@@ -51,7 +51,9 @@ from seedbed.generation.result import (
 )
 from seedbed.generation.schema import (
     batch_schema,
+    in_key_order,
     infer_item_schema,
+    labels_first,
     with_closed_sets,
     without_markers,
 )
@@ -164,7 +166,10 @@ class GenerationRun:
             self.seed_data, open_fields=spec.allow_new_values, ignored_fields=spec.preserve_fields
         )
         schema = infer_item_schema(self.seed_data, spec.preserve_fields)
-        self.item_schema = with_closed_sets(schema, self.shape.closed_sets)
+        # What a reply is held to: the closed sets, and the labels written before the text.
+        self.item_schema = labels_first(
+            with_closed_sets(schema, self.shape.closed_sets), self.shape.closed_sets
+        )
         self.judge = Judge(
             self.seed_data,
             item_schema=schema,  # closed sets are the judge's own rule (out_of_set)
@@ -305,20 +310,20 @@ class GenerationRun:
 
     async def _call(self, plan: CallPlan) -> _Reply:
         reply = _Reply(plan)
+        key_order = list(self.item_schema.get("properties", {}))
         messages = generation_messages(
-            [without_markers(seed.data) for seed in plan.examples],
+            # Shown in the order a reply writes them: labels first.
+            [in_key_order(without_markers(seed.data), key_order) for seed in plan.examples],
             plan.asked,
             instructions=self.spec.instructions,
             preserve_fields=self.spec.preserve_fields,
             data_type=plan.data_type,
             custom_prompt=self.spec.custom_prompt,
             closed_sets=self.shape.closed_sets,
-            axis=[
-                axis.describe(plan.axis[axis.name]) for axis in self.axes if axis.name in plan.axis
-            ],
+            axis=self._axis_lines(plan),
         )
         reply.prompt_hash = prompt_hash(messages)
-        schema = with_closed_sets(self.item_schema, self.planner.fixed_fields(plan))
+        schema = batch_schema(self.item_schema, plan.asked, self.planner.slot_fields(plan))
         for attempt in range(1, _REPAIR_ATTEMPTS + 2):
             reply.attempt = attempt
             completion = await self._complete(plan, messages, schema, reply)
@@ -337,6 +342,15 @@ class GenerationRun:
                 self.stats.rejected[INVALID] += len(parsed.samples)
             messages = repair_messages(messages, completion.text, problem)
         return reply
+
+    def _axis_lines(self, plan: CallPlan) -> list[str]:
+        lines = []
+        for axis in self.axes:
+            if axis.name in plan.axis:
+                lines.append(axis.describe(plan.axis[axis.name]))
+            elif plan.slots and axis.name in plan.slots[0]:
+                lines.append(axis.describe_slots([slot[axis.name] for slot in plan.slots]))
+        return lines
 
     def _problem_of_all(self, samples: list[Any]) -> str | None:
         """A reason when no sample of a reply is in the seeds' shape (the model
@@ -357,7 +371,7 @@ class GenerationRun:
             temperature=plan.temperature,
             top_p=self.spec.top_p,
             max_tokens=self.spec.max_tokens,
-            json_schema=batch_schema(schema, plan.asked),
+            json_schema=schema,
             seed=self.spec.random_seed * 1_000_003 + plan.index,
             timeout_seconds=self.caller.timeout_seconds,
         )
@@ -396,7 +410,7 @@ class GenerationRun:
             self.judge.remember(sample)
             self.planner.take(plan.data_type)
             candidates.append(
-                GeneratedSample(sample, self._provenance(reply, share), verdict.quality)
+                GeneratedSample(sample, self._provenance(reply, share, sample), verdict.quality)
             )
         if not candidates:
             return
@@ -409,8 +423,17 @@ class GenerationRun:
                 self.stats.rejected[refusal] += 1
                 self.planner.give_back(plan.data_type)
 
-    def _provenance(self, reply: _Reply, share: float) -> Provenance:
+    def _provenance(self, reply: _Reply, share: float, sample: Mapping[str, Any]) -> Provenance:
         plan = reply.plan
+        # The labels it carries: a provider without structured output may not keep its slot's.
+        axis = {
+            **plan.axis,
+            **{
+                axis.name: str(sample.get(axis.fixed_field))
+                for axis in self.axes
+                if axis.fixed_field is not None and axis.fixed_field in sample
+            },
+        }
         cost = self.caller.cost_of(reply.usage)
         return Provenance(
             seed_item_ids=tuple(seed.id for seed in plan.examples if seed.id is not None),
@@ -425,7 +448,7 @@ class GenerationRun:
             completion_tokens=reply.usage.completion_tokens * share,
             cost=cost * share,
             cached=reply.cached,
-            axis=dict(plan.axis),
+            axis=axis,
         )
 
     # -- the end -----------------------------------------------------------------------------

@@ -3,9 +3,12 @@
 Quotas split the count over data types (Galileo's ``General Query``, ``Prompt
 Injection``, …); every call gets one data type with an open quota, a few seeds from a
 shuffled cycle (every seed shown as often as any other, neighbouring calls see different
-ones), a temperature from a small spread, and one combination of the diversity axes. A
-call whose combination fixes a label is shown seeds with that label first: a model
-imitates its examples far better than it follows "this label" in words. What
+ones), a temperature from a small spread, and one combination of the diversity axes.
+Axes that fix a label (the seeds' category) are spread over the samples of a call
+instead: each sample has a slot with its own label, taken in a cycle across calls, so a
+run of ten samples in two calls covers five categories. A call is shown seeds with its
+slots' labels first: a model imitates its examples far better than it follows "this
+label" in words. What
 call *k* asks depends only on the spec and *k* while the quotas are open, so an
 interrupted run, run again, asks the same questions and the response cache answers them.
 """
@@ -32,7 +35,9 @@ class CallPlan:
     asked: int
     examples: list[SeedItem]
     temperature: float
-    axis: Mapping[str, str] = field(default_factory=dict)
+    axis: Mapping[str, str] = field(default_factory=dict)  # what all its samples share
+    # Per sample, the values of the axes that fix a label ({"category": "billing"}).
+    slots: list[Mapping[str, str]] = field(default_factory=list)
 
 
 class Planner:
@@ -58,7 +63,12 @@ class Planner:
                 self.quotas[data_type] -= 1
         self.calls_made = 0
         self.asked_by_cell: Counter[tuple[tuple[str, str], ...]] = Counter()
-        self._cells = axis_cells(self.axes, random_seed)
+        self._label_axes = [axis for axis in self.axes if axis.fixed_field is not None]
+        self._cells = axis_cells(
+            [axis for axis in self.axes if axis.fixed_field is None], random_seed
+        )
+        # Per label axis, the labels still to give in the current turn of its cycle.
+        self._label_queues: list[list[str]] = [[] for _ in self._label_axes]
         self._in_flight = dict.fromkeys(self.quotas, 0)
         self._asked_completed = 0
         self._accepted = 0
@@ -113,15 +123,18 @@ class Planner:
         self.calls_made += 1
         self._in_flight[data_type] += asked
         cell = self._cells[index % len(self._cells)]
-        self.asked_by_cell[tuple(sorted(cell.items()))] += asked
+        slots = self._next_slots(asked)
+        for slot in slots or [{}] * asked:
+            self.asked_by_cell[tuple(sorted({**cell, **slot}.items()))] += 1
         offset = _TEMPERATURE_SPREAD[index % len(_TEMPERATURE_SPREAD)]
         return CallPlan(
             index=index,
             data_type=data_type,
             asked=asked,
-            examples=self._examples_for(cell),
+            examples=self._examples_for(self._labels_of(slots)),
             temperature=min(2.0, max(0.0, self.spec.temperature + offset)),
             axis=cell,
+            slots=slots,
         )
 
     def planned(self) -> list[tuple[list[list[str]], int]]:
@@ -135,43 +148,68 @@ class Planner:
         self._in_flight[plan.data_type] -= plan.asked
         self._asked_completed += plan.asked
 
-    def fixed_fields(self, plan: CallPlan) -> dict[str, list[str]]:
-        """Closed-set fields the call's axis fixes to one value."""
-        return {field: [value] for field, value in self._labels_of(plan.axis)}
+    def slot_fields(self, plan: CallPlan) -> list[dict[str, str]]:
+        """Per sample of the call, the closed-set fields its slot fixes to one value."""
+        return [dict(labels) for labels in self._labels_of(plan.slots)]
 
-    def _labels_of(self, cell: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-        return tuple(
-            (axis.fixed_field, cell[axis.name])
-            for axis in self.axes
-            if axis.fixed_field is not None and axis.name in cell
-        )
+    def _next_slots(self, asked: int) -> list[dict[str, str]]:
+        """Labels in turns: each turn gives every label once, in a new order (so calls
+        that share a style or a persona do not also share their labels)."""
+        if not self._label_axes:
+            return []
+        slots: list[dict[str, str]] = [{} for _ in range(asked)]
+        for axis, queue in zip(self._label_axes, self._label_queues, strict=True):
+            for slot in slots:
+                if not queue:
+                    queue.extend(axis.values)
+                    self._random.shuffle(queue)
+                slot[axis.name] = queue.pop()
+        return slots
 
-    def _examples_for(self, cell: Mapping[str, str]) -> list[SeedItem]:
-        """Seeds carrying the cell's labels first (in a cycle of their own), the rest from
-        the shuffled cycle of all seeds. When more than one example is shown, at least one
-        comes from that cycle, so two calls of one cell seldom show the same examples (the
-        response cache answers the same question with the same samples)."""
-        labels = self._labels_of(cell)
+    def _labels_of(self, slots: Sequence[Mapping[str, str]]) -> list[tuple[tuple[str, str], ...]]:
+        """Per slot, its ``(field, value)`` pairs."""
+        return [
+            tuple((axis.fixed_field, slot[axis.name]) for axis in self._label_axes)
+            for slot in slots
+        ]
+
+    def _examples_for(self, slot_labels: Sequence[tuple[tuple[str, str], ...]]) -> list[SeedItem]:
+        """Seeds carrying the slots' labels first (one per label, each label's seeds in a
+        cycle of their own), the rest from the shuffled cycle of all seeds. When more than
+        one example is shown, at least one comes from that cycle, so two calls with the
+        same labels seldom show the same examples (the response cache answers the same
+        question with the same samples)."""
         wanted = min(self.spec.examples_per_call, len(self.seeds))
+        chosen: list[SeedItem] = []
+        for labels in dict.fromkeys(slot_labels):
+            if len(chosen) >= max(1, wanted - 1):
+                break
+            index = self._next_carrying(labels, chosen)
+            if index is not None:
+                chosen.append(self.seeds[index])
+                # Shown now, it waits for the next turn of the cycle of all seeds.
+                if index in self._seed_order:
+                    self._seed_order.remove(index)
+        return self._rotating_examples(chosen, wanted)
+
+    def _next_carrying(
+        self, labels: tuple[tuple[str, str], ...], chosen: list[SeedItem]
+    ) -> int | None:
+        """The next seed, in the labels' own cycle, that carries them and is not chosen."""
         matching = [
             index
             for index, seed in enumerate(self.seeds)
             if labels and all(value in values_at(seed.data, path) for path, value in labels)
         ]
-        chosen: list[SeedItem] = []
-        if matching:
-            order = self._label_orders.setdefault(labels, [])
-            while len(chosen) < min(max(1, wanted - 1), len(matching)):
-                if not order:
-                    order.extend(matching)
-                    self._random.shuffle(order)
-                index = order.pop()
-                if self.seeds[index] not in chosen:
-                    chosen.append(self.seeds[index])
-                    # Shown now, it waits for the next turn of the cycle of all seeds.
-                    if index in self._seed_order:
-                        self._seed_order.remove(index)
-        return self._rotating_examples(chosen, wanted)
+        order = self._label_orders.setdefault(labels, [])
+        for _ in range(2 * len(matching)):
+            if not order:
+                order.extend(matching)
+                self._random.shuffle(order)
+            index = order.pop()
+            if self.seeds[index] not in chosen:
+                return index
+        return None
 
     def _expected_yield(self) -> float:
         if self._asked_completed < 2 * self.spec.samples_per_call:

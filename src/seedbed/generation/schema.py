@@ -31,16 +31,46 @@ def infer_item_schema(
     return schema
 
 
-def batch_schema(item_schema: JsonSchema, count: int) -> JsonSchema:
-    """The schema of one reply: ``{"samples": [count items]}``."""
+def batch_schema(
+    item_schema: JsonSchema, count: int, slots: Sequence[Mapping[str, Any]] = ()
+) -> JsonSchema:
+    """The schema of one reply: ``{"samples": [count items]}``. ``slots``: per sample,
+    closed-set fields fixed to one value (``{"category": "billing"}``), so each sample of
+    the reply is held to its own label (a tuple: ``prefixItems``)."""
+    array: JsonSchema = {"type": "array", "minItems": count, "maxItems": count}
+    if slots:
+        array["prefixItems"] = [
+            with_closed_sets(item_schema, {path: [value] for path, value in slot.items()})
+            for slot in slots
+        ]
+    else:
+        array["items"] = item_schema
     return {
         "type": "object",
-        "properties": {
-            "samples": {"type": "array", "items": item_schema, "minItems": count, "maxItems": count}
-        },
+        "properties": {"samples": array},
         "required": ["samples"],
         "additionalProperties": False,
     }
+
+
+def labels_first(schema: JsonSchema, closed_paths: Iterable[str]) -> JsonSchema:
+    """A copy of ``schema`` whose top-level properties holding a closed-set field (a
+    category, a label, metadata) come first. A provider constrained by the schema writes
+    keys in its order: a model that writes the label before the text writes text that
+    fits the label, where one that writes the text first attaches a label to whatever it
+    wrote."""
+    tops = {path.split(".", 1)[0].removesuffix("[]") for path in closed_paths}
+    properties = schema.get("properties") or {}
+    ordered = {key: properties[key] for key in properties if key in tops}
+    ordered.update((key, value) for key, value in properties.items() if key not in tops)
+    return {**copy.deepcopy(schema), "properties": copy.deepcopy(ordered)}
+
+
+def in_key_order(item: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """``item`` with ``keys`` first, in that order, then any others."""
+    ordered = {key: item[key] for key in keys if key in item}
+    ordered.update((key, value) for key, value in item.items() if key not in ordered)
+    return ordered
 
 
 def without_markers(item: Mapping[str, Any]) -> dict[str, Any]:

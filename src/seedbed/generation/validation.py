@@ -15,7 +15,8 @@ class SampleValidator:
 
     def __init__(self, item_schema: JsonSchema, seeds: Sequence[Mapping[str, Any]]) -> None:
         self._validator = Draft202012Validator(item_schema)
-        self._known_keys = set(item_schema.get("properties", {}))
+        self._key_order = list(item_schema.get("properties", {}))
+        self._known_keys = set(self._key_order)
         self._always_filled = {
             key
             for key in self._known_keys
@@ -38,8 +39,9 @@ class SampleValidator:
 
     def normalized(self, sample: Mapping[str, Any]) -> dict[str, Any]:
         """The sample without keys the seeds do not have (models sometimes add an
-        ``id`` or an explanation); the shape check then sees only the seeds' keys."""
-        return {key: value for key, value in sample.items() if key in self._known_keys}
+        ``id`` or an explanation), its keys in the seeds' order (a reply may write them
+        in another); the shape check then sees only the seeds' keys."""
+        return {key: sample[key] for key in self._key_order if key in sample}
 
 
 def _describe(value: Any) -> str:

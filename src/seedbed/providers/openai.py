@@ -117,6 +117,8 @@ def is_strict_compatible(schema: Mapping[str, Any]) -> bool:
         ):
             return False
         return all(is_strict_compatible(child) for child in properties.values())
+    if "prefixItems" in schema:  # not a keyword of strict mode
+        return False
     if "items" in schema and isinstance(schema["items"], Mapping):
         return is_strict_compatible(schema["items"])
     return True

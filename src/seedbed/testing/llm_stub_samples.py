@@ -403,8 +403,15 @@ class SampleMaker:
             batch.value = batch.samples[0]
             return batch
         count = adjusted_count(count_for_array(array, asked), behaviour.samples_per_reply)
-        item_schema = array.get("items", {})
-        fresh = [walker.instance(item_schema, depth=1) for _ in range(count)]
+        # A tuple (``prefixItems``) holds each sample to its own schema (its own label).
+        per_position = array.get("prefixItems", [])
+        fresh = [
+            walker.instance(
+                per_position[index] if index < len(per_position) else array.get("items", {}),
+                depth=1,
+            )
+            for index in range(count)
+        ]
         batch = self._inject(fresh, examples, behaviour, rng)
         batch.value = (
             batch.samples if key is None else walker.object_with(schema, key, batch.samples)
