@@ -11,8 +11,11 @@ duplicates among the samples (word-set Jaccard ≥ 0.75); templated fields (a lo
 field repeating another sample's or a seed's); placeholders; seed copies (near a seed);
 the share of closed-set values inside the seeds' set; the commonest frame (opening or
 closing words of a long text field shared by most samples, beside the seeds' share of
-it); distinct-2 of the samples beside the seeds'; the critic's pass rate when one ran; seconds per sample. It prints one table per
-model and the samples themselves, to read.
+it); distinct-2 of the samples beside the seeds', and again over only as many words of
+the samples as the seeds have in all (distinct-n falls as a text grows, since common word
+pairs recur: ten long answers score lower than eight short ones written just as freshly);
+the critic's pass rate when one ran; seconds per sample. It prints one table per model
+and the samples themselves, to read.
 
 The fake LLM answers with random words: its rows show that the judge keeps what it
 promises under injected flaws (out-of-set labels, templates, placeholders, seed copies),
@@ -28,7 +31,7 @@ from jsonschema import Draft202012Validator
 from quality_seeds import SEED_SETS
 
 import seedbed
-from seedbed.generation.dedup import NearDuplicateFilter, sample_text
+from seedbed.generation.dedup import NearDuplicateFilter, normalize, sample_text
 from seedbed.generation.frames import shared_frames
 from seedbed.generation.placeholders import placeholders_in
 from seedbed.generation.report import distinct_n
@@ -58,6 +61,7 @@ COLUMNS = (
     "closed-set share",
     "commonest frame (seeds)",
     "distinct-2 (seeds)",
+    "distinct-2 at the seeds' length",
     "critic pass",
     "s/sample",
 )
@@ -104,9 +108,25 @@ def measure(seeds: list[dict], result, seconds: float) -> dict:
             f"{distinct_n([shape.free_text(item) for item in items], 2)}"
             f" ({distinct_n([shape.free_text(seed) for seed in seeds], 2)})"
         ),
+        "distinct-2 at the seeds' length": _distinct_2_at_length(
+            [shape.free_text(item) for item in items], [shape.free_text(seed) for seed in seeds]
+        ),
         "critic pass": f"{sum(asked_critic) / len(asked_critic):.0%}" if asked_critic else "off",
         "s/sample": f"{seconds / max(1, len(items)):.1f}",
     }
+
+
+def _distinct_2_at_length(texts: list[str], seed_texts: list[str]) -> float | None:
+    """Distinct-2 of the texts, in order, cut where their words reach the seeds' total."""
+    budget = sum(len(normalize(text).split()) for text in seed_texts)
+    cut = []
+    for text in texts:
+        words = normalize(text).split()[:budget]
+        if not words:
+            break
+        cut.append(" ".join(words))
+        budget -= len(words)
+    return distinct_n(cut, 2)
 
 
 def _commonest_frame(shape, seeds: list[dict], items: list[dict]) -> str:

@@ -326,3 +326,42 @@ def test_one_reply_reused_in_new_dialogues_is_a_template_unless_the_seeds_repeat
         anything_else,
     )
     assert judge.by_rules(new).accepted
+
+
+def test_a_frame_past_a_quarter_of_the_accepted_texts_is_refused_unless_the_seeds_share_it():
+    seeds = [
+        {"q": "Where is my parcel from last week, it left the depot on Monday?"},
+        {"q": "Can I pay for the sofa with two gift cards and a debit card?"},
+        {"q": "Please tell me why the invoice for March shows a fee twice."},
+        {"q": "Please tell me how long a refund to a credit card takes."},
+    ]
+    judge = Judge(
+        seeds, item_schema=infer_item_schema(seeds), shape=infer_shape(seeds), threshold=0.75
+    )
+    needs = [
+        "I need to change the delivery address of order 5512 to my office",
+        "I need to cancel the blue kettle before it leaves your warehouse",
+        "I need to update the card that pays for my monthly coffee beans",
+    ]
+    for text in needs[:2]:
+        assert judge.by_rules({"q": text}).accepted
+        judge.remember({"q": text})
+
+    verdict = judge.by_rules({"q": needs[2]})
+    assert (verdict.reason, verdict.detail) == (
+        "templated",
+        "q: too many samples share its opening words 'i need to'",
+    )
+    for number in range(4):
+        judge.remember({"q": f"Why did parcel {number} go back to the depot on the {number}th?"})
+    # Half of the seeds open "Please tell me": up to half of the samples may too.
+    for text in [
+        "Please tell me whether the lamp comes with a bulb included",
+        "Please tell me if you deliver to the Faroe Islands in winter",
+    ]:
+        judge.remember({"q": text})
+    assert judge.by_rules({"q": "Please tell me what the warranty on blenders covers"}).accepted
+    # Still a frame too many at 8 texts; at 9, a quarter leaves room for a third.
+    assert not judge.by_rules({"q": needs[2]}).accepted
+    judge.remember({"q": "Why is the sofa I ordered in May still not in the depot?"})
+    assert judge.by_rules({"q": needs[2]}).accepted

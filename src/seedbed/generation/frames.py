@@ -5,9 +5,11 @@ A small model asked for varied samples often varies only the middle: every quest
 to …". No two samples are duplicates, yet a reader sees one template. For each long
 text field, the commonest opening and closing words among the samples are reported with
 the share of samples that carry them, beside the share of seeds that do, so a frame the
-seeds never had stands out.
+seeds never had stands out; and the judge refuses a text whose frame already opens (or
+closes) more than a quarter of the accepted texts of its field (:class:`FrameCap`).
 """
 
+import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -65,3 +67,50 @@ def _commonest(
         "share": round(count / len(sample_words), 2),
         "seeds_share": round(in_seeds / len(seed_words), 2) if seed_words else None,
     }
+
+
+class FrameCap:
+    """The frames of one top-level text field among accepted samples. A text whose
+    opening or closing words are already carried by more than ``share`` of them (at
+    least ``floor`` texts, and never less than the seeds' own share of that frame) is
+    one frame too many."""
+
+    def __init__(
+        self,
+        path: str,
+        seeds: Sequence[Mapping[str, Any]],
+        *,
+        share: float = 0.25,
+        floor: int = 2,
+        words: int = FRAME_WORDS,
+    ) -> None:
+        self.path = path
+        self.share = share
+        self.floor = floor
+        self.words = words
+        self._texts = 0
+        self._carried: Counter[tuple[str, Frame]] = Counter()
+        self._seed_texts = _framed(seeds, path, words)
+
+    def overused(self, sample: Mapping[str, Any]) -> str | None:
+        """The frame that ``sample`` would carry once too often, or None."""
+        for text in _framed([sample], self.path, self.words):
+            for end, frame in self._ends(text):
+                allowed = max(self.floor, math.ceil(self._allowed_share(end, frame) * self._texts))
+                if self._carried[end, frame] >= allowed:
+                    return f"{end} words {' '.join(frame)!r}"
+        return None
+
+    def add(self, sample: Mapping[str, Any]) -> None:
+        for text in _framed([sample], self.path, self.words):
+            self._texts += 1
+            self._carried.update(self._ends(text))
+
+    def _ends(self, text: list[str]) -> list[tuple[str, Frame]]:
+        return [("opening", tuple(text[: self.words])), ("closing", tuple(text[-self.words :]))]
+
+    def _allowed_share(self, end: str, frame: Frame) -> float:
+        if not self._seed_texts:
+            return self.share
+        in_seeds = sum(1 for text in self._seed_texts if (end, frame) in self._ends(text))
+        return max(self.share, in_seeds / len(self._seed_texts))

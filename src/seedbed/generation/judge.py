@@ -15,7 +15,10 @@ The rules, in the order they are checked (the first that fails names the refusal
 - ``templated``: a long text field (an answer, a context) repeats the same field of an
   earlier sample or seed, though the rest differs — one answer template reused; inside a
   list (a dialogue's turns) each long text is compared on its own, so one reply reused
-  among new questions is caught, unless the seeds themselves repeat it;
+  among new questions is caught, unless the seeds themselves repeat it; and a top-level
+  long text that opens or closes with the same words as more than a quarter of those
+  accepted (every question "I need to …", every answer "… our support team is available
+  24/7."), unless the seeds share that frame as often;
 - ``critic``: the optional LLM critic scored it below its threshold.
 
 Every accepted sample carries what the judge measured of it (``quality``): its
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from seedbed.generation.dedup import NearDuplicateFilter, sample_text, similarity, word_set
+from seedbed.generation.frames import FrameCap
 from seedbed.generation.placeholders import PlaceholderCheck
 from seedbed.generation.result import (
     CRITIC,
@@ -97,6 +101,9 @@ class Judge:
         self._held_out = _filter_of((self.text(item) for item in held_out), threshold)
         self._accepted = NearDuplicateFilter(threshold)
         self._fields = [FieldTexts(path, threshold) for path in shape.long_text_fields]
+        self._frames = [
+            FrameCap(path, seeds) for path in shape.long_text_fields if "[]" not in path
+        ]
         for seed in seeds:
             for field_texts in self._fields:
                 field_texts.learn_from_seed(seed)
@@ -143,6 +150,10 @@ class Judge:
             if field_texts.repeats(sample):
                 path = field_texts.path
                 return Verdict(TEMPLATED, f"{path} repeats another sample's {path}")
+        for frames in self._frames:
+            frame = frames.overused(sample)
+            if frame is not None:
+                return Verdict(TEMPLATED, f"{frames.path}: too many samples share its {frame}")
         return Verdict(None, quality={"nearest_seed_similarity": self.nearest_seed(text)})
 
     async def reviewed(self, sample: Any, verdict: Verdict, data_type: str | None) -> Verdict:
@@ -164,6 +175,8 @@ class Judge:
         self._accepted.add(self.text(sample))
         for field_texts in self._fields:
             field_texts.remember(sample)
+        for frames in self._frames:
+            frames.add(sample)
 
     def nearest_seed(self, text: str) -> float:
         words = word_set(text)
