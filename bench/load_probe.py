@@ -7,7 +7,7 @@ work at once), for a pooled connection (with its ping), in SQL statements (from 
 one to having its rows) and in commits and rollbacks; the rest is Python: validation,
 the services, serialising, and waiting for a thread or the GIL. ``GET /bench-probe``
 returns the records and the statements' times since the last call.
-``SEEDBED_BENCH_PROFILE=file`` also profiles every thread (``GET /bench-probe?profile=
+``SEEDBED_BENCH_PROFILE=file`` also profiles every thread, in CPU time (``GET /bench-probe?profile=
 true`` writes it); ``SEEDBED_BENCH_CONCURRENT_REQUESTS`` tries another limit of requests
 at work. Nothing of this is in seedbed: the probe wraps the app and the engine from outside.
 """
@@ -150,7 +150,7 @@ def _profile_every_thread() -> None:
     it slows the server, so it is for reading where the CPU goes, not for timing."""
 
     def start(*_args) -> None:
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.thread_time)  # CPU time: waiting costs nothing
         _profiles.append(profile)
         profile.enable()  # replaces this hook in the thread
 
