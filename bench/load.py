@@ -12,8 +12,12 @@ latency, requests that timed out (``--timeout`` 30 s, as the probe's clients) or
 The goal: 0 timeouts, 0 errors, p99 at most 1 s on SQLite and 500 ms on PostgreSQL, and
 the job progressing. Local only (127.0.0.1), bounded in clients and time.
 
+With ``--probe`` the server runs with a probe (``load_probe.py``) and each run also
+reports, per route, where the time went (waiting for a turn, for a connection, SQL,
+commits, Python), what PostgreSQL's sessions waited on, and the CPU each process used.
+
 Usage: python bench/load.py [--clients 50] [--seconds 60] [--engines sqlite,postgresql]
-                            [--runs without-job,with-job] [--latency-ms 200]
+                            [--runs without-job,with-job] [--latency-ms 200] [--probe]
 """
 
 import argparse
@@ -29,8 +33,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
+import load_report
 from harness import engine_database, free_port
 
 MAX_CLIENTS = 200
@@ -60,8 +66,14 @@ class Tally:
         )
 
 
+@dataclass
+class Server:
+    base: str
+    pid: int
+
+
 @contextlib.contextmanager
-def stub_llm(latency_ms: int) -> Iterator[str]:
+def stub_llm(latency_ms: int) -> Iterator[Server]:
     process = subprocess.Popen(
         [sys.executable, "-m", "seedbed.testing.llm_stub", "--port", "0"]
         + ["--latency-ms", str(latency_ms)],
@@ -69,19 +81,20 @@ def stub_llm(latency_ms: int) -> Iterator[str]:
         text=True,
     )
     try:
-        yield process.stdout.readline().strip()
+        yield Server(process.stdout.readline().strip(), process.pid)
     finally:
         process.terminate()
         process.wait()
 
 
 @contextlib.contextmanager
-def serving(url: str, llm_url: str) -> Iterator[str]:
+def serving(url: str, llm_url: str, probe: bool) -> Iterator[Server]:
     port = free_port()
     provider = {"stub": {"type": "openai", "base_url": llm_url, "api_key": "bench"}}
     log = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False)
+    command = [str(Path(__file__).with_name("load_probe.py"))] if probe else ["-m", "seedbed"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "seedbed", "serve", "--port", str(port), "--database-url", url],
+        [sys.executable, *command, "serve", "--port", str(port), "--database-url", url],
         env={
             **os.environ,
             "SEEDBED_HOME": tempfile.mkdtemp(),
@@ -101,7 +114,7 @@ def serving(url: str, llm_url: str) -> Iterator[str]:
             if process.poll() is not None:
                 raise SystemExit(f"server did not start; see {log.name}")
             time.sleep(0.1)
-        yield base
+        yield Server(base, process.pid)
     finally:
         process.terminate()
         process.wait(30)
@@ -179,11 +192,14 @@ def accepted(base: str, job_id: str) -> tuple[int, str]:
 
 
 def run(engine: str, with_job: bool, args) -> str:
-    with (
-        engine_database(engine) as url,
-        stub_llm(args.latency_ms) as llm,
-        serving(url, llm) as base,
-    ):
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(engine_database(engine))
+        application = f"seedbed_load_{uuid.uuid4().hex[:8]}"
+        if engine == "postgresql":
+            url += f"&application_name={application}"  # how the probe finds its sessions
+        llm = stack.enter_context(stub_llm(args.latency_ms))
+        server = stack.enter_context(serving(url, llm.base, args.probe))
+        base = server.base
         dataset_id = prepare(base)
         job_id = None
         if with_job:
@@ -196,7 +212,16 @@ def run(engine: str, with_job: bool, args) -> str:
             job_id = created.json()["id"]
             time.sleep(2)  # the job is under way before the clients start
             before, _ = accepted(base, job_id)
-        tally = asyncio.run(load(base, dataset_id, args.clients, args.seconds, args.timeout))
+        with contextlib.ExitStack() as probes:
+            if args.probe:
+                httpx.get(f"{base}/bench-probe", timeout=60)  # forget the preparation
+                clock = probes.enter_context(
+                    load_report.CpuClock({"server": server.pid, "stub LLM": llm.pid})
+                )
+                sampler = load_report.PostgresSampler(url, application)
+                if engine == "postgresql":
+                    probes.enter_context(sampler)
+            tally = asyncio.run(load(base, dataset_id, args.clients, args.seconds, args.timeout))
         label = f"{engine:10} {'with job' if with_job else 'no job':8} {args.clients} clients"
         line = f"{label}  {tally.line(args.seconds)}"
         if job_id is not None:
@@ -205,6 +230,12 @@ def run(engine: str, with_job: bool, args) -> str:
             httpx.post(f"{base}/seedbed/v1/jobs/{job_id}/cancel", timeout=60)
         for error in tally.errors[:3]:
             line += f"\n    {error}"
+        if args.probe:
+            probed = httpx.get(f"{base}/bench-probe", timeout=60).json()
+            report = [clock.line(len(tally.latencies)), *sampler.lines()]
+            report += load_report.breakdown(probed["records"])
+            report += load_report.statements(probed["statements"])
+            line += "\n" + "\n".join(report)
         return line
 
 
@@ -216,6 +247,7 @@ def main() -> None:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--runs", default="without-job,with-job")
     parser.add_argument("--latency-ms", type=int, default=200)
+    parser.add_argument("--probe", action="store_true", help="where the time went (see above)")
     args = parser.parse_args()
     if not 1 <= args.clients <= MAX_CLIENTS or not 0 < args.seconds <= MAX_SECONDS:
         raise SystemExit(f"--clients 1..{MAX_CLIENTS} and --seconds up to {MAX_SECONDS}")

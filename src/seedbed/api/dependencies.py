@@ -3,12 +3,18 @@ and job dispatcher; the caller (workspace and name); and a unit of work.
 
 This is the one module that reads ``app.state`` (``create_app`` fills it): routes name the
 dependency they need by type instead of reaching into the app.
+
+The dependencies that only read the app's state are ``async``: FastAPI runs a plain
+``def`` dependency in its thread pool, a hand-over to another thread and back for each
+(seven per request before), and under load every hand-over waits its turn for a thread
+and for the GIL. Only work that may block (a unit of work, a key to look up) goes there.
 """
 
 from collections.abc import Iterator
 from typing import Annotated, Protocol
 
 from fastapi import BackgroundTasks, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Connection
 
 from seedbed.api.auth import caller_for_credential
@@ -28,23 +34,27 @@ class JobDispatcher(Protocol):
     async def dispatch(self, job_id: str) -> None: ...
 
 
-def app_settings(request: Request) -> Settings:
+def settings_of(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def app_database(request: Request) -> Database:
+async def app_settings(request: Request) -> Settings:
+    return settings_of(request)
+
+
+async def app_database(request: Request) -> Database:
     return request.app.state.database
 
 
-def app_providers(request: Request) -> ProviderRegistry:
+async def app_providers(request: Request) -> ProviderRegistry:
     return request.app.state.providers
 
 
-def app_job_dispatcher(request: Request) -> JobDispatcher:
+async def app_job_dispatcher(request: Request) -> JobDispatcher:
     return request.app.state.job_dispatcher
 
 
-def app_job_events(request: Request) -> JobEvents:
+async def app_job_events(request: Request) -> JobEvents:
     return request.app.state.job_events
 
 
@@ -72,14 +82,16 @@ class JobsAfterCommit:
 DispatchAfterCommit = Annotated[JobsAfterCommit, Depends()]
 
 
-def current_caller(request: Request, settings: SettingsDep, database: DatabaseDep) -> Caller:
+async def current_caller(request: Request, settings: SettingsDep, database: DatabaseDep) -> Caller:
     """Opik's and seedbed's own caller: the key in ``Authorization`` (raw, as Opik sends
-    it, or ``Bearer``), in the workspace ``Comet-Workspace`` names."""
-    return caller_for_credential(
-        settings,
-        database,
-        secret_from_header(request.headers.get("authorization")),
-        workspace=request.headers.get(WORKSPACE_HEADER, "").strip() or None,
+    it, or ``Bearer``), in the workspace ``Comet-Workspace`` names. Looking a key up reads
+    the database, in the thread pool; without keys (local mode) nothing is read."""
+    workspace = request.headers.get(WORKSPACE_HEADER, "").strip() or None
+    secret = secret_from_header(request.headers.get("authorization"))
+    if not settings.requires_api_key:
+        return caller_for_credential(settings, database, secret, workspace=workspace)
+    return await run_in_threadpool(
+        caller_for_credential, settings, database, secret, workspace=workspace
     )
 
 

@@ -66,7 +66,7 @@ class VersionWriter:
             if grouped is not None and grouped.sequence == latest:
                 self.version, self.continues_group = grouped, True
                 return grouped
-        previous = self.versions.by_sequence(self.dataset.id, latest) if latest else None
+        previous = self.versions.latest_to_build_on(self.dataset.id, latest) if latest else None
         digest = previous.digest if previous else 0
         sequence = latest + 1
         self.version = DatasetVersion(

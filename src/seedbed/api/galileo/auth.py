@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 
 import seedbed
 from seedbed.api.auth import caller_for_credential
-from seedbed.api.dependencies import DatabaseDep, Reading, SettingsDep, app_settings
+from seedbed.api.dependencies import DatabaseDep, Reading, SettingsDep, settings_of
 from seedbed.api.fastapi_shape import FastAPIShapedRoute
 from seedbed.api.galileo import presenters
 from seedbed.api.galileo.schemas import ApiKeyLogin
@@ -90,7 +90,7 @@ def verify_token(secret: bytes, token: str, now: float) -> TokenSubject:
 
 def token_secret(request: Request) -> bytes:
     """The signing secret of the server's home, read once per home."""
-    path = Path(app_settings(request).home) / SECRET_FILE
+    path = Path(settings_of(request).home) / SECRET_FILE
     if path not in _secrets:
         with _secret_lock:
             if path not in _secrets:

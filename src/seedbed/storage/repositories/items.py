@@ -324,7 +324,9 @@ class ItemRepository:
     # -- columns -------------------------------------------------------------------------
 
     def adjust_columns(self, dataset_id: str, changes: Counter) -> None:
-        """Add to (or take from) the count of live items having each (key, type)."""
+        """Add to (or take from) the count of live items having each (key, type). Runs
+        under the dataset's lock, so every statement it spares shortens the queue of the
+        dataset's writers."""
         deltas = [
             {"dataset_id": dataset_id, "name": name, "type": kind, "item_count": delta}
             for (name, kind), delta in sorted(changes.items())
@@ -335,6 +337,8 @@ class ItemRepository:
         self.connection.execute(
             sql_dialect.insert_adding(self.dialect, dataset_columns, "item_count"), deltas
         )
+        if all(delta["item_count"] > 0 for delta in deltas):
+            return  # only a count that went down can have reached zero
         self.connection.execute(
             dataset_columns.delete().where(
                 dataset_columns.c.dataset_id == dataset_id, dataset_columns.c.item_count <= 0

@@ -70,6 +70,18 @@ class VersionRepository:
             dataset_versions.c.dataset_id == dataset_id, dataset_versions.c.sequence == sequence
         )
 
+    def latest_to_build_on(self, dataset_id: str, sequence: int) -> DatasetVersion | None:
+        """The dataset's latest version (``sequence``, as the dataset's row says), in one
+        statement and without its tags: what a writer needs to make the next version
+        (digest, evaluators, execution policy). Writers of a dataset queue on its row lock,
+        so each statement spared here is taken off every one of them."""
+        row = self.connection.execute(
+            sa.select(dataset_versions).where(
+                dataset_versions.c.dataset_id == dataset_id, dataset_versions.c.sequence == sequence
+            )
+        ).first()
+        return None if row is None else _to_version(row, [], sequence)
+
     def by_hash(self, dataset_id: str, version_hash: str) -> DatasetVersion | None:
         return self._one(
             dataset_versions.c.dataset_id == dataset_id,
