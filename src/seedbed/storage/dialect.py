@@ -245,7 +245,8 @@ def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, An
     value read)."""
     if not rows:
         return
-    names = tuple(rows[0])
+    # In the table's order: SQLAlchemy renders an INSERT's columns so, whatever the keys'.
+    names = tuple(column.name for column in table.columns if column.name in rows[0])
     values = _row_values(names)
     if connection.dialect.name == "postgresql":
         payload = json.dumps([values(row) for row in rows], default=_iso_text)
