@@ -17,17 +17,19 @@ import sqlalchemy as sa
 
 from seedbed.domain import ids
 from seedbed.domain.experiments import SUITE_ASSERTION_CATEGORY
+from seedbed.domain.feedback_scores import ScoreDraft
 from seedbed.domain.items import ItemDraft
 from seedbed.domain.queries import CompareViewQuery
-from seedbed.services import compare, datasets, experiments, items, versions
-from seedbed.storage.tables import (
-    dataset_items,
+from seedbed.services import (
+    compare,
+    datasets,
     experiment_items,
+    experiments,
     feedback_scores,
-    spans,
-    traces,
+    items,
+    versions,
 )
-from seedbed.storage.tables import experiments as experiments_table
+from seedbed.storage import tables
 from tests.services.test_experiment_rollups import CALLER, _World
 
 DATASET = "rollups"
@@ -115,13 +117,19 @@ def _stored(connection, dataset_id: str):
 
     return {
         "runs": rows(
-            sa.select(experiment_items).where(experiment_items.c.workspace == CALLER.workspace)
+            sa.select(tables.experiment_items).where(
+                tables.experiment_items.c.workspace == CALLER.workspace
+            )
         ),
-        "experiments": {row.id: row for row in rows(sa.select(experiments_table))},
-        "item_rows": rows(sa.select(dataset_items).where(dataset_items.c.dataset_id == dataset_id)),
-        "scores": rows(sa.select(feedback_scores).where(feedback_scores.c.entity_type == "trace")),
-        "traces": {row.id: row for row in rows(sa.select(traces))},
-        "spans": rows(sa.select(spans)),
+        "experiments": {row.id: row for row in rows(sa.select(tables.experiments))},
+        "item_rows": rows(
+            sa.select(tables.dataset_items).where(tables.dataset_items.c.dataset_id == dataset_id)
+        ),
+        "scores": rows(
+            sa.select(tables.feedback_scores).where(tables.feedback_scores.c.entity_type == "trace")
+        ),
+        "traces": {row.id: row for row in rows(sa.select(tables.traces))},
+        "spans": rows(sa.select(tables.spans)),
     }
 
 
@@ -293,3 +301,52 @@ def test_compare_view_equals_a_computation_from_the_stored_data_after_random_wri
             shown.append(_assert_compare_view_as_computed(database, world, f"round {round_number}"))
     shown.append(_assert_compare_view_as_computed(database, world, "end"))
     assert any(shown), "the writes made no item with a run its version shows"
+
+
+def test_pages_sorted_on_a_score_with_many_ties_equal_the_computation(database):
+    """Enough items that the first pages are found before every score row is read, and
+    values that tie often (averages of equal values included)."""
+    rng = random.Random(4)
+    world = _World(rng, database)
+    world.dataset_items = [ids.new_id() for _ in range(40)]
+    with database.writing() as connection:
+        items.upsert_items(
+            connection,
+            CALLER,
+            [ItemDraft(id=item_id, data={"topic": "billing"}) for item_id in world.dataset_items],
+            dataset_name=DATASET,
+        )
+        world.replace_experiment(connection)  # one experiment pinned to that version
+        for experiment_id in world.experiments:
+            for item_id in world.dataset_items:
+                trace_id = ids.new_id()
+                experiment_items.create_items(
+                    connection,
+                    CALLER,
+                    [
+                        {
+                            "experiment_id": experiment_id,
+                            "dataset_item_id": item_id,
+                            "trace_id": trace_id,
+                        }
+                    ],
+                )
+                for name in ("accuracy", "relevance"):
+                    if rng.random() < 0.8:
+                        draft = ScoreDraft(trace_id, name, rng.choice([0.0, 0.1, 0.5, 1.0]), "sdk")
+                        feedback_scores.put_scores(connection, CALLER, "trace", [draft])
+    with database.reading() as connection:
+        dataset = datasets.get_or_create_by_name(connection, CALLER, DATASET)
+        expected = _Expected(_stored(connection, dataset.id), dataset.id, world.experiments)
+        for name in ("score filtered and sorted", "sorted on a score some runs lack"):
+            query, run_matches, sort_value, item_matches, descending = CASES[name]
+            query = CompareViewQuery(
+                experiment_ids=tuple(world.experiments), filters=query.filters, sort=query.sort
+            )
+            order, total, _ = expected.page(run_matches, sort_value, item_matches, descending)
+            found_order = []
+            for page in range(1, 12):
+                found = compare.compare(connection, CALLER, dataset.id, query, page, 4)
+                assert found.total == total, name
+                found_order += [row.item.id for row in found.content]
+            assert found_order == order, name

@@ -358,18 +358,23 @@ experiment_runs = sa.Table(
     sa.Column("dataset_id", Id, nullable=False),
     sa.Column("dataset_version_sequence", sa.Integer(), nullable=False),
     sa.Column("dataset_item_id", Id, nullable=False),
+    # The dataset item id as two integers (domain/ids.py): what pages group and order by.
+    sa.Column("item_high", sa.BigInteger(), nullable=False),
+    sa.Column("item_low", sa.BigInteger(), nullable=False),
     sa.Column("trace_id", Id, nullable=False),
     sa.Column("item_row_id", sa.BigInteger()),
     sa.Column("duration_ms", sa.Float()),
     sa.Column("cost", sa.Float()),
-    # A dataset's runs item by item: the compare view's grouping, and item row changes.
+    # A dataset's runs item by item: the compare view's grouping.
     sa.Index(
         "ix_experiment_runs_by_item",
         "dataset_id",
-        "dataset_item_id",
+        "item_high",
+        "item_low",
         "experiment_id",
         "item_row_id",
     ),
+    sa.Index(None, "dataset_id", "dataset_item_id"),  # when item rows change
     sa.Index(None, "experiment_id", "dataset_item_id"),
     sa.Index(None, "trace_id"),
 )
@@ -382,6 +387,8 @@ experiment_run_scores = sa.Table(
     sa.Column("dataset_id", Id, nullable=False),
     sa.Column("experiment_id", Id, nullable=False),
     sa.Column("dataset_item_id", Id, nullable=False),
+    sa.Column("item_high", sa.BigInteger(), nullable=False),
+    sa.Column("item_low", sa.BigInteger(), nullable=False),
     sa.Column("item_row_id", sa.BigInteger()),
     sa.Column("value", sa.Float(), nullable=False),
     # One score of a dataset's runs, item by item, with all a filter or a sort reads.
@@ -389,9 +396,21 @@ experiment_run_scores = sa.Table(
         "ix_experiment_run_scores_by_item",
         "dataset_id",
         "name",
-        "dataset_item_id",
+        "item_high",
+        "item_low",
         "experiment_id",
         "value",
+        "item_row_id",
+    ),
+    # The same in the order of the score's values: the first items of a page sorted on it.
+    sa.Index(
+        "ix_experiment_run_scores_by_value",
+        "dataset_id",
+        "name",
+        "value",
+        "item_high",
+        "item_low",
+        "experiment_id",
         "item_row_id",
     ),
 )

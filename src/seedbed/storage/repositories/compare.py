@@ -23,6 +23,7 @@ from seedbed.domain.filters import FieldKind, Filter, Operator, Sort
 from seedbed.domain.items import Column, Item
 from seedbed.storage import dialect as sql_dialect
 from seedbed.storage import filtering
+from seedbed.storage.repositories import compare_top
 from seedbed.storage.repositories.experiment_aggregates import ONE_GROUP, AggregateRepository
 from seedbed.storage.repositories.experiment_runs import shown_row
 from seedbed.storage.repositories.items import filter_columns, to_item
@@ -81,6 +82,7 @@ class _Runs:
     where: list[ColumnElement]
     run_id: ColumnElement
     dataset_item_id: ColumnElement
+    item: tuple[ColumnElement, ColumnElement]  # the dataset item id as two integers
     item_row_id: ColumnElement  # the row of the queried dataset the run's version shows
     columns: filtering.Columns  # what run filters and sorting name
     runs: sa.Table | None  # experiment_runs, when joined
@@ -90,22 +92,42 @@ class CompareRepository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.dialect = connection.dialect.name
+        self._scopes: dict[tuple, tuple[bool, bool]] = {}
 
-    def _all_of_the_dataset(self, query: CompareQuery) -> bool:
+    def _scope(self, query: CompareQuery) -> tuple[bool, bool]:
         """Whether every chosen experiment ran on the queried dataset (else the rows
-        their runs show are looked up in it)."""
-        foreign = self.connection.execute(
-            sa.select(sa.func.count()).where(
+        their runs show are looked up in it), and whether they are all of its
+        experiments (then its runs need no check of their experiment)."""
+        key = (query.dataset_id, tuple(query.experiment_ids))
+        if key not in self._scopes:
+            count = sa.select(sa.func.count()).select_from(experiments)
+            foreign = count.where(
                 experiments.c.id.in_(query.experiment_ids),
                 experiments.c.dataset_id != query.dataset_id,
             )
-        ).scalar_one()
-        return foreign == 0
+            left_out = count.where(
+                experiments.c.workspace == query.workspace,
+                experiments.c.dataset_id == query.dataset_id,
+                experiments.c.id.not_in(query.experiment_ids),
+            )
+            self._scopes[key] = (
+                self.connection.execute(foreign).scalar_one() == 0,
+                self.connection.execute(left_out).scalar_one() == 0,
+            )
+        return self._scopes[key]
 
-    def _runs(self, query: CompareQuery, with_trace: bool = False) -> _Runs:
-        """The runs of the chosen experiments that pass the run filters."""
-        own_dataset = self._all_of_the_dataset(query)
-        required = _required_score(query)
+    def _runs(
+        self,
+        query: CompareQuery,
+        with_trace: bool = False,
+        by_run: bool = False,
+        by_score: str | None = None,
+    ) -> _Runs:
+        """The runs of the chosen experiments that pass the run filters, read from the
+        rows of a score every matching run has, if any (``by_score``: of that score,
+        whose values alone count; ``by_run``: run by run, for the runs of a few items)."""
+        own_dataset, whole_dataset = self._scope(query)
+        required = by_score or (None if by_run else _required_score(query))
         named = _scores_named(query)
         needs_output = query.search is not None or any(
             flt.field == "output" for flt in query.run_filters
@@ -146,7 +168,8 @@ class CompareRepository:
                 traces,
                 sa.and_(traces.c.id == runs.c.trace_id, traces.c.workspace == query.workspace),
             )
-        where.append(base.c.experiment_id.in_(query.experiment_ids))
+        if not (own_dataset and whole_dataset):
+            where.append(base.c.experiment_id.in_(query.experiment_ids))
         if own_dataset:
             where.append(base.c.dataset_id == query.dataset_id)
             item_row_id = base.c.item_row_id
@@ -168,19 +191,27 @@ class CompareRepository:
             where,
             base.c.experiment_item_id,
             base.c.dataset_item_id,
+            (base.c.item_high, base.c.item_low),
             item_row_id,
             columns,
             runs,
         )
 
-    def _matched(self, query: CompareQuery) -> sa.Subquery:
+    def _matched(
+        self, query: CompareQuery, counting: bool = False, items: list | None = None
+    ) -> sa.Subquery:
         """One row per dataset item that has a matching run its version shows: the
-        newest row shown, and what sorting and search need from its runs."""
+        newest row shown, and what sorting and search need from its runs (``counting``:
+        nothing but the item; ``items``: of these items only, as integer pairs)."""
         runs = self._runs(query)
-        columns = [
-            runs.dataset_item_id.label("dataset_item_id"),
-            sa.func.max(runs.item_row_id).label("row_id"),
-        ]
+        where = [*runs.where, runs.item_row_id.is_not(None)]
+        if items is not None:
+            where.append(runs.item[0].in_(sorted({high for high, _ in items})))
+            where.append(sa.tuple_(*runs.item).in_(items))
+        columns = [runs.item[0].label("item_high"), runs.item[1].label("item_low")]
+        if counting:
+            return sa.select(*columns).select_from(runs.source).where(*where).group_by(*runs.item)
+        columns.append(sa.func.max(runs.item_row_id).label("row_id"))
         if query.sort is not None and query.sort_on_runs:
             value = runs.columns[query.sort.field]
             if query.sort.kind is FieldKind.NAMED_NUMBER:
@@ -192,8 +223,8 @@ class CompareRepository:
         return (
             sa.select(*columns)
             .select_from(runs.source)
-            .where(*runs.where, runs.item_row_id.is_not(None))
-            .group_by(runs.dataset_item_id)
+            .where(*where)
+            .group_by(*runs.item)
             .subquery("matched")
         )
 
@@ -213,6 +244,9 @@ class CompareRepository:
         return base, where
 
     def _order(self, query: CompareQuery, matched: sa.Subquery, with_rows: bool) -> list:
+        """ORDER BY of a page; the item id breaks ties (its two integers order as its
+        text does)."""
+        high, low = matched.c.item_high, matched.c.item_low
         if query.sort is not None and query.sort_on_runs:
             value = matched.c.sort_value
             columns = {
@@ -222,13 +256,23 @@ class CompareRepository:
             }
         elif with_rows:
             columns = filter_columns(self.dialect)
-        else:
-            columns = {"id": matched.c.dataset_item_id}
-        return filtering.order_by(self.dialect, columns, query.sort, matched.c.dataset_item_id)
+        elif query.sort is not None and not query.sort.descending:  # on the id, ascending
+            return [high.asc(), low.asc()]
+        else:  # on the id, descending, or not sorted: newest first
+            return [high.desc(), low.desc()]
+        return [*filtering.order_by(self.dialect, columns, query.sort, high), low.desc()]
 
     def page(self, query: CompareQuery, page: int, size: int) -> tuple[list[Item], int]:
-        matched = self._matched(query)
         with_rows = self._needs_all_rows(query)
+        if query.sort_on_score and not with_rows and self._scope(query)[0]:
+            first = compare_top.first_by_score(self, query, page * size)
+            if first is not None:
+                counted = self._matched(query, counting=True).subquery("matched")
+                total = self.connection.execute(
+                    sa.select(sa.func.count()).select_from(counted)
+                ).scalar_one()
+                return self._items(first[(page - 1) * size :]), total
+        matched = self._matched(query)
         if with_rows:
             base, where = self._items_where(query, matched)
         else:
@@ -262,7 +306,7 @@ class CompareRepository:
         """The matching runs of the given dataset items, in the order they were made."""
         if not item_ids:
             return []
-        runs = self._runs(query)
+        runs = self._runs(query, by_run=True)
         matching = (
             sa.select(runs.run_id)
             .select_from(runs.source)
@@ -285,12 +329,12 @@ class CompareRepository:
             base, where = self._items_where(query, matched)
         else:
             base, where = matched, []
-        kept = sa.select(matched.c.dataset_item_id).select_from(base).where(*where)
+        kept = sa.select(matched.c.item_high, matched.c.item_low).select_from(base).where(*where)
         found = self._runs(query, with_trace=True)
         runs = (
             sa.select(found.run_id, found.runs.c.trace_id)
             .select_from(found.source)
-            .where(*found.where, found.dataset_item_id.in_(kept))
+            .where(*found.where, sa.tuple_(*found.item).in_(kept))
             .subquery("kept_runs")
         )
         count, traces_count = self.connection.execute(

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from seedbed.domain import ids
 from seedbed.domain.rollups import SCORE, Contribution
 from seedbed.storage import dialect as sql_dialect
 from seedbed.storage.tables import (
@@ -114,11 +115,14 @@ class ExperimentRunRepository:
             runs, scores = [], []
             for row in found:
                 share = shares.get(row.trace_id) or Contribution()
+                high, low = ids.as_integers(row.dataset_item_id)
                 run = {
                     "experiment_item_id": row.id,
                     "experiment_id": row.experiment_id,
                     "dataset_id": row.dataset_id,
                     "dataset_item_id": row.dataset_item_id,
+                    "item_high": high,
+                    "item_low": low,
                     "item_row_id": kept.get(row.id),
                 }
                 runs.append(

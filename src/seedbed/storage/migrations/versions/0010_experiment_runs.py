@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("dataset_id", sa.String(length=36), nullable=False),
         sa.Column("dataset_version_sequence", sa.Integer(), nullable=False),
         sa.Column("dataset_item_id", sa.String(length=36), nullable=False),
+        sa.Column("item_high", sa.BigInteger(), nullable=False),
+        sa.Column("item_low", sa.BigInteger(), nullable=False),
         sa.Column("trace_id", sa.String(length=36), nullable=False),
         sa.Column("item_row_id", sa.BigInteger(), nullable=True),
         sa.Column("duration_ms", sa.Float(), nullable=True),
@@ -37,7 +39,13 @@ def upgrade() -> None:
     op.create_index(
         "ix_experiment_runs_by_item",
         "experiment_runs",
-        ["dataset_id", "dataset_item_id", "experiment_id", "item_row_id"],
+        ["dataset_id", "item_high", "item_low", "experiment_id", "item_row_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_experiment_runs_dataset_id_dataset_item_id"),
+        "experiment_runs",
+        ["dataset_id", "dataset_item_id"],
         unique=False,
     )
     op.create_index(
@@ -56,6 +64,8 @@ def upgrade() -> None:
         sa.Column("dataset_id", sa.String(length=36), nullable=False),
         sa.Column("experiment_id", sa.String(length=36), nullable=False),
         sa.Column("dataset_item_id", sa.String(length=36), nullable=False),
+        sa.Column("item_high", sa.BigInteger(), nullable=False),
+        sa.Column("item_low", sa.BigInteger(), nullable=False),
         sa.Column("item_row_id", sa.BigInteger(), nullable=True),
         sa.Column("value", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint(
@@ -65,7 +75,13 @@ def upgrade() -> None:
     op.create_index(
         "ix_experiment_run_scores_by_item",
         "experiment_run_scores",
-        ["dataset_id", "name", "dataset_item_id", "experiment_id", "value", "item_row_id"],
+        ["dataset_id", "name", "item_high", "item_low", "experiment_id", "value", "item_row_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_experiment_run_scores_by_value",
+        "experiment_run_scores",
+        ["dataset_id", "name", "value", "item_high", "item_low", "experiment_id", "item_row_id"],
         unique=False,
     )
     # Filled by the code that keeps them, so both agree on what they hold.
@@ -78,11 +94,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_experiment_run_scores_by_value", table_name="experiment_run_scores")
     op.drop_index("ix_experiment_run_scores_by_item", table_name="experiment_run_scores")
     op.drop_table("experiment_run_scores")
     op.drop_index(op.f("ix_experiment_runs_trace_id"), table_name="experiment_runs")
     op.drop_index(
         op.f("ix_experiment_runs_experiment_id_dataset_item_id"), table_name="experiment_runs"
+    )
+    op.drop_index(
+        op.f("ix_experiment_runs_dataset_id_dataset_item_id"), table_name="experiment_runs"
     )
     op.drop_index("ix_experiment_runs_by_item", table_name="experiment_runs")
     op.drop_table("experiment_runs")
