@@ -197,36 +197,53 @@ class CompareRepository:
             runs,
         )
 
-    def _matched(
-        self, query: CompareQuery, counting: bool = False, items: list | None = None
-    ) -> sa.Subquery:
+    def _sort_value(self, query: CompareQuery, runs: _Runs) -> ColumnElement:
+        value = runs.columns[query.sort.field]
+        return value(query.sort.key) if query.sort.kind is FieldKind.NAMED_NUMBER else value
+
+    def _matched(self, query: CompareQuery, counting: bool = False) -> sa.Subquery:
         """One row per dataset item that has a matching run its version shows: the
         newest row shown, and what sorting and search need from its runs (``counting``:
-        nothing but the item; ``items``: of these items only, as integer pairs)."""
+        nothing but the item)."""
         runs = self._runs(query)
         where = [*runs.where, runs.item_row_id.is_not(None)]
-        if items is not None:
-            where.append(runs.item[0].in_(sorted({high for high, _ in items})))
-            where.append(sa.tuple_(*runs.item).in_(items))
         columns = [runs.item[0].label("item_high"), runs.item[1].label("item_low")]
+        grouped = sa.select().select_from(runs.source).where(*where).group_by(*runs.item)
         if counting:
-            return sa.select(*columns).select_from(runs.source).where(*where).group_by(*runs.item)
+            return grouped.add_columns(*columns).subquery("matched")
         columns.append(sa.func.max(runs.item_row_id).label("row_id"))
         if query.sort is not None and query.sort_on_runs:
-            value = runs.columns[query.sort.field]
-            if query.sort.kind is FieldKind.NAMED_NUMBER:
-                value = value(query.sort.key)
-            columns.append(sa.func.avg(value).label("sort_value"))
+            columns.append(sa.func.avg(self._sort_value(query, runs)).label("sort_value"))
         if query.search:
             hit = sql_dialect.json_text_contains(self.dialect, traces.c.output, query.search)
             columns.append(sa.func.max(sa.case((hit, 1), else_=0)).label("output_hit"))
-        return (
-            sa.select(*columns)
+        return grouped.add_columns(*columns).subquery("matched")
+
+    def matched_items(self, query: CompareQuery, items: list[tuple[int, int]]) -> sa.Select:
+        """``_matched`` of these items only (integer pairs), those with a matching run
+        shown: each item's aggregates looked up by a seek in the index (a join or
+        ``IN`` lets SQLite build a Bloom filter of the whole table first)."""
+        runs = self._runs(query)
+        wanted = sql_dialect.integer_pairs(self.dialect, items, "wanted")
+        of_item = (
+            sa.select()
             .select_from(runs.source)
-            .where(*where)
-            .group_by(*runs.item)
-            .subquery("matched")
+            .where(
+                *runs.where,
+                runs.item_row_id.is_not(None),
+                runs.item[0] == wanted.c.high,
+                runs.item[1] == wanted.c.low,
+            )
         )
+        row_id = of_item.add_columns(sa.func.max(runs.item_row_id)).scalar_subquery()
+        sort_value = of_item.add_columns(sa.func.avg(self._sort_value(query, runs)))
+        found = sa.select(
+            wanted.c.high.label("item_high"),
+            wanted.c.low.label("item_low"),
+            row_id.label("row_id"),
+            sort_value.scalar_subquery().label("sort_value"),
+        ).subquery("matched")
+        return sa.select(found).where(found.c.row_id.is_not(None))
 
     def _needs_all_rows(self, query: CompareQuery) -> bool:
         """Whether item filters, search or sorting read every matched item's row."""
@@ -267,7 +284,7 @@ class CompareRepository:
         if query.sort_on_score and not with_rows and self._scope(query)[0]:
             first = compare_top.first_by_score(self, query, page * size)
             if first is not None:
-                counted = self._matched(query, counting=True).subquery("matched")
+                counted = self._matched(query, counting=True)
                 total = self.connection.execute(
                     sa.select(sa.func.count()).select_from(counted)
                 ).scalar_one()

@@ -32,14 +32,13 @@ def first_by_score(repository, query, wanted: int) -> list[int] | None:
         .order_by(value.desc() if query.sort.descending else value.asc(), high.desc(), low.desc())
     )
     ranked: dict[tuple[int, int], tuple] = {}  # item → (sort key, row id)
-    offset, batch = 0, max(_FIRST_BATCH, 2 * wanted)
+    offset, batch = 0, max(_FIRST_BATCH, 4 * wanted)
     while True:
         rows = repository.connection.execute(stream.limit(batch).offset(offset)).all()
         new = sorted({(row[0], row[1]) for row in rows} - set(ranked))
         for start in range(0, len(new), _CANDIDATES_AT_ONCE):
-            matched = repository._matched(query, items=new[start : start + _CANDIDATES_AT_ONCE])
-            columns = (matched.c.item_high, matched.c.item_low, matched.c.sort_value)
-            for found in repository.connection.execute(sa.select(*columns, matched.c.row_id)):
+            chunk = new[start : start + _CANDIDATES_AT_ONCE]
+            for found in repository.connection.execute(repository.matched_items(query, chunk)):
                 item = (found.item_high, found.item_low)
                 ranked[item] = ((sign * found.sort_value, -item[0], -item[1]), found.row_id)
         best = sorted(ranked.values())

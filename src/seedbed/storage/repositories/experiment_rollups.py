@@ -20,7 +20,6 @@ datasets; a unit of work that changed item rows that runs show first locks every
 key, as any trace's run may be one of them.
 """
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from seedbed.domain.rollups import (
     interpolated,
     percentile_positions,
 )
+from seedbed.storage import advisory_locks
 from seedbed.storage import dialect as sql_dialect
 from seedbed.storage.repositories import experiment_aggregates as aggregates
 from seedbed.storage.repositories.experiment_runs import ExperimentRunRepository
@@ -51,10 +51,7 @@ from seedbed.storage.tables import (
 )
 
 _PENDING = "seedbed_rollups_pending"
-# PostgreSQL advisory locks of traces: a bounded number of keys (PostgreSQL's lock table
-# is shared and small), in a range no other lock of seedbed uses.
-_LOCK_BUCKETS = 64
-_LOCK_NAMESPACE = 0x5EEDB0_0000
+TRACE_LOCKS = advisory_locks.LockSpace(0x5EEDB0_0000)
 
 
 @dataclass
@@ -175,20 +172,10 @@ class ExperimentRollupRepository:
         self._write_changes({key: value for key, value in changes.items() if not value.is_empty()})
 
     def _lock_traces(self, trace_ids: list[str]) -> None:
-        self._lock_keys({_lock_key(trace_id) for trace_id in trace_ids})
+        advisory_locks.lock(self.connection, TRACE_LOCKS.keys(trace_ids))
 
     def lock_every_trace(self) -> None:
-        self._lock_keys({_LOCK_NAMESPACE + bucket for bucket in range(_LOCK_BUCKETS)})
-
-    def _lock_keys(self, keys: set[int]) -> None:
-        if self.dialect != "postgresql":
-            return  # SQLite: one writer at a time
-        self.connection.execute(
-            sa.text(
-                "SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key"
-            ),
-            {"keys": sorted(keys)},
-        ).all()
+        advisory_locks.lock(self.connection, TRACE_LOCKS.every_key())
 
     def _links(self, workspace: str, trace_ids: list[str]) -> dict[tuple[str, str], Contribution]:
         """The workspace's experiments that hold these traces, with what each adds."""
@@ -561,11 +548,3 @@ def _link_row(pair: tuple[str, str], share: Contribution) -> dict:
         "duration_ms": share.duration_ms,
         "contribution": share.as_json(),
     }
-
-
-def _lock_key(trace_id: str) -> int:
-    """The advisory lock key of a trace: one of ``_LOCK_BUCKETS`` (a transaction holds at
-    most that many, however many traces it changes; traces sharing a key only make
-    their writers wait for each other)."""
-    digest = hashlib.blake2b(trace_id.encode(), digest_size=8).digest()
-    return _LOCK_NAMESPACE + int.from_bytes(digest, "big") % _LOCK_BUCKETS

@@ -13,12 +13,14 @@ each of its trace's feedback scores. They are kept by the rollups' ``settle``
   can change what they show, but which runs pinned those is no cheaper to find than the
   runs of the items, so those are all looked up.
 
-PostgreSQL: both take a transaction-scoped advisory lock per dataset (hashed into a few
-keys, after the rollups' trace locks) before reading the item rows, so a run written
-while another writer changes its item's rows is settled by whichever commits second.
+PostgreSQL, where writers run at once: a new run looks its item row up under an advisory
+lock of its dataset, taken after the rollups' trace locks; a unit of work that changed
+item rows takes the same dataset locks (in one round with those of its new runs) and,
+when kept runs show those items, every trace lock first, as a run written again under
+its trace's lock keeps the item row it had. Each statement under READ COMMITTED sees
+what committed before it, so whichever of two such writers settles second sees both.
 """
 
-import hashlib
 from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
@@ -26,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from seedbed.domain import ids
 from seedbed.domain.rollups import SCORE, Contribution
+from seedbed.storage import advisory_locks
 from seedbed.storage import dialect as sql_dialect
 from seedbed.storage.tables import (
     dataset_items,
@@ -38,8 +41,7 @@ from seedbed.storage.tables import (
 _runs = experiment_runs.c
 _scores = experiment_run_scores.c
 _rows = dataset_items.c
-_LOCK_BUCKETS = 64
-_LOCK_NAMESPACE = 0x5EEDB1_0000
+DATASET_LOCKS = advisory_locks.LockSpace(0x5EEDB1_0000)
 
 
 def visible_at(sequence) -> sa.ColumnElement:
@@ -222,21 +224,4 @@ class ExperimentRunRepository:
         )
 
     def _lock_datasets(self, dataset_ids: Iterable[str]) -> None:
-        """Lock the datasets in order (a transaction holds each lock until it ends, and
-        takes a held one again at once)."""
-        if self.dialect != "postgresql":
-            return  # SQLite: one writer at a time
-        keys = sorted({_lock_key(dataset_id) for dataset_id in dataset_ids})
-        if not keys:
-            return
-        self.connection.execute(
-            sa.text(
-                "SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key"
-            ),
-            {"keys": keys},
-        ).all()
-
-
-def _lock_key(dataset_id: str) -> int:
-    digest = hashlib.blake2b(dataset_id.encode(), digest_size=8).digest()
-    return _LOCK_NAMESPACE + int.from_bytes(digest, "big") % _LOCK_BUCKETS
+        advisory_locks.lock(self.connection, DATASET_LOCKS.keys(dataset_ids))
