@@ -201,7 +201,7 @@ class CompareRepository:
         value = runs.columns[query.sort.field]
         return value(query.sort.key) if query.sort.kind is FieldKind.NAMED_NUMBER else value
 
-    def _matched(self, query: CompareQuery, counting: bool = False) -> sa.Subquery:
+    def _grouped(self, query: CompareQuery, counting: bool = False) -> sa.Select:
         """One row per dataset item that has a matching run its version shows: the
         newest row shown, and what sorting and search need from its runs (``counting``:
         nothing but the item)."""
@@ -210,14 +210,17 @@ class CompareRepository:
         columns = [runs.item[0].label("item_high"), runs.item[1].label("item_low")]
         grouped = sa.select().select_from(runs.source).where(*where).group_by(*runs.item)
         if counting:
-            return grouped.add_columns(*columns).subquery("matched")
+            return grouped.add_columns(*columns)
         columns.append(sa.func.max(runs.item_row_id).label("row_id"))
         if query.sort is not None and query.sort_on_runs:
             columns.append(sa.func.avg(self._sort_value(query, runs)).label("sort_value"))
         if query.search:
             hit = sql_dialect.json_text_contains(self.dialect, traces.c.output, query.search)
             columns.append(sa.func.max(sa.case((hit, 1), else_=0)).label("output_hit"))
-        return grouped.add_columns(*columns).subquery("matched")
+        return grouped.add_columns(*columns)
+
+    def _matched(self, query: CompareQuery, counting: bool = False) -> sa.Subquery:
+        return self._grouped(query, counting).subquery("matched")
 
     def matched_items(self, query: CompareQuery, items: list[tuple[int, int]]) -> sa.Select:
         """``_matched`` of these items only (integer pairs), those with a matching run
@@ -279,16 +282,27 @@ class CompareRepository:
             return [high.desc(), low.desc()]
         return [*filtering.order_by(self.dialect, columns, query.sort, high), low.desc()]
 
+    def _count(self, query: CompareQuery) -> int:
+        counted = self._matched(query, counting=True)
+        return self.connection.execute(sa.select(sa.func.count()).select_from(counted)).scalar_one()
+
     def page(self, query: CompareQuery, page: int, size: int) -> tuple[list[Item], int]:
         with_rows = self._needs_all_rows(query)
         if query.sort_on_score and not with_rows and self._scope(query)[0]:
             first = compare_top.first_by_score(self, query, page * size)
             if first is not None:
-                counted = self._matched(query, counting=True)
-                total = self.connection.execute(
-                    sa.select(sa.func.count()).select_from(counted)
-                ).scalar_one()
-                return self._items(first[(page - 1) * size :]), total
+                return self._items(first[(page - 1) * size :]), self._count(query)
+        if not with_rows and not query.sort_on_runs:
+            # In item id order, the index's own: the page's groups come first, and the
+            # count is a pass of its own (a count over the page would read them all).
+            grouped = self._grouped(query)
+            high, low = grouped.selected_columns.item_high, grouped.selected_columns.item_low
+            ascending = query.sort is not None and not query.sort.descending
+            order = [high.asc(), low.asc()] if ascending else [high.desc(), low.desc()]
+            found = self.connection.execute(
+                grouped.order_by(*order).limit(size).offset((page - 1) * size)
+            )
+            return self._items([row.row_id for row in found]), self._count(query)
         matched = self._matched(query)
         if with_rows:
             base, where = self._items_where(query, matched)
