@@ -66,3 +66,18 @@ def canonical_ids(values: Iterable[str] | None, field: str) -> list[str] | None:
     if values is None:
         return None
     return list(dict.fromkeys(canonical_id(value, f"each of {field}") for value in values))
+
+
+_HALF = 1 << 63
+
+
+def as_integers(value: str) -> tuple[int, int]:
+    """An id as two signed 64-bit integers, high half first, that order as the id's
+    canonical text does: databases group and compare two integers much faster than 36
+    characters of text, and the pair gives the id back exactly (``from_integers``)."""
+    number = uuid.UUID(value).int
+    return (number >> 64) - _HALF, (number & ((1 << 64) - 1)) - _HALF
+
+
+def from_integers(high: int, low: int) -> str:
+    return str(uuid.UUID(int=((high + _HALF) << 64) | (low + _HALF)))

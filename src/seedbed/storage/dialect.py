@@ -245,7 +245,8 @@ def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, An
     value read)."""
     if not rows:
         return
-    names = tuple(rows[0])
+    # In the table's order: SQLAlchemy renders an INSERT's columns so, whatever the keys'.
+    names = tuple(column.name for column in table.columns if column.name in rows[0])
     values = _row_values(names)
     if connection.dialect.name == "postgresql":
         payload = json.dumps([values(row) for row in rows], default=_iso_text)
@@ -259,3 +260,19 @@ def bulk_insert(connection: Connection, table: sa.Table, rows: list[dict[str, An
             row_values[place] = convert(row_values[place])
         prepared.append(tuple(row_values))
     connection.exec_driver_sql(text, prepared)
+
+
+def integer_pairs(dialect: str, pairs: list[tuple[int, int]], name: str) -> sa.CTE:
+    """A CTE of ``pairs`` as rows (columns ``high``, ``low``), bound as one parameter
+    (an array each on PostgreSQL, a JSON array on SQLite): a VALUES list of hundreds of
+    rows takes SQLAlchemy longer to build than the engine to run the query."""
+    if dialect == "postgresql":
+        highs = sa.literal([high for high, _ in pairs], postgresql.ARRAY(sa.BigInteger))
+        lows = sa.literal([low for _, low in pairs], postgresql.ARRAY(sa.BigInteger))
+        rows = sa.func.unnest(highs, lows).table_valued("high", "low").render_derived()
+        return sa.select(rows.c.high, rows.c.low).cte(name)
+    rows = sa.func.json_each(sa.literal(json.dumps(pairs))).table_valued("value")
+    return sa.select(
+        sa.func.json_extract(rows.c.value, "$[0]").label("high"),
+        sa.func.json_extract(rows.c.value, "$[1]").label("low"),
+    ).cte(name)

@@ -344,6 +344,77 @@ experiment_rollup_sums = sa.Table(
     sa.Column("traces", sa.Integer(), nullable=False),
 )
 
+# What the compare view filters, groups and sorts on, one row per experiment item (a
+# *run*), kept by the same settle as the rollups (storage/repositories/experiment_runs.py):
+# the run's dataset and pinned version, the item row visible there (null: none), its
+# trace's duration and cost, and each feedback score (the average over its authors).
+# Indexed so that a page of the compare view reads only the runs of its dataset, grouped
+# by dataset item in index order, without joining traces, spans, scores or item rows.
+experiment_runs = sa.Table(
+    "experiment_runs",
+    metadata,
+    sa.Column("experiment_item_id", Id, primary_key=True),
+    sa.Column("experiment_id", Id, nullable=False),
+    sa.Column("dataset_id", Id, nullable=False),
+    sa.Column("dataset_version_sequence", sa.Integer(), nullable=False),
+    sa.Column("dataset_item_id", Id, nullable=False),
+    # The dataset item id as two integers (domain/ids.py): what pages group and order by.
+    sa.Column("item_high", sa.BigInteger(), nullable=False),
+    sa.Column("item_low", sa.BigInteger(), nullable=False),
+    sa.Column("trace_id", Id, nullable=False),
+    sa.Column("item_row_id", sa.BigInteger()),
+    sa.Column("duration_ms", sa.Float()),
+    sa.Column("cost", sa.Float()),
+    # A dataset's runs item by item: the compare view's grouping.
+    sa.Index(
+        "ix_experiment_runs_by_item",
+        "dataset_id",
+        "item_high",
+        "item_low",
+        "experiment_id",
+        "item_row_id",
+    ),
+    sa.Index(None, "dataset_id", "dataset_item_id"),  # when item rows change
+    sa.Index(None, "experiment_id", "dataset_item_id"),
+    sa.Index(None, "trace_id"),
+)
+
+experiment_run_scores = sa.Table(
+    "experiment_run_scores",
+    metadata,
+    sa.Column("experiment_item_id", Id, primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("dataset_id", Id, nullable=False),
+    sa.Column("experiment_id", Id, nullable=False),
+    sa.Column("dataset_item_id", Id, nullable=False),
+    sa.Column("item_high", sa.BigInteger(), nullable=False),
+    sa.Column("item_low", sa.BigInteger(), nullable=False),
+    sa.Column("item_row_id", sa.BigInteger()),
+    sa.Column("value", sa.Float(), nullable=False),
+    # One score of a dataset's runs, item by item, with all a filter or a sort reads.
+    sa.Index(
+        "ix_experiment_run_scores_by_item",
+        "dataset_id",
+        "name",
+        "item_high",
+        "item_low",
+        "experiment_id",
+        "value",
+        "item_row_id",
+    ),
+    # The same in the order of the score's values: the first items of a page sorted on it.
+    sa.Index(
+        "ix_experiment_run_scores_by_value",
+        "dataset_id",
+        "name",
+        "value",
+        "item_high",
+        "item_low",
+        "experiment_id",
+        "item_row_id",
+    ),
+)
+
 # -- the prompt library ----------------------------------------------------------------------
 #
 # A prompt's name is unique in its workspace. Its versions are immutable: a new template

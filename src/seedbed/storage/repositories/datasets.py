@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 from seedbed.domain.datasets import Dataset
 from seedbed.domain.filters import Filter, Sort
 from seedbed.storage import filtering
+from seedbed.storage.repositories import experiment_rollups
 from seedbed.storage.tables import datasets, experiments
 
 _FILTER_COLUMNS = {
@@ -148,10 +149,17 @@ class DatasetRepository:
         )
 
     def delete(self, workspace: str, dataset_ids: list[str]) -> int:
-        # Child rows go by ON DELETE CASCADE on both engines.
-        result = self.connection.execute(
-            datasets.delete().where(
-                datasets.c.workspace == workspace, datasets.c.id.in_(dataset_ids)
+        # Child rows go by ON DELETE CASCADE on both engines; the runs of the dataset's
+        # experiments (which outlive it) no longer show its rows.
+        deleted = (
+            self.connection.execute(
+                datasets.delete()
+                .where(datasets.c.workspace == workspace, datasets.c.id.in_(dataset_ids))
+                .returning(datasets.c.id)
             )
+            .scalars()
+            .all()
         )
-        return result.rowcount
+        for dataset_id in deleted:
+            experiment_rollups.note_dataset_items(self.connection, dataset_id, None)
+        return len(deleted)

@@ -12,9 +12,14 @@ locks on the changed traces (hashed into a few keys), then locks the experiments
 only then reads what the traces add up to. Each statement under READ COMMITTED sees what
 committed before it, so a score written while another writer links its trace to an
 experiment is counted by whichever of the two settles second. SQLite has one writer.
+
+The same settle keeps the compare view's runs (``experiment_runs.py``): the runs of the
+changed traces, and which item row each run shows when a dataset's item rows changed
+(``note_dataset_items``). Locks are always taken in one order: traces, experiments,
+datasets; a unit of work that changed item rows that runs show first locks every trace
+key, as any trace's run may be one of them.
 """
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,8 +37,10 @@ from seedbed.domain.rollups import (
     interpolated,
     percentile_positions,
 )
+from seedbed.storage import advisory_locks
 from seedbed.storage import dialect as sql_dialect
 from seedbed.storage.repositories import experiment_aggregates as aggregates
+from seedbed.storage.repositories.experiment_runs import ExperimentRunRepository
 from seedbed.storage.tables import (
     experiment_items,
     experiment_rollup_sums,
@@ -44,10 +51,7 @@ from seedbed.storage.tables import (
 )
 
 _PENDING = "seedbed_rollups_pending"
-# PostgreSQL advisory locks of traces: a bounded number of keys (PostgreSQL's lock table
-# is shared and small), in a range no other lock of seedbed uses.
-_LOCK_BUCKETS = 64
-_LOCK_NAMESPACE = 0x5EEDB0_0000
+TRACE_LOCKS = advisory_locks.LockSpace(0x5EEDB0_0000)
 
 
 @dataclass
@@ -57,6 +61,8 @@ class _Pending:
     traces: dict[str, set[str]] = field(default_factory=dict)
     # (workspace, experiment_id, trace_id, dataset_item_id) → items added (negative: removed)
     items: Counter = field(default_factory=Counter)
+    # dataset id → items whose rows were written, closed or deleted (None: all of them)
+    dataset_items: dict[str, set[str] | None] = field(default_factory=dict)
 
 
 def _pending(connection: Connection) -> _Pending:
@@ -76,6 +82,18 @@ def note_items(connection: Connection, rows: Iterable, sign: int) -> None:
         items[(row.workspace, row.experiment_id, row.trace_id, row.dataset_item_id)] += sign
 
 
+def note_dataset_items(
+    connection: Connection, dataset_id: str, item_ids: Iterable[str] | None
+) -> None:
+    """Rows of these dataset items were added, closed or deleted (``None``: of all its
+    items, the dataset was deleted)."""
+    noted = _pending(connection).dataset_items
+    if item_ids is None or noted.get(dataset_id, set()) is None:
+        noted[dataset_id] = None
+    else:
+        noted.setdefault(dataset_id, set()).update(item_ids)
+
+
 def forget(connection: Connection) -> None:
     """Drop what was noted (a unit of work that rolled back)."""
     connection.info.pop(_PENDING, None)
@@ -87,10 +105,17 @@ def settle(connection: Connection) -> None:
     if pending is None:
         return
     repository = ExperimentRollupRepository(connection)
+    runs = ExperimentRunRepository(connection)
+    changed_rows = pending.dataset_items
+    if changed_rows and repository.dialect == "postgresql" and runs.have_runs(changed_rows):
+        repository.lock_every_trace()
     workspaces = set(pending.traces) | {key[0] for key in pending.items}
     for workspace in sorted(workspaces):
         items = {key[1:]: count for key, count in pending.items.items() if key[0] == workspace}
-        repository.apply(workspace, pending.traces.get(workspace, set()), items)
+        repository.apply(
+            workspace, pending.traces.get(workspace, set()), items, changed_datasets=changed_rows
+        )
+    runs.refresh_item_rows(changed_rows)
 
 
 class ExperimentRollupRepository:
@@ -101,10 +126,16 @@ class ExperimentRollupRepository:
     # -- keeping them ------------------------------------------------------------------------
 
     def apply(
-        self, workspace: str, changed: set[str], items: dict[tuple[str, str, str], int]
+        self,
+        workspace: str,
+        changed: set[str],
+        items: dict[tuple[str, str, str], int],
+        changed_datasets: Iterable[str] = (),
+        with_runs: bool = True,
     ) -> None:
         """Apply changed traces and items (``(experiment, trace, dataset item)`` → items
-        added, negative when removed) to the experiments holding them."""
+        added, negative when removed) to the experiments holding them, and write their
+        runs again (``changed_datasets``: those whose item rows changed too)."""
         trace_ids = sorted(changed | {trace_id for _, trace_id, _ in items})
         if not trace_ids:
             return
@@ -116,7 +147,11 @@ class ExperimentRollupRepository:
         if not experiment_ids:
             return
         self._lock_experiments(experiment_ids)
-        shares = self._contributions(workspace, trace_ids)
+        shares = self.contributions(workspace, trace_ids)
+        if with_runs:
+            ExperimentRunRepository(self.connection).refresh(
+                workspace, trace_ids, shares, changed_datasets
+            )
         changes = {experiment_id: ExperimentChange() for experiment_id in experiment_ids}
         kept: list[dict] = []
         dropped: list[tuple[str, str]] = []
@@ -137,15 +172,10 @@ class ExperimentRollupRepository:
         self._write_changes({key: value for key, value in changes.items() if not value.is_empty()})
 
     def _lock_traces(self, trace_ids: list[str]) -> None:
-        if self.dialect != "postgresql":
-            return  # SQLite: one writer at a time
-        keys = sorted({_lock_key(trace_id) for trace_id in trace_ids})
-        self.connection.execute(
-            sa.text(
-                "SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key"
-            ),
-            {"keys": keys},
-        ).all()
+        advisory_locks.lock(self.connection, TRACE_LOCKS.keys(trace_ids))
+
+    def lock_every_trace(self) -> None:
+        advisory_locks.lock(self.connection, TRACE_LOCKS.every_key())
 
     def _links(self, workspace: str, trace_ids: list[str]) -> dict[tuple[str, str], Contribution]:
         """The workspace's experiments that hold these traces, with what each adds."""
@@ -207,7 +237,7 @@ class ExperimentRollupRepository:
                 .with_for_update()
             ).all()
 
-    def _contributions(self, workspace: str, trace_ids: list[str]) -> dict[str, Contribution]:
+    def contributions(self, workspace: str, trace_ids: list[str]) -> dict[str, Contribution]:
         """What each trace adds now, by the definitions in ``experiment_aggregates``
         applied to one trace at a time (each trace its own group). Only traces that
         experiment items link count: the others add to no experiment."""
@@ -382,21 +412,23 @@ class ExperimentRollupRepository:
             .values(duration_count=count, **values)
         )
 
-    def forget_experiments(self, experiment_ids: list[str]) -> None:
-        """Deleted experiments keep no rollups."""
+    def forget_experiments(self, experiment_ids: list[str], with_runs: bool = True) -> None:
+        """Deleted experiments keep no rollups, nor runs."""
+        if with_runs:
+            ExperimentRunRepository(self.connection).forget_experiments(experiment_ids)
         for table in (experiment_traces, experiment_rollups, experiment_rollup_sums):
             self.connection.execute(table.delete().where(table.c.experiment_id.in_(experiment_ids)))
 
-    def rebuild(self, workspace: str) -> None:
+    def rebuild(self, workspace: str, with_runs: bool = True) -> None:
         """Every experiment's rollups of a workspace from scratch (a new database, or one
-        whose rollups predate them)."""
+        whose rollups predate them); ``with_runs``: and their runs."""
         items = experiment_items.c
         experiment_ids = list(
             self.connection.execute(
                 sa.select(experiments.c.id).where(experiments.c.workspace == workspace)
             ).scalars()
         )
-        self.forget_experiments(experiment_ids)
+        self.forget_experiments(experiment_ids, with_runs)
         rows = self.connection.execute(
             sa.select(items.experiment_id, items.trace_id, items.dataset_item_id, sa.func.count())
             .where(items.workspace == workspace)
@@ -404,7 +436,24 @@ class ExperimentRollupRepository:
         )
         added = {(row[0], row[1], row[2]): row[3] for row in rows}
         if added:
-            self.apply(workspace, set(), added)
+            self.apply(workspace, set(), added, with_runs=with_runs)
+
+    def rebuild_runs(self, workspace: str, batch: int = 5000) -> None:
+        """The compare view's runs of a workspace from scratch (a database whose runs
+        predate them), written as the live path writes them."""
+        items = experiment_items.c
+        trace_ids = list(
+            self.connection.execute(
+                sa.select(items.trace_id)
+                .where(items.workspace == workspace)
+                .distinct()
+                .order_by(items.trace_id)
+            ).scalars()
+        )
+        runs = ExperimentRunRepository(self.connection)
+        for start in range(0, len(trace_ids), batch):
+            chunk = trace_ids[start : start + batch]
+            runs.refresh(workspace, chunk, self.contributions(workspace, chunk))
 
     # -- reading them ------------------------------------------------------------------------
 
@@ -499,11 +548,3 @@ def _link_row(pair: tuple[str, str], share: Contribution) -> dict:
         "duration_ms": share.duration_ms,
         "contribution": share.as_json(),
     }
-
-
-def _lock_key(trace_id: str) -> int:
-    """The advisory lock key of a trace: one of ``_LOCK_BUCKETS`` (a transaction holds at
-    most that many, however many traces it changes; traces sharing a key only make
-    their writers wait for each other)."""
-    digest = hashlib.blake2b(trace_id.encode(), digest_size=8).digest()
-    return _LOCK_NAMESPACE + int.from_bytes(digest, "big") % _LOCK_BUCKETS

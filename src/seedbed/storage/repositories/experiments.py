@@ -314,8 +314,10 @@ class ExperimentRepository:
     def refresh_statistics(self) -> None:
         """Let the query planner see how big experiments have become: aggregates join
         experiment items with traces, spans and scores, and a planner that still takes
-        them for empty picks nested loops that scan the items once per score."""
-        for table in ("experiment_items", "traces", "spans", "feedback_scores"):
+        them for empty picks nested loops that scan the items once per score; and the
+        compare view's runs, whose indexes it must tell apart."""
+        tables = ("experiment_items", "traces", "spans", "feedback_scores")
+        for table in (*tables, "experiment_runs", "experiment_run_scores"):
             self.connection.exec_driver_sql(f"ANALYZE {table}")
 
     def get_item(self, workspace: str, item_id: str) -> ExperimentItem | None:

@@ -11,6 +11,7 @@ from seedbed.domain.filters import Filter, Sort
 from seedbed.domain.items import Column, Item, data_columns
 from seedbed.storage import dialect as sql_dialect
 from seedbed.storage import filtering
+from seedbed.storage.repositories import experiment_rollups
 from seedbed.storage.tables import dataset_columns, dataset_items, datasets
 
 _items = dataset_items.c
@@ -265,22 +266,39 @@ class ItemRepository:
 
     # -- writes --------------------------------------------------------------------------
 
+    # Every write below notes the items whose rows it changed: the compare view's runs
+    # keep which row their pinned version shows (experiment_runs.py).
+
+    def _note(self, changed: Iterable) -> None:
+        """Note ``(dataset_id, item_id)`` pairs."""
+        by_dataset: dict[str, set[str]] = {}
+        for dataset_id, item_id in changed:
+            by_dataset.setdefault(dataset_id, set()).add(item_id)
+        for dataset_id, item_ids in by_dataset.items():
+            experiment_rollups.note_dataset_items(self.connection, dataset_id, item_ids)
+
     def insert_rows(self, rows: list[dict]) -> None:
         sql_dialect.bulk_insert(self.connection, dataset_items, rows)
+        self._note((row["dataset_id"], row["item_id"]) for row in rows)
 
     def close_rows(self, row_ids: list[int], sequence: int) -> None:
         for start in range(0, len(row_ids), 500):
-            self.connection.execute(
+            closed = self.connection.execute(
                 dataset_items.update()
                 .where(_items.row_id.in_(row_ids[start : start + 500]))
                 .values(valid_to=sequence)
+                .returning(_items.dataset_id, _items.item_id)
             )
+            self._note(closed.all())
 
     def delete_rows(self, row_ids: list[int]) -> None:
         for start in range(0, len(row_ids), 500):
-            self.connection.execute(
-                dataset_items.delete().where(_items.row_id.in_(row_ids[start : start + 500]))
+            deleted = self.connection.execute(
+                dataset_items.delete()
+                .where(_items.row_id.in_(row_ids[start : start + 500]))
+                .returning(_items.dataset_id, _items.item_id)
             )
+            self._note(deleted.all())
 
     def replace_rows(self, rows: list[dict]) -> None:
         """Rewrite rows created in the version being written (no history to keep)."""
@@ -302,14 +320,17 @@ class ItemRepository:
             if c.name not in ("row_id", "dataset_id", "valid_from", "valid_to")
         ]
         for start in range(0, len(row_ids), 500):
-            self.connection.execute(
-                dataset_items.insert().from_select(
+            copies = self.connection.execute(
+                dataset_items.insert()
+                .from_select(
                     [c.name for c in copied] + ["dataset_id", "valid_from"],
                     sa.select(*copied, sa.literal(dataset_id), sa.literal(sequence)).where(
                         _items.row_id.in_(row_ids[start : start + 500])
                     ),
                 )
+                .returning(_items.dataset_id, _items.item_id)
             )
+            self._note(copies.all())
 
     def refresh_statistics(self) -> None:
         """Let the query planner see how big the items table has become (a planner that

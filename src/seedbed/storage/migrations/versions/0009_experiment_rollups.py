@@ -70,7 +70,7 @@ def upgrade() -> None:
     connection = op.get_bind()
     repository = ExperimentRollupRepository(connection)
     for workspace in connection.execute(sa.text("SELECT DISTINCT workspace FROM experiments")):
-        repository.rebuild(workspace[0])
+        repository.rebuild(workspace[0], with_runs=False)  # runs are kept from 0010 on
 
 
 def downgrade() -> None:
