@@ -180,11 +180,28 @@ class ExperimentRunRepository:
 
     def have_runs(self, changed: Mapping[str, set[str] | None]) -> bool:
         """Whether any run (committed) shows one of these dataset items."""
+        changed = self._with_experiments(changed)
         return any(
             self.connection.execute(sa.select(sa.literal(1)).where(mine).limit(1)).first()
             for dataset_id, item_ids in sorted(changed.items())
             for mine in self._of_items(dataset_id, item_ids)
         )
+
+    def _with_experiments(
+        self, changed: Mapping[str, set[str] | None]
+    ) -> dict[str, set[str] | None]:
+        """The datasets of ``changed`` that have an experiment (committed): the others
+        have no runs to look at, which spares most item writes every runs statement."""
+        if not changed:
+            return {}
+        having = set(
+            self.connection.execute(
+                sa.select(experiments.c.dataset_id)
+                .distinct()
+                .where(sql_dialect.one_of(self.dialect, experiments.c.dataset_id, sorted(changed)))
+            ).scalars()
+        )
+        return {dataset_id: items for dataset_id, items in changed.items() if dataset_id in having}
 
     def refresh_item_rows(self, changed: Mapping[str, set[str] | None]) -> None:
         """Items of datasets (dataset id → item ids, ``None``: all) changed rows: their
@@ -192,6 +209,9 @@ class ExperimentRunRepository:
         if not changed:
             return
         self._lock_datasets(changed)
+        # Under the datasets' locks: a writer of new runs that locked first has committed
+        # (its experiment is seen here), one that comes later sees these rows.
+        changed = self._with_experiments(changed)
         shown = shown_row(_runs.dataset_id, _runs.dataset_item_id, _runs.dataset_version_sequence)
         for dataset_id, item_ids in sorted(changed.items()):
             for mine in self._of_items(dataset_id, item_ids):
