@@ -170,6 +170,7 @@ class GenerationRun:
         self.item_schema = labels_first(
             with_closed_sets(schema, self.shape.closed_sets), self.shape.closed_sets
         )
+        self._reply_key_order = list(self.item_schema.get("properties", {}))
         self.judge = Judge(
             self.seed_data,
             item_schema=schema,  # closed sets are the judge's own rule (out_of_set)
@@ -310,10 +311,12 @@ class GenerationRun:
 
     async def _call(self, plan: CallPlan) -> _Reply:
         reply = _Reply(plan)
-        key_order = list(self.item_schema.get("properties", {}))
         messages = generation_messages(
             # Shown in the order a reply writes them: labels first.
-            [in_key_order(without_markers(seed.data), key_order) for seed in plan.examples],
+            [
+                in_key_order(without_markers(seed.data), self._reply_key_order)
+                for seed in plan.examples
+            ],
             plan.asked,
             instructions=self.spec.instructions,
             preserve_fields=self.spec.preserve_fields,

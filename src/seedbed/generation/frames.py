@@ -90,7 +90,9 @@ class FrameCap:
         self.words = words
         self._texts = 0
         self._carried: Counter[tuple[str, Frame]] = Counter()
-        self._seed_texts = _framed(seeds, path, words)
+        seed_texts = _framed(seeds, path, words)
+        self._seed_count = len(seed_texts)
+        self._in_seeds = Counter(end for text in seed_texts for end in self._ends(text))
 
     def overused(self, sample: Mapping[str, Any]) -> str | None:
         """The frame that ``sample`` would carry once too often, or None."""
@@ -110,7 +112,6 @@ class FrameCap:
         return [("opening", tuple(text[: self.words])), ("closing", tuple(text[-self.words :]))]
 
     def _allowed_share(self, end: str, frame: Frame) -> float:
-        if not self._seed_texts:
+        if not self._seed_count:
             return self.share
-        in_seeds = sum(1 for text in self._seed_texts if (end, frame) in self._ends(text))
-        return max(self.share, in_seeds / len(self._seed_texts))
+        return max(self.share, self._in_seeds[end, frame] / self._seed_count)

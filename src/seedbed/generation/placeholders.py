@@ -1,9 +1,9 @@
 """Placeholder text: the gaps a model leaves instead of writing a realistic value.
 
 "Contact us at [company email]", "Dear <customer name>", "call {phone}", "Lorem ipsum",
-"order XXXX", "support@example.com" (a domain reserved for examples), "+1-800-123-4567". A test case with
-a gap in it tests nothing, so a sample holding one is refused — unless the seeds
-themselves use that form (a dataset of prompt templates may legitimately hold
+"order XXXX", "support@example.com" (a domain reserved for examples), "+1-800-123-4567".
+A test case with a gap in it tests nothing, so a sample holding one is refused — unless
+the seeds themselves use that form (a dataset of prompt templates may legitimately hold
 ``{name}``).
 """
 
