@@ -158,27 +158,38 @@ def _field(item: dict, path: str) -> str:
 
 
 def run_sets(
-    registry: ProviderRegistry, model: str, count: int, critic: bool, only: list[str]
+    registry: ProviderRegistry,
+    model: str,
+    count: int,
+    critic: bool,
+    only: list[str],
+    topics: list[bool],
 ) -> None:
     rows = []
     for name, seeds in SEED_SETS.items():
         if only and name not in only:
             continue
-        started = time.perf_counter()
-        result = seedbed.expand(
-            seeds,
-            count,
-            model=model,
-            registry=registry,
-            random_seed=7,
-            critic_model=model if critic else None,
-        )
-        seconds = time.perf_counter() - started
-        rows.append({"set": name, **measure(seeds, result, seconds)})
-        print(f"\n## {model}: {name} ({result.stop_reason}) rejected {dict(result.stats.rejected)}")
-        for item in result.items:
-            print("  ", json.dumps(item, ensure_ascii=False))
-        print(flush=True)
+        for plan_topics in topics:
+            label = name if topics == [True] else f"{name}, topics {'on' if plan_topics else 'off'}"
+            started = time.perf_counter()
+            result = seedbed.expand(
+                seeds,
+                count,
+                model=model,
+                registry=registry,
+                random_seed=7,
+                critic_model=model if critic else None,
+                plan_topics=plan_topics,
+            )
+            seconds = time.perf_counter() - started
+            rows.append({"set": label, **measure(seeds, result, seconds)})
+            print(f"\n## {model}: {label} ({result.stop_reason}) {dict(result.stats.rejected)}")
+            for sample in result.samples:
+                about = sample.provenance.axis.get("topic")
+                print("  ", json.dumps(sample.data, ensure_ascii=False))
+                if about:
+                    print("      about:", about)
+            print(flush=True)
     print(f"\n### {model}, {count} samples per set\n")
     print("| " + " | ".join(COLUMNS) + " |")
     print("|" + "---|" * len(COLUMNS))
@@ -197,7 +208,14 @@ def main() -> None:
     parser.add_argument(
         "--set", action="append", default=[], choices=list(SEED_SETS), help="only this seed set"
     )
+    parser.add_argument(
+        "--topics",
+        choices=["on", "off", "both"],
+        default="on",
+        help="plan topics first (the default), not, or both in one run to compare",
+    )
     options = parser.parse_args()
+    topics = {"on": [True], "off": [False], "both": [False, True]}[options.topics]
     if not options.local_only:
         with StubLLMServer(FLAWS) as stub:
             settings = Settings(
@@ -205,11 +223,23 @@ def main() -> None:
             )
             registry = ProviderRegistry(settings, load_plugins=False)
             run_sets(
-                registry, "openai/gpt-4o-mini", options.count or 100, options.critic, options.set
+                registry,
+                "openai/gpt-4o-mini",
+                options.count or 100,
+                options.critic,
+                options.set,
+                topics,
             )
     if options.local or options.local_only:
         registry = ProviderRegistry(Settings(home=tempfile.mkdtemp()), load_plugins=False)
-        run_sets(registry, LOCAL_DEFAULT_MODEL, options.count or 10, options.critic, options.set)
+        run_sets(
+            registry,
+            LOCAL_DEFAULT_MODEL,
+            options.count or 10,
+            options.critic,
+            options.set,
+            topics,
+        )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from seedbed.providers.registry import ProviderRegistry
 from seedbed.settings import Settings
 from seedbed.testing import StubBehaviour, StubLLMServer
 from tests.api.opik_http import API, create_dataset, get_json, put_items
+from tests.stub_calls import sample_prompts
 
 SEEDS = [
     {"question": question, "answer": answer, "topic": topic}
@@ -87,14 +88,6 @@ def unmarked(data: dict) -> dict:
     return {key: value for key, value in data.items() if key not in MARKERS}
 
 
-def prompts(stub) -> list[str]:
-    """What every call the stub received asked for: its system and user messages."""
-    return [
-        "\n".join(message["content"] for message in call["messages"])
-        for call in stub.stats["calls"]
-    ]
-
-
 def assert_generated(body: dict, count: int) -> None:
     """``count`` samples in the seeds' shape, marked, new, and not repeating each other."""
     samples = body["generated_samples"]
@@ -144,7 +137,7 @@ def test_preserved_fields_and_variation_instructions_reach_the_prompt(client, st
 
     assert response.status_code == 200, response.text
     assert_generated(response.json(), 3)
-    sent = prompts(stub)
+    sent = sample_prompts(stub)
     assert sent
     assert all("Ask about refunds in a polite tone." in prompt for prompt in sent)
     preserving = "consistent with the patterns of the examples: topic"

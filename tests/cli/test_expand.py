@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from seedbed.testing import StubBehaviour, StubLLMServer
+from tests.stub_calls import sample_calls, sample_prompts
 
 SEEDS = [
     {"question": "How do I reset my password?", "answer": "Use the link on the sign-in page."},
@@ -41,11 +42,6 @@ def seed_file(tmp_path):
 
 def jsonl(text: str) -> list:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def prompts(stub) -> list[str]:
-    """What every call the stub received asked for: its system and user messages."""
-    return ["\n".join(m["content"] for m in call["messages"]) for call in stub.stats["calls"]]
 
 
 def datasets(seedbed) -> dict[str, list[str]]:
@@ -101,10 +97,21 @@ def test_from_a_seed_file_to_standard_output(seedbed, stub, seed_file):
     result = seedbed("expand", seed_file, "-n", 4, *MODEL, *options)
 
     assert_new_samples(jsonl(result.stdout), 4)
-    sent = prompts(stub)
+    sent = sample_prompts(stub)
     assert sent
     assert all("Additional instructions: About refunds." in prompt for prompt in sent)
     assert all("consistent with the patterns of the examples: answer" in p for p in sent)
+
+
+def test_topics_are_planned_first_unless_turned_off(seedbed, stub, seed_file):
+    seedbed("expand", seed_file, "-n", 4, *MODEL)
+    first, *others = stub.stats["calls"]
+    assert "list the situations" in first["messages"][0]["content"]
+    assert others and others == sample_calls(stub)
+
+    stub.reset_stats()
+    seedbed("expand", seed_file, "-n", 4, *MODEL, "--no-topics")
+    assert stub.stats["calls"] and stub.stats["calls"] == sample_calls(stub)
 
 
 def test_into_a_new_dataset_adds_the_samples_as_one_version(seedbed, stub, seed_file):
@@ -237,7 +244,7 @@ def test_report_seed_and_axes_from_the_command_line(seedbed, stub, tmp_path):
     # The same seed asks the same questions: the replies come from the cache.
     assert stub.stats["requests"] == paid
     assert sorted(map(json.dumps, again["samples"])) == sorted(map(json.dumps, first["samples"]))
-    sent = " ".join(prompts(stub))
+    sent = " ".join(sample_prompts(stub))
     assert "tone: calm" in sent and "tone: angry" in sent
 
 

@@ -166,7 +166,12 @@ def test_a_call_waiting_out_its_retry_after_gives_its_slot_to_the_next_call():
     )
     result = asyncio.run(
         seedbed.aexpand(
-            seeds, 6, registry=_registry_with(provider), model="canned/m", samples_per_call=2
+            seeds,
+            6,
+            registry=_registry_with(provider),
+            model="canned/m",
+            samples_per_call=2,
+            plan_topics=False,
         )
     )
 
@@ -337,6 +342,7 @@ def test_a_custom_prompt_that_yields_non_objects_fails_clearly():
             registry=_registry_with(provider),
             model="canned/m",
             custom_prompt="List {count} capital cities.",
+            plan_topics=False,
         )
     )
 
@@ -364,6 +370,7 @@ def test_unreadable_replies_are_repaired_by_asking_again():
             registry=_registry_with(provider),
             model="canned/m",
             samples_per_call=2,
+            plan_topics=False,
         )
     )
 
@@ -386,7 +393,8 @@ def test_data_types_split_the_count_and_reach_the_prompt(registry, stub):
 
 def test_provenance_and_cost_are_recorded_per_sample(registry):
     seeds = [SeedItem(seed, id=f"seed-{n}") for n, seed in enumerate(SEEDS)]
-    result = expand(registry, n=6, seeds=seeds)
+    # Without the topics planned first: that call's cost is the run's, not a sample's.
+    result = expand(registry, n=6, seeds=seeds, plan_topics=False)
 
     assert result.stop_reason == COMPLETED
     first = result.samples[0].provenance

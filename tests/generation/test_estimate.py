@@ -10,10 +10,15 @@ from seedbed.generation.spec import Budget, GenerationSpec
 SEEDS = [{"question": "x" * 40}, {"question": "y" * 40}]
 
 
+def spec(**fields) -> GenerationSpec:
+    """The generation calls worked out by hand; the topics' call is tested in test_topics.py."""
+    return GenerationSpec(plan_topics=False, **fields)
+
+
 def test_calls_allow_for_rejected_samples_and_repaired_replies():
     # 20 samples at 5 a call, 80% accepted: 5 calls; 5% of them asked again: 1 more.
     estimate = estimate_generation(
-        GenerationSpec(count=20), SEEDS, qualified_model="openai/gpt-4o-mini", concurrency=16
+        spec(count=20), SEEDS, qualified_model="openai/gpt-4o-mini", concurrency=16
     )
     assert estimate.calls == 6
     # Each reply: 5 samples of 14 tokens and 10 tokens of JSON around them.
@@ -29,10 +34,10 @@ def test_calls_allow_for_rejected_samples_and_repaired_replies():
 
 def test_the_prompt_grows_with_the_instructions_by_a_token_per_four_characters():
     plain = estimate_generation(
-        GenerationSpec(count=5), SEEDS, qualified_model="openai/gpt-4o-mini", concurrency=1
+        spec(count=5), SEEDS, qualified_model="openai/gpt-4o-mini", concurrency=1
     )
     instructed = estimate_generation(
-        GenerationSpec(count=5, instructions="z" * 400),
+        spec(count=5, instructions="z" * 400),
         SEEDS,
         qualified_model="openai/gpt-4o-mini",
         concurrency=1,
@@ -45,7 +50,7 @@ def test_the_prompt_grows_with_the_instructions_by_a_token_per_four_characters()
 
 def test_the_local_model_is_free_and_slow_and_one_call_at_a_time():
     estimate = estimate_generation(
-        GenerationSpec(count=20),
+        spec(count=20),
         SEEDS,
         qualified_model="local/qwen2.5-coder-1.5b-instruct",
         concurrency=1,
@@ -58,10 +63,10 @@ def test_the_local_model_is_free_and_slow_and_one_call_at_a_time():
 
 def test_hosted_calls_run_in_parallel():
     one = estimate_generation(
-        GenerationSpec(count=200), SEEDS, qualified_model="openai/gpt-4o-mini", concurrency=1
+        spec(count=200), SEEDS, qualified_model="openai/gpt-4o-mini", concurrency=1
     )
     many = estimate_generation(
-        GenerationSpec(count=200), SEEDS, qualified_model="openai/gpt-4o-mini", concurrency=16
+        spec(count=200), SEEDS, qualified_model="openai/gpt-4o-mini", concurrency=16
     )
     assert one.calls == many.calls == 50 + 3
     assert many.seconds == pytest.approx(one.seconds * 4 / 53)  # ceil(53 / 16) = 4 waves
@@ -69,7 +74,7 @@ def test_hosted_calls_run_in_parallel():
 
 def test_an_unknown_model_has_no_cost_and_max_tokens_caps_each_reply():
     estimate = estimate_generation(
-        GenerationSpec(count=20, max_tokens=50),
+        spec(count=20, max_tokens=50),
         SEEDS,
         qualified_model="acme/house-model",
         concurrency=4,
@@ -80,14 +85,14 @@ def test_an_unknown_model_has_no_cost_and_max_tokens_caps_each_reply():
 
 def test_a_budget_too_small_for_the_estimate_is_named():
     calls = estimate_generation(
-        GenerationSpec(count=20, budget=Budget(max_calls=3)),
+        spec(count=20, budget=Budget(max_calls=3)),
         SEEDS,
         qualified_model="openai/gpt-4o-mini",
         concurrency=4,
     )
     assert calls.budget_warning == "about 6 calls are needed; the budget allows 3"
     cost = estimate_generation(
-        GenerationSpec(count=1000, budget=Budget(max_cost=0.0001)),
+        spec(count=1000, budget=Budget(max_cost=0.0001)),
         SEEDS,
         qualified_model="openai/gpt-4o-mini",
         concurrency=4,

@@ -4,6 +4,7 @@ names the rule that refused the spoilt ones."""
 
 import asyncio
 import json
+import re
 
 import pytest
 
@@ -16,6 +17,7 @@ from seedbed.providers.registry import ProviderRegistry
 from seedbed.settings import Settings
 from seedbed.testing import StubBehaviour
 from seedbed.testing.canned_provider import CannedProvider
+from tests.stub_calls import sample_calls
 
 SUPPORT = [
     {
@@ -84,7 +86,7 @@ def test_labels_stay_inside_the_seeds_closed_set(registry, stub):
     coverage = result.report["closed_sets"]["category"]
     assert coverage["inside_share"] == 1.0 and coverage["outside"] == {}
     # The provider is told the set: each sample's schema names one of the seeds' labels.
-    schema = stub.stats["calls"][0]["response_format"]["json_schema"]["schema"]
+    schema = sample_calls(stub)[0]["response_format"]["json_schema"]["schema"]
     for slot in schema["properties"]["samples"]["prefixItems"]:
         assert len(slot["properties"]["category"]["enum"]) == 1
         assert set(slot["properties"]["category"]["enum"]) <= CATEGORIES
@@ -94,17 +96,18 @@ def test_a_short_run_covers_every_label_and_each_sample_writes_its_label_first(r
     result = expand(registry, 10, samples_per_call=5)
 
     assert result.stop_reason == COMPLETED and len(result.items) == 10
-    # Two calls of five samples, five labels: every label, twice.
-    assert result.stats.calls == 2
+    # The topics, then two calls of five samples, five labels: every label, twice.
+    assert result.stats.calls == 3
     assert sorted(item["category"] for item in result.items) == sorted([*CATEGORIES] * 2)
-    for call in stub.stats["calls"]:
+    for call in sample_calls(stub):
         slots = call["response_format"]["json_schema"]["schema"]["properties"]["samples"]
         labels = [slot["properties"]["category"]["enum"][0] for slot in slots["prefixItems"]]
         assert sorted(labels) == sorted(CATEGORIES)
         # A constrained model writes keys in the schema's order: the label before the text.
         assert [list(slot["properties"])[0] for slot in slots["prefixItems"]] == ["category"] * 5
-        prompt = json.dumps(call["messages"])
-        assert ", ".join(f'\\"{label}\\"' for label in labels) in prompt
+        # The prompt names them in the same order, each with what its sample is about.
+        prompt = call["messages"][-1]["content"]
+        assert re.findall(r'\(\d\) category = "(\w+)", about ', prompt) == labels
     # Delivered in the seeds' key order all the same.
     assert all(list(item) == ["input", "expected_output", "category"] for item in result.items)
 
@@ -166,7 +169,7 @@ def test_numbers_stay_in_the_seeds_range():
         ],
         name="canned",
     )
-    result = _run(provider, seeds, 1, samples_per_call=2)
+    result = _run(provider, seeds, 1, samples_per_call=2, plan_topics=False)
 
     assert [item["priority"] for item in result.items] == [2]
     assert result.stats.rejected["out_of_range"] == 1
@@ -180,9 +183,10 @@ def test_held_out_items_never_reach_a_prompt_and_close_copies_are_leakage():
     held_out = [{"question": "How can I export my invoices as PDF?", "answer": "From Billing."}]
     provider = CannedProvider(
         [
+            '{"topics": ["an invoice sent to the wrong address"]}',
             '{"samples": [{"question": "How can I export my invoices as PDF?", "answer":'
             ' "From Billing."}, {"question": "Where do I see my order history?",'
-            ' "answer": "Under Orders in your profile."}]}'
+            ' "answer": "Under Orders in your profile."}]}',
         ],
         name="canned",
     )
@@ -192,6 +196,8 @@ def test_held_out_items_never_reach_a_prompt_and_close_copies_are_leakage():
         {"question": "Where do I see my order history?", "answer": "Under Orders in your profile."}
     ]
     assert result.stats.rejected["leakage"] == 1
+    # Not in the call that planned the topics either.
+    assert "Example 1" in provider.requests[0].messages[-1].content
     prompts = " ".join(m.content for request in provider.requests for m in request.messages)
     assert "export my invoices" not in prompts
 
@@ -245,7 +251,15 @@ def test_the_critic_refuses_low_scores_and_its_verdict_stays_with_the_sample():
         )
 
     critic = CannedProvider([score, score], name="critic")
-    result = _run(writer, seeds, 1, samples_per_call=2, critic_model="critic/judge", extra=critic)
+    result = _run(
+        writer,
+        seeds,
+        1,
+        samples_per_call=2,
+        critic_model="critic/judge",
+        extra=critic,
+        plan_topics=False,
+    )
 
     assert [item["review"] for item in result.items] == ["The scones were fresh and warm."]
     assert result.stats.rejected["critic"] == 1

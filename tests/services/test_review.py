@@ -32,13 +32,16 @@ GENERATED = [
     {"question": "What happens to my data if I close the account?", "answer": "Deleted."},
 ]
 
+TOPICS = ["a declined card", "old invoices", "a new teammate", "discounts", "closing down"]
+
 
 @pytest.fixture
 def finished_job(database, tmp_path):
     """A dataset of two seeds and a completed job that generated five samples from it,
     started with no save target (as the UI starts it)."""
     registry = ProviderRegistry(Settings(home=tmp_path), load_plugins=False)
-    registry.add_provider("canned", CannedProvider([json.dumps({"samples": GENERATED})]))
+    replies = [json.dumps({"topics": TOPICS}), json.dumps({"samples": GENERATED})]
+    registry.add_provider("canned", CannedProvider(replies))
     with database.writing() as connection:
         upsert_items(
             connection,
@@ -74,6 +77,8 @@ def test_every_sample_shows_its_provenance_and_counts_as_kept_at_first(database,
     assert [sample.data for sample in page.samples] == GENERATED[:2]
     first = page.samples[0]
     assert first.model == "canned/house"
+    # What the run asked it to be about, from the topics it planned first.
+    assert first.topic in TOPICS
     assert first.kept and not first.edited
     assert first.seed_item_ids and set(first.seed_item_ids) <= {
         item.id for item in _items(database, finished_job[0])

@@ -110,6 +110,9 @@ def test_expand_review_and_add_the_kept_samples_as_one_version(
     for index in range(COUNT):
         expect(boxes.nth(index)).to_be_checked()
     expect(page.locator("td.provenance").first).to_contain_text("openai/gpt-4o-mini")
+    # What each sample was asked to be about, and the topics over the run.
+    expect(page.locator("td.provenance").first).to_contain_text("About: ")
+    expect(quality.get_by_text(re.compile(r"^\d+ topics, most samples first: "))).to_be_visible()
 
     page.get_by_role("button", name="Deselect all", exact=True).click()
     for index in range(COUNT):

@@ -107,6 +107,14 @@ def expand(
             " comparative, hypothetical (repeatable).",
         ),
     ] = None,
+    topics: Annotated[
+        bool,
+        typer.Option(
+            "--topics/--no-topics",
+            help="First ask the model for distinct situations (per label) for the samples to"
+            " be about: one more call, more varied samples that fit their labels.",
+        ),
+    ] = True,
     critic_model: Annotated[
         str | None,
         typer.Option(
@@ -189,6 +197,7 @@ def expand(
             allow_new_values=tuple(allow_new_values or ()),
             vary=_axes(vary or ()),
             evolutions=tuple(evolution or ()),
+            plan_topics=topics,
             critic_model=critic_model,
         )
         spec.check()

@@ -39,6 +39,11 @@ def render_report(report: Mapping[str, Any]) -> str:
             f"{value} {cell['accepted']}/{cell['planned']}" for value, cell in cells.items()
         )
         lines.append(f"  axis {axis:<9} accepted/planned: {cover}")
+    topics = report.get("topics") or {}
+    if topics:
+        shown = ", ".join(f"{topic} ({count})" for topic, count in list(topics.items())[:6])
+        more = f", and {len(topics) - 6} more" if len(topics) > 6 else ""
+        lines.append(f"  topics         {len(topics)}: {_clipped(shown, 200)}{more}")
     if report.get("critic"):
         critic = report["critic"]
         lines.append(f"  critic         {critic['count']} scored, mean {_number(critic['mean'])}")

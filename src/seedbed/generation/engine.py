@@ -59,6 +59,12 @@ from seedbed.generation.schema import (
 )
 from seedbed.generation.shape import infer_shape
 from seedbed.generation.spec import GenerationSpec, SeedItem, seed_items
+from seedbed.generation.topics import (
+    describe_samples,
+    parse_topics,
+    topic_request,
+    topics_planned,
+)
 from seedbed.providers.base import Completion, CompletionRequest, Message, Provider, Usage
 from seedbed.providers.concurrency import AdaptiveConcurrency
 
@@ -212,6 +218,7 @@ class GenerationRun:
         )
         self.sink = sink or KeepingSink()
         self.samples: list[GeneratedSample] = []
+        self.topics: dict[str | None, list[str]] = {}
         # Replies judged so far: calls may have replied meanwhile (``stats.replies``)
         # while their samples wait to be judged.
         self.replies_judged = 0
@@ -222,6 +229,8 @@ class GenerationRun:
         started = time.monotonic()
         in_flight: set[asyncio.Task[_Reply | None]] = set()
         try:
+            if topics_planned(self.spec) and not self._finished():
+                await self._plan_topics()
             while True:
                 while (plan := self._next_plan(len(in_flight))) is not None:
                     in_flight.add(asyncio.create_task(self._call(plan)))
@@ -278,6 +287,7 @@ class GenerationRun:
             shape=self.shape,
             axes=self.axes,
             axis_values=[sample.provenance.axis for sample in self.samples],
+            topics=[sample.provenance.topic for sample in self.samples],
             data_types=[sample.provenance.data_type for sample in self.samples],
             planned=self.planner.asked_by_cell,
             ignored_fields=self.spec.preserve_fields,
@@ -346,13 +356,40 @@ class GenerationRun:
             messages = repair_messages(messages, completion.text, problem)
         return reply
 
+    async def _plan_topics(self) -> None:
+        """Ask once for what the samples will be about (topics.py); without an answer
+        the run goes on without topics."""
+        request, labels = topic_request(
+            self.seed_data,
+            self.axes,
+            self.spec,
+            model=self.model,
+            timeout_seconds=self.caller.timeout_seconds,
+        )
+        self.stats.stage = "planning topics"
+        await self.sink.progress(self.stats)
+        self.planner.planning_calls += 1
+        try:
+            answered = await self.caller.complete(request)
+        except PermanentFailure:
+            answered = None
+        self.stats.stage = ""
+        if answered is not None:
+            self.topics = parse_topics(answered[0].text, labels)
+            self.planner.use_topics(self.topics)
+
     def _axis_lines(self, plan: CallPlan) -> list[str]:
         lines = []
         for axis in self.axes:
             if axis.name in plan.axis:
                 lines.append(axis.describe(plan.axis[axis.name]))
-            elif plan.slots and axis.name in plan.slots[0]:
+            elif plan.slots and axis.name in plan.slots[0] and not plan.topics:
                 lines.append(axis.describe_slots([slot[axis.name] for slot in plan.slots]))
+        if plan.topics:  # one line for each sample's labels and topic
+            label_fields = {
+                axis.name: axis.fixed_field for axis in self.axes if axis.fixed_field is not None
+            }
+            lines.insert(0, describe_samples(plan.slots, plan.topics, label_fields))
         return lines
 
     def _problem_of_all(self, samples: list[Any]) -> str | None:
@@ -398,7 +435,7 @@ class GenerationRun:
             self.judge.remember(without_markers(item))
         share = 1 / max(1, len(reply.samples))
         candidates: list[GeneratedSample] = []
-        for raw in reply.samples:
+        for position, raw in enumerate(reply.samples):
             self.stats.samples_received += 1
             sample = self.judge.normalized(raw)
             verdict = self.judge.by_rules(sample)
@@ -413,7 +450,9 @@ class GenerationRun:
             self.judge.remember(sample)
             self.planner.take(plan.data_type)
             candidates.append(
-                GeneratedSample(sample, self._provenance(reply, share, sample), verdict.quality)
+                GeneratedSample(
+                    sample, self._provenance(reply, share, sample, position), verdict.quality
+                )
             )
         if not candidates:
             return
@@ -426,7 +465,9 @@ class GenerationRun:
                 self.stats.rejected[refusal] += 1
                 self.planner.give_back(plan.data_type)
 
-    def _provenance(self, reply: _Reply, share: float, sample: Mapping[str, Any]) -> Provenance:
+    def _provenance(
+        self, reply: _Reply, share: float, sample: Mapping[str, Any], position: int
+    ) -> Provenance:
         plan = reply.plan
         # The labels it carries: a provider without structured output may not keep its slot's.
         axis = {
@@ -452,6 +493,7 @@ class GenerationRun:
             cost=cost * share,
             cached=reply.cached,
             axis=axis,
+            topic=plan.topics[position] if position < len(plan.topics) else None,
         )
 
     # -- the end -----------------------------------------------------------------------------

@@ -12,6 +12,9 @@ estimate so the page can show it:
 - a token is about four characters of English or JSON;
 - a new sample is as long as the seeds are on average;
 - a provider writes at a typical speed; calls run in parallel up to its concurrency.
+
+A run that plans topics makes one more call first (topics.py): the seeds shown, short
+phrases written.
 """
 
 import json
@@ -20,9 +23,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from seedbed.generation.axes import plan_axes
 from seedbed.generation.pricing import price_of
 from seedbed.generation.prompts import generation_messages
+from seedbed.generation.shape import infer_shape
 from seedbed.generation.spec import GenerationSpec
+from seedbed.generation.topics import topic_request, topics_planned, topics_wanted
 
 ACCEPTANCE_RATE = 0.8
 REPAIR_RATE = 0.05
@@ -30,6 +36,8 @@ CHARACTERS_PER_TOKEN = 4.0
 # The JSON object around a call's samples, and the words of a repair request.
 REPLY_OVERHEAD_TOKENS = 10
 REPAIR_REQUEST_TOKENS = 60
+# One topic phrase with its JSON.
+TOPIC_TOKENS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +93,9 @@ def estimate_generation(
     repair_prompt = prompt + reply + REPAIR_REQUEST_TOKENS
     prompt_tokens = planned * prompt + repairs * repair_prompt
     completion_tokens = calls * reply
+    topic_prompt, topic_reply = _topic_call_tokens(spec, seeds) if topics_planned(spec) else (0, 0)
+    prompt_tokens += topic_prompt
+    completion_tokens += topic_reply
 
     price = price_of(qualified_model, spec.prices)
     cost = None
@@ -100,6 +111,13 @@ def estimate_generation(
         + reply / speed.output_tokens_per_second
     )
     seconds = math.ceil(calls / max(1, concurrency)) * call_seconds
+    if topics_planned(spec):  # the topics come before any sample is asked for
+        calls += 1
+        seconds += (
+            speed.latency_seconds
+            + topic_prompt / speed.prompt_tokens_per_second
+            + topic_reply / speed.output_tokens_per_second
+        )
     return GenerationEstimate(
         calls=calls,
         prompt_tokens=prompt_tokens,
@@ -133,6 +151,17 @@ def _prompt_tokens(spec: GenerationSpec, seeds: Sequence[Mapping[str, Any]], ask
     shown_length = sum(len(json.dumps(seed, ensure_ascii=False, indent=2)) for seed in shown)
     average = len(shown) * _average_length(seeds, indent=2)
     return _tokens(rendered - shown_length + average)
+
+
+def _topic_call_tokens(spec: GenerationSpec, seeds: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+    """The planning call of topics.py: its prompt as rendered, short phrases written."""
+    axes = plan_axes(
+        infer_shape(seeds, open_fields=spec.allow_new_values, ignored_fields=spec.preserve_fields)
+    )
+    request, labels = topic_request(seeds, axes, spec, model="")
+    prompt = _tokens(sum(len(message.content) for message in request.messages))
+    phrases = topics_wanted(spec.count, labels) * max(1, len(labels))
+    return prompt, phrases * TOPIC_TOKENS + REPLY_OVERHEAD_TOKENS
 
 
 def _average_length(seeds: Sequence[Mapping[str, Any]], indent: int | None) -> float:

@@ -41,6 +41,12 @@ def parse_samples(text: str) -> ParsedReply:
     return ParsedReply([], f"no JSON found in the reply: {_excerpt(text)}")
 
 
+def json_value(text: str) -> Any:
+    """The first complete JSON object or array of a reply (fenced or not), or None."""
+    value, complete = _first_json_value(_unfenced(text).strip())
+    return value if complete else None
+
+
 def _unfenced(text: str) -> str:
     match = _FENCE.search(text)
     return match.group(1) if match else text

@@ -6,10 +6,11 @@ shuffled cycle (every seed shown as often as any other, neighbouring calls see d
 ones), a temperature from a small spread, and one combination of the diversity axes.
 Axes that fix a label (the seeds' category) are spread over the samples of a call
 instead: each sample has a slot with its own label, taken in a cycle across calls, so a
-run of ten samples in two calls covers five categories. A call is shown seeds with its
-slots' labels first: a model imitates its examples far better than it follows "this
-label" in words. What
-call *k* asks depends only on the spec and *k* while the quotas are open, so an
+run of ten samples in two calls covers five categories; with the topics a run asked for
+first (topics.py), each slot also gets a situation listed under its label, in turns of
+their own. A call is shown seeds with its slots' labels first: a model imitates its
+examples far better than it follows "this label" in words. What
+call *k* asks depends only on the spec, the topics and *k* while the quotas are open, so an
 interrupted run, run again, asks the same questions and the response cache answers them.
 """
 
@@ -38,6 +39,9 @@ class CallPlan:
     axis: Mapping[str, str] = field(default_factory=dict)  # what all its samples share
     # Per sample, the values of the axes that fix a label ({"category": "billing"}).
     slots: list[Mapping[str, str]] = field(default_factory=list)
+    # Per sample, what it is to be about (empty when no topics were planned; None for a
+    # sample whose label has none).
+    topics: list[str | None] = field(default_factory=list)
 
 
 class Planner:
@@ -62,6 +66,7 @@ class Planner:
             if data_type in self.quotas:
                 self.quotas[data_type] -= 1
         self.calls_made = 0
+        self.planning_calls = 0  # calls made for the plan itself (the topics)
         self.asked_by_cell: Counter[tuple[tuple[str, str], ...]] = Counter()
         self._label_axes = [axis for axis in self.axes if axis.fixed_field is not None]
         self._cells = axis_cells(
@@ -75,6 +80,15 @@ class Planner:
         self._random = random.Random(random_seed)
         self._seed_order: list[int] = []
         self._label_orders: dict[tuple[tuple[str, str], ...], list[int]] = {}
+        # Per label of the first label axis (None without one), its topics and the ones
+        # still to give in the current turn.
+        self._topics: dict[str | None, list[str]] = {}
+        self._topic_queues: dict[str | None, list[str]] = {}
+
+    def use_topics(self, topics: Mapping[str | None, Sequence[str]]) -> None:
+        """What samples are about (see topics.py): each sample gets one with its label,
+        in turns that give every topic of the label once, in a new order."""
+        self._topics = {label: list(listed) for label, listed in topics.items() if listed}
 
     # -- the quotas ---------------------------------------------------------------------
 
@@ -99,7 +113,7 @@ class Planner:
 
     def call_limit(self) -> int:
         if self.spec.budget.max_calls is not None:
-            return self.spec.budget.max_calls
+            return self.spec.budget.max_calls - self.planning_calls
         return max(10, 4 * math.ceil(self.spec.count / self.spec.samples_per_call))
 
     # -- the calls ----------------------------------------------------------------------
@@ -135,6 +149,7 @@ class Planner:
             temperature=min(2.0, max(0.0, self.spec.temperature + offset)),
             axis=cell,
             slots=slots,
+            topics=self._next_topics(slots, asked),
         )
 
     def planned(self) -> list[tuple[list[list[str]], int]]:
@@ -160,11 +175,25 @@ class Planner:
         slots: list[dict[str, str]] = [{} for _ in range(asked)]
         for axis, queue in zip(self._label_axes, self._label_queues, strict=True):
             for slot in slots:
-                if not queue:
-                    queue.extend(axis.values)
-                    self._random.shuffle(queue)
+                _refill(queue, axis.values, self._random)
                 slot[axis.name] = queue.pop()
         return slots
+
+    def _next_topics(self, slots: Sequence[Mapping[str, str]], asked: int) -> list[str | None]:
+        """Per sample, a topic listed under its slot's label, in turns like the labels'."""
+        if not self._topics:
+            return []
+        first_axis = self._label_axes[0].name if self._label_axes else None
+        topics: list[str | None] = []
+        for slot in slots or [{}] * asked:
+            label = slot.get(first_axis) if first_axis else None
+            if label not in self._topics:
+                topics.append(None)
+                continue
+            queue = self._topic_queues.setdefault(label, [])
+            _refill(queue, self._topics[label], self._random)
+            topics.append(queue.pop())
+        return topics
 
     def _labels_of(self, slots: Sequence[Mapping[str, str]]) -> list[tuple[tuple[str, str], ...]]:
         """Per slot, its ``(field, value)`` pairs."""
@@ -225,3 +254,10 @@ class Planner:
             if candidate not in chosen:
                 chosen.append(candidate)
         return chosen
+
+
+def _refill(queue: list[str], values: Sequence[str], rng: random.Random) -> None:
+    """An empty queue takes a new turn of ``values``, shuffled."""
+    if not queue:
+        queue.extend(values)
+        rng.shuffle(queue)

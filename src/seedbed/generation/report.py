@@ -9,7 +9,7 @@ measured.
   share of samples and of seeds that carry them (``frames.py``);
 - how close samples are to their nearest seed (min, median, p90, max);
 - coverage: each closed-set field's values among the samples (and the share inside the
-  set), each diversity axis's values as planned and as accepted, data types;
+  set), each diversity axis's values as planned and as accepted, the topics, data types;
 - the critic's scores, when a critic ran;
 - the worst five samples by nearest-seed similarity, by similarity to another sample and
   by critic score.
@@ -43,6 +43,7 @@ def quality_report(
     shape: SeedShape,
     axes: Sequence[Axis] = (),
     axis_values: Sequence[Mapping[str, str]] = (),
+    topics: Sequence[str | None] = (),
     data_types: Sequence[str | None] = (),
     planned: Mapping[Any, int] | None = None,
     ignored_fields: Iterable[str] = (),
@@ -79,6 +80,8 @@ def quality_report(
         "nearest_seed_similarity": _distribution([value for value in nearest if value is not None]),
         "closed_sets": _closed_set_coverage(shape, samples),
         "axes": _axis_coverage(axes, axis_values, planned),
+        # What the accepted samples are about (topics.py), commonest first.
+        "topics": dict(Counter(topic for topic in topics if topic).most_common()),
         "data_types": dict(Counter(data_type or "general" for data_type in data_types)),
         "critic": _critic(critic_scores),
         "worst": {

@@ -59,6 +59,8 @@ class Provenance:
     cached: bool
     # The diversity-axis values the call was planned with (``{"category": "billing"}``).
     axis: Mapping[str, str] = field(default_factory=dict)
+    # The situation it was asked to be about (generation/topics.py), if topics were planned.
+    topic: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +76,7 @@ class Provenance:
             "cost": self.cost,
             "cached": self.cached,
             "axis": dict(self.axis),
+            "topic": self.topic,
         }
 
 

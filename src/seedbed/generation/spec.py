@@ -58,6 +58,8 @@ class GenerationSpec:
     vary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Evol-Instruct strategies to spread the samples over (see generation/axes.py).
     evolutions: tuple[str, ...] = ()
+    # Ask first for distinct situations for the samples to be about (generation/topics.py).
+    plan_topics: bool = True
     # The optional LLM critic: a model ("provider/model") that scores each candidate, and
     # the score (0..1) a sample needs.
     critic_model: str | None = None
@@ -135,5 +137,8 @@ def spec_from_record(record: Mapping[str, Any], **changes: Any) -> GenerationSpe
         elif spec_field.name == "vary":
             value = {key: tuple(inner) for key, inner in value.items()}
         values[spec_field.name] = value
+    if "plan_topics" not in record:
+        # A job stored before topics were planned resumes with the calls it first made.
+        values["plan_topics"] = False
     values.update(changes)
     return GenerationSpec(**values)

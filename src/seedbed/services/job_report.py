@@ -42,6 +42,7 @@ def job_report(connection: Connection, job: GenerationJob) -> QualityReport:
         shape=shape,
         axes=plan_axes(shape, vary=spec.vary, evolutions=spec.evolutions),
         axis_values=[item["provenance"].get("axis") or {} for item in stored],
+        topics=[item["provenance"].get("topic") for item in stored],
         data_types=[item["data_type"] for item in stored],
         planned=planned or None,
         ignored_fields=spec.preserve_fields,

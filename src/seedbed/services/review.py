@@ -35,6 +35,7 @@ class ReviewedSample:
     data_type: str | None
     seed_item_ids: list[str]
     model: str | None
+    topic: str | None  # what it was asked to be about
     quality: dict[str, Any]
     status: str | None  # KEPT, REJECTED, or None (not reviewed: kept)
     reason: str | None
@@ -170,6 +171,7 @@ def _reviewed(row: dict[str, Any]) -> ReviewedSample:
         data_type=row.get("data_type"),
         seed_item_ids=list(provenance.get("seed_item_ids") or ()),
         model=provenance.get("model"),
+        topic=provenance.get("topic"),
         quality=row.get("quality") or {},
         status=row.get("review_status"),
         reason=row.get("review_reason"),

@@ -81,6 +81,10 @@ class JobRequest(Body):
         default={}, description='Diversity axes, e.g. {"persona": ["novice", "expert"]}'
     )
     evolutions: list[str] = Field(default=[], description="Evol-Instruct strategies to apply")
+    plan_topics: bool = Field(
+        default=True,
+        description="First ask for distinct situations (per label) for the samples to be about",
+    )
     critic_model: str | None = Field(
         default=None, description="A model that scores each candidate (the optional critic)"
     )
@@ -122,6 +126,7 @@ def start_job(
         allow_new_values=tuple(body.allow_new_values),
         vary={axis: tuple(values) for axis, values in body.vary.items()},
         evolutions=tuple(body.evolutions),
+        plan_topics=body.plan_topics,
         critic_model=body.critic_model,
         critic_threshold=body.critic_threshold,
     )

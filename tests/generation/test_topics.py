@@ -1,0 +1,194 @@
+"""Topics: a run first asks what its samples will be about, per label, then gives every
+sample one situation listed under its own label."""
+
+import asyncio
+import json
+
+import seedbed
+from seedbed.generation.estimate import estimate_generation
+from seedbed.generation.result import COMPLETED
+from seedbed.generation.spec import GenerationSpec, spec_from_record, spec_to_record
+from seedbed.generation.topics import parse_topics
+from seedbed.providers.registry import ProviderRegistry
+from seedbed.settings import Settings
+from seedbed.testing.canned_provider import CannedProvider
+
+from .test_judge import CATEGORIES, SUPPORT
+
+TOPICS = {
+    "shipping": ["a parcel left at a neighbour's door", "a courier who never rang"],
+    "billing": ["a gift card that paid only half", "VAT charged on an export order"],
+    "account": ["a login code sent to an old phone", "two accounts with one email"],
+    "returns": ["a jacket returned after the 30 days", "a refund for a missing sock"],
+    "technical": ["a checkout page that stays blank", "the app logs out every minute"],
+}
+
+
+_SAMPLES = [
+    (
+        "My neighbour signed for a box that is not mine",
+        "Ask them to hand it back; we collect it tomorrow.",
+        "shipping",
+    ),
+    (
+        "The gift card covered only half of my basket",
+        "Cards pay up to their balance; pay the rest by card.",
+        "billing",
+    ),
+    (
+        "A login code keeps going to a number I gave up",
+        "Change the phone number under Security first.",
+        "account",
+    ),
+    (
+        "The jacket came back after five weeks, refund?",
+        "Past thirty days we offer store credit instead.",
+        "returns",
+    ),
+    (
+        "Checkout shows a blank page after the address step",
+        "Clear the browser cache, then try again.",
+        "technical",
+    ),
+    (
+        "The courier marked my order delivered while I was home",
+        "We opened a claim with the carrier today.",
+        "shipping",
+    ),
+    (
+        "Why is there VAT on an order going to Switzerland",
+        "Swiss orders are charged without VAT from now on.",
+        "billing",
+    ),
+    (
+        "I have two accounts under one email",
+        "Support merges them once you confirm both logins.",
+        "account",
+    ),
+    ("One sock of the pair was missing", "Keep the pair, the missing one is refunded.", "returns"),
+    (
+        "Your app signs me out every minute on my tablet",
+        "Version 4.2 fixes that; please update.",
+        "technical",
+    ),
+]
+
+
+def _replies(*first: str):
+    """Replies of a provider without structured output: ``first``, then two of five samples."""
+    batches = [_SAMPLES[:5], _SAMPLES[5:]]
+    return [
+        *first,
+        *(
+            json.dumps(
+                {
+                    "samples": [
+                        dict(zip(("input", "expected_output", "category"), sample, strict=True))
+                        for sample in batch
+                    ]
+                }
+            )
+            for batch in batches
+        ),
+    ]
+
+
+def _run(provider, n, **options):
+    registry = ProviderRegistry(Settings(), load_plugins=False)
+    registry.add_provider(provider.name, provider)
+    return asyncio.run(
+        seedbed.aexpand(SUPPORT, n, registry=registry, model=f"{provider.name}/m", **options)
+    )
+
+
+def test_every_sample_is_about_a_topic_listed_under_its_own_label():
+    provider = CannedProvider(_replies(json.dumps(TOPICS)), name="canned")
+    result = _run(provider, 10, samples_per_call=5, random_seed=11)
+
+    assert result.stop_reason == COMPLETED and len(result.items) == 10
+    topic_call, *generation_calls = provider.requests
+    # The planning call: every label, two situations each (ten samples, five labels).
+    schema = topic_call.json_schema
+    assert set(schema["properties"]) == CATEGORIES
+    assert {prop["minItems"] for prop in schema["properties"].values()} == {2}
+    assert "For each category" in topic_call.messages[-1].content
+    # Each generation prompt names, per sample, its label and a situation of that label;
+    # over the two calls every situation comes once.
+    named = []
+    for request in generation_calls:
+        prompt = request.messages[-1].content
+        for label, topics in TOPICS.items():
+            named += [topic for topic in topics if f'category = "{label}", about {topic}' in prompt]
+    assert sorted(named) == sorted(topic for topics in TOPICS.values() for topic in topics)
+    # Each sample records what it was asked to be about, and the report counts it.
+    about = [sample.provenance.topic for sample in result.samples]
+    assert sorted(about) == sorted(named)
+    assert sum(result.report["topics"].values()) == 10
+    assert result.stats.calls == 3
+
+
+def test_a_run_goes_on_without_topics_when_the_planning_reply_is_unusable():
+    provider = CannedProvider(_replies("I would rather not."), name="canned")
+    result = _run(provider, 10, samples_per_call=5)
+
+    assert result.stop_reason == COMPLETED and len(result.items) == 10
+    assert all('", about ' not in request.messages[-1].content for request in provider.requests[1:])
+    assert all(sample.provenance.topic is None for sample in result.samples)
+    assert result.report["topics"] == {}
+
+
+def test_topics_can_be_turned_off():
+    provider = CannedProvider(_replies(), name="canned")
+    result = _run(provider, 10, samples_per_call=5, plan_topics=False)
+
+    assert result.stop_reason == COMPLETED and result.stats.calls == 2
+    assert all("samples" in request.messages[0].content for request in provider.requests)
+
+
+def test_unusable_topics_are_dropped():
+    reply = json.dumps(
+        {
+            "billing": ["A refund to a closed card.", "a refund to a closed card", "", 7],
+            "shipping": ["a parcel for [customer name]", " ".join(["word"] * 20)],
+        }
+    )
+    assert parse_topics(reply, ["billing", "shipping"]) == {
+        "billing": ["A refund to a closed card"]
+    }
+    assert parse_topics('```json\n{"topics": ["a late parcel"]}\n```', []) == {
+        None: ["a late parcel"]
+    }
+
+
+def test_the_estimate_counts_the_planning_call_and_a_stored_job_keeps_its_calls():
+    with_topics = GenerationSpec(count=20)
+    without = GenerationSpec(count=20, plan_topics=False)
+    estimates = [
+        estimate_generation(spec, SUPPORT, qualified_model="openai/gpt-4o-mini", concurrency=4)
+        for spec in (with_topics, without)
+    ]
+    assert estimates[0].calls == estimates[1].calls + 1
+    assert estimates[0].completion_tokens > estimates[1].completion_tokens
+    # A job stored before topics existed resumes planning the calls it first made.
+    record = spec_to_record(with_topics)
+    assert spec_from_record(record).plan_topics is True
+    del record["plan_topics"]
+    assert spec_from_record(record).plan_topics is False
+
+
+def test_a_label_field_named_topic_keeps_its_labels(registry, stub):
+    seeds = [
+        {"question": question, "topic": topic}
+        for question, topic in [
+            ("How do I reset my password?", "account"),
+            ("Can I pay by invoice?", "billing"),
+            ("Where is my order?", "shipping"),
+            ("How do I delete my account?", "account"),
+            ("Do you ship to Canada?", "shipping"),
+        ]
+    ]
+    result = seedbed.expand(seeds, 12, model="openai/gpt-4o-mini", registry=registry)
+
+    assert result.stop_reason == COMPLETED and len(result.items) == 12
+    assert {item["topic"] for item in result.items} <= {"account", "billing", "shipping"}
+    assert all(sample.provenance.topic for sample in result.samples)
