@@ -185,7 +185,7 @@ def run_sets(
             rows.append({"set": label, **measure(seeds, result, seconds)})
             print(f"\n## {model}: {label} ({result.stop_reason}) {dict(result.stats.rejected)}")
             for sample in result.samples:
-                about = sample.provenance.axis.get("topic")
+                about = sample.provenance.topic
                 print("  ", json.dumps(sample.data, ensure_ascii=False))
                 if about:
                     print("      about:", about)
