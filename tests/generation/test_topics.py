@@ -169,6 +169,7 @@ def test_the_estimate_counts_the_planning_call_and_a_stored_job_keeps_its_calls(
     ]
     assert estimates[0].calls == estimates[1].calls + 1
     assert estimates[0].completion_tokens > estimates[1].completion_tokens
+    assert estimates[0].prompt_tokens > estimates[1].prompt_tokens
     # A job stored before topics existed resumes planning the calls it first made.
     record = spec_to_record(with_topics)
     assert spec_from_record(record).plan_topics is True

@@ -14,7 +14,7 @@ estimate so the page can show it:
 - a provider writes at a typical speed; calls run in parallel up to its concurrency.
 
 A run that plans topics makes one more call first (topics.py): the seeds shown, short
-phrases written.
+phrases written; each call's prompt then names a topic per sample.
 """
 
 import json
@@ -36,7 +36,7 @@ CHARACTERS_PER_TOKEN = 4.0
 # The JSON object around a call's samples, and the words of a repair request.
 REPLY_OVERHEAD_TOKENS = 10
 REPAIR_REQUEST_TOKENS = 60
-# One topic phrase with its JSON.
+# One topic phrase, with its JSON in the topic call or its words in a generation prompt.
 TOPIC_TOKENS = 12
 
 
@@ -87,6 +87,8 @@ def estimate_generation(
     calls = planned + repairs
 
     prompt = _prompt_tokens(spec, seeds, per_call)
+    if topics_planned(spec):  # each sample's topic is named in its call's prompt
+        prompt += per_call * TOPIC_TOKENS
     reply = per_call * _tokens(_average_length(seeds, indent=None)) + REPLY_OVERHEAD_TOKENS
     if spec.max_tokens is not None:
         reply = min(reply, spec.max_tokens)
