@@ -342,7 +342,6 @@ def test_a_custom_prompt_that_yields_non_objects_fails_clearly():
             registry=_registry_with(provider),
             model="canned/m",
             custom_prompt="List {count} capital cities.",
-            plan_topics=False,
         )
     )
 

@@ -7,7 +7,7 @@ import json
 import seedbed
 from seedbed.generation.estimate import estimate_generation
 from seedbed.generation.result import COMPLETED
-from seedbed.generation.spec import GenerationSpec, spec_from_record, spec_to_record
+from seedbed.generation.spec import Budget, GenerationSpec, spec_from_record, spec_to_record
 from seedbed.generation.topics import parse_topics
 from seedbed.providers.registry import ProviderRegistry
 from seedbed.settings import Settings
@@ -137,12 +137,17 @@ def test_a_run_goes_on_without_topics_when_the_planning_reply_is_unusable():
     assert result.report["topics"] == {}
 
 
-def test_topics_can_be_turned_off():
-    provider = CannedProvider(_replies(), name="canned")
-    result = _run(provider, 10, samples_per_call=5, plan_topics=False)
+def test_topics_can_be_turned_off_and_a_custom_prompt_or_a_tight_call_budget_has_none():
+    for options in (
+        {"plan_topics": False},
+        {"custom_prompt": "Write {count} support tickets like these:\n{examples}"},
+        {"budget": Budget(max_calls=2)},
+    ):
+        provider = CannedProvider(_replies(), name="canned")
+        result = _run(provider, 10, samples_per_call=5, **options)
 
-    assert result.stop_reason == COMPLETED and result.stats.calls == 2
-    assert all("samples" in request.messages[0].content for request in provider.requests)
+        assert result.stop_reason == COMPLETED and result.stats.calls == 2, options
+        assert all("samples" in request.messages[0].content for request in provider.requests)
 
 
 def test_unusable_topics_are_dropped():
