@@ -9,6 +9,8 @@ from seedbed.generation.estimate import estimate_generation
 from seedbed.generation.result import COMPLETED
 from seedbed.generation.spec import Budget, GenerationSpec, spec_from_record, spec_to_record
 from seedbed.generation.topics import parse_topics
+from seedbed.providers.base import Completion, Usage
+from seedbed.providers.progress import WRITING, CallProgress, report
 from seedbed.providers.registry import ProviderRegistry
 from seedbed.settings import Settings
 from seedbed.testing.canned_provider import CannedProvider
@@ -198,3 +200,41 @@ def test_a_label_field_named_topic_keeps_its_labels(registry, stub):
     assert result.stop_reason == COMPLETED and len(result.items) == 12
     assert {item["topic"] for item in result.items} <= {"account", "billing", "shipping"}
     assert all(sample.provenance.topic for sample in result.samples)
+
+
+class _SlowTopics:
+    """Writes the topics slowly, as the embedded model does, telling its progress."""
+
+    name = "slow"
+    max_concurrency = 2
+    supports_json_schema = False
+
+    def __init__(self) -> None:
+        self.replies = iter(_replies())
+
+    async def complete(self, request):
+        if "samples" not in request.messages[0].content:
+            for written in (40, 80):
+                report(CallProgress(WRITING, written))
+                await asyncio.sleep(0.6)
+            return Completion(json.dumps(TOPICS), Usage(300, 120))
+        return Completion(next(self.replies), Usage(300, 200))
+
+
+def test_the_run_shows_progress_while_the_topics_are_written():
+    seen = []
+    provider = _SlowTopics()
+    registry = ProviderRegistry(Settings(), load_plugins=False)
+    registry.add_provider(provider.name, provider)
+
+    def heard(stats):
+        seen.append((stats.stage, stats.tokens_in_flight, stats.accepted))
+
+    result = asyncio.run(
+        seedbed.aexpand(SUPPORT, 10, registry=registry, model="slow/m", on_progress=heard)
+    )
+
+    assert result.stop_reason == COMPLETED and len(result.items) == 10
+    # Before any sample: the stage and the tokens written so far, more than once.
+    planning = [entry for entry in seen if entry[0] == "planning_topics" and entry[2] == 0]
+    assert len(planning) >= 2 and max(tokens for _, tokens, _ in planning) >= 40

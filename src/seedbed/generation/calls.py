@@ -33,7 +33,7 @@ from seedbed.providers.base import (
     Usage,
 )
 from seedbed.providers.concurrency import AdaptiveConcurrency
-from seedbed.providers.progress import CallProgress, listening
+from seedbed.providers.progress import WRITING, CallProgress, listening
 
 # Used when neither the run nor the provider sets a timeout.
 DEFAULT_CALL_TIMEOUT_SECONDS = 120.0
@@ -77,9 +77,13 @@ class Caller:
         dead endpoint, not a bad patch of a working one)."""
         return self.breaker.exhausted or (self.stats.replies == 0 and self.breaker.openings > 0)
 
-    async def complete(self, request: CompletionRequest) -> tuple[Completion, Usage, bool] | None:
+    async def complete(
+        self, request: CompletionRequest, *, writing: str = WRITING
+    ) -> tuple[Completion, Usage, bool] | None:
         """The reply, what it cost in tokens, and whether it came from the cache; None when
-        every attempt failed or the budget ran out between retries."""
+        every attempt failed or the budget ran out between retries. ``writing``: the
+        stage the call shows while the model writes (``planning_topics`` for the call
+        that plans them)."""
         key = request_key(self.provider.name, request)
         if self.cache is not None and (cached := await self.cache.get(key)) is not None:
             self.stats.cached_calls += 1
@@ -88,7 +92,7 @@ class Caller:
         for retry in range(self.max_retries + 1):
             if retry and self.budgets.exhausted():
                 return None
-            completion = await self._attempt(request, retry)
+            completion = await self._attempt(request, retry, writing)
             if completion is not None:
                 self._account(completion.usage)
                 if self.cache is not None:
@@ -101,14 +105,16 @@ class Caller:
     def cost_of(self, usage: Usage) -> float:
         return self.price.cost(usage) if self.price else 0.0
 
-    async def _attempt(self, request: CompletionRequest, retry: int) -> Completion | None:
+    async def _attempt(
+        self, request: CompletionRequest, retry: int, writing: str
+    ) -> Completion | None:
         await self.breaker.wait_until_closed()
         await self.concurrency.acquire()
         retry_after: float | None = None
         call = id(asyncio.current_task())
         try:
             self.stats.calls += 1
-            with listening(self._listener(call)):
+            with listening(self._listener(call, writing)):
                 completion = await asyncio.wait_for(
                     self.provider.complete(request), timeout=self.timeout_seconds
                 )
@@ -140,12 +146,12 @@ class Caller:
             self.backing_off -= 1
         return None
 
-    def _listener(self, call: int) -> Callable[[CallProgress], None]:
+    def _listener(self, call: int, writing: str) -> Callable[[CallProgress], None]:
         """Keeps the running calls' stage and token counts in the stats; it may run in the
         provider's worker thread, so it only assigns."""
 
         def heard(progress: CallProgress) -> None:
-            self.stats.stage = progress.stage
+            self.stats.stage = writing if progress.stage == WRITING else progress.stage
             self._note_tokens(call, progress.completion_tokens)
 
         return heard

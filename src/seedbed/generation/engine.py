@@ -74,6 +74,8 @@ _REPAIR_ATTEMPTS = 1
 _FUTILITY_REPLIES = 4
 # How often a run reports progress while its calls are still running.
 _PROGRESS_SECONDS = 1.0
+# The stage a run shows while its first call writes the topics (topics.py).
+PLANNING_TOPICS = "planning_topics"
 
 
 ProgressCallback = Callable[[GenerationStats], None]
@@ -230,7 +232,7 @@ class GenerationRun:
         in_flight: set[asyncio.Task[_Reply | None]] = set()
         try:
             if topics_planned(self.spec) and not self._finished():
-                await self._plan_topics()
+                await self._plan_topics(started)
             while True:
                 while (plan := self._next_plan(len(in_flight))) is not None:
                     in_flight.add(asyncio.create_task(self._call(plan)))
@@ -356,7 +358,7 @@ class GenerationRun:
             messages = repair_messages(messages, completion.text, problem)
         return reply
 
-    async def _plan_topics(self) -> None:
+    async def _plan_topics(self, started: float) -> None:
         """Ask once for what the samples will be about (topics.py); without an answer
         the run goes on without topics."""
         request, labels = topic_request(
@@ -366,14 +368,23 @@ class GenerationRun:
             model=self.model,
             timeout_seconds=self.caller.timeout_seconds,
         )
-        self.stats.stage = "planning topics"
-        await self.sink.progress(self.stats)
         self.planner.planning_calls += 1
+        self.stats.stage = PLANNING_TOPICS
+        call = asyncio.create_task(self.caller.complete(request, writing=PLANNING_TOPICS))
         try:
-            answered = await self.caller.complete(request)
-        except PermanentFailure:
-            answered = None
+            # A local model takes a while to write them: progress goes on meanwhile.
+            while not call.done() and not self.sink.stopped():
+                await asyncio.wait({call}, timeout=_PROGRESS_SECONDS)
+                self.stats.elapsed_seconds = time.monotonic() - started
+                await self.sink.progress(self.stats)
+        finally:
+            if not call.done():
+                call.cancel()
+                await asyncio.gather(call, return_exceptions=True)
         self.stats.stage = ""
+        answered = None
+        if not call.cancelled() and not isinstance(call.exception(), PermanentFailure):
+            answered = call.result()
         if answered is not None:
             self.topics = parse_topics(answered[0].text, labels)
             self.planner.use_topics(self.topics)
