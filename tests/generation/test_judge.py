@@ -103,12 +103,16 @@ def test_a_short_run_covers_every_label_and_each_sample_writes_its_label_first(r
         slots = call["response_format"]["json_schema"]["schema"]["properties"]["samples"]
         labels = [slot["properties"]["category"]["enum"][0] for slot in slots["prefixItems"]]
         assert sorted(labels) == sorted(CATEGORIES)
-        # A constrained model writes keys in the schema's order: the label before the text.
-        assert [list(slot["properties"])[0] for slot in slots["prefixItems"]] == ["category"] * 5
-        # The prompt names them in the same order, each with what its sample is about.
+        # A constrained model writes keys in the schema's order: what the sample is about
+        # and its label, before the text.
+        keys = [list(slot["properties"])[:3] for slot in slots["prefixItems"]]
+        assert keys == [["about", "category", "input"]] * 5
+        topics = [slot["properties"]["about"]["const"] for slot in slots["prefixItems"]]
+        # The prompt names them in the same order.
         prompt = call["messages"][-1]["content"]
-        assert re.findall(r'\(\d\) category = "(\w+)", about ', prompt) == labels
-    # Delivered in the seeds' key order all the same.
+        named = re.findall(r'\(\d\) category = "(\w+)", about ([^;]+);', prompt)
+        assert named == list(zip(labels, topics, strict=True))
+    # Delivered in the seeds' key order all the same, without the topic the model wrote.
     assert all(list(item) == ["input", "expected_output", "category"] for item in result.items)
 
 

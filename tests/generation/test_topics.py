@@ -14,6 +14,7 @@ from seedbed.providers.progress import WRITING, CallProgress, report
 from seedbed.providers.registry import ProviderRegistry
 from seedbed.settings import Settings
 from seedbed.testing.canned_provider import CannedProvider
+from tests.stub_calls import sample_calls
 
 from .test_judge import CATEGORIES, SUPPORT
 
@@ -238,3 +239,22 @@ def test_the_run_shows_progress_while_the_topics_are_written():
     # Before any sample: the stage and the tokens written so far, more than once.
     planning = [entry for entry in seen if entry[0] == "planning_topics" and entry[2] == 0]
     assert len(planning) >= 2 and max(tokens for _, tokens, _ in planning) >= 40
+
+
+def test_each_sample_writes_its_topic_first_under_a_key_the_seeds_do_not_use(registry, stub):
+    seeds = [
+        {"about": "a late train", "answer": "Trains late by an hour are refunded in full."},
+        {"about": "a lost ticket", "answer": "A lost ticket can be printed again online."},
+        {"about": "bikes on board", "answer": "Bikes ride free outside the rush hours."},
+    ]
+    result = seedbed.expand(seeds, 6, model="openai/gpt-4o-mini", registry=registry)
+
+    assert result.stop_reason == COMPLETED and len(result.items) == 6
+    assert all(set(item) == {"about", "answer"} for item in result.items)
+    for call in sample_calls(stub):
+        slots = call["response_format"]["json_schema"]["schema"]["properties"]["samples"]
+        for slot in slots["prefixItems"]:
+            assert list(slot["properties"])[:2] == ["_about", "about"]
+    # The topic a sample records is the one its position in the reply was held to.
+    for sample in result.samples:
+        assert sample.provenance.topic in result.report["topics"]

@@ -2,18 +2,27 @@
 
 What a call costs is known once its reply is in, so the first call goes alone; after it,
 calls in flight count at the average cost of the replies so far, and no call is started
-that is projected to pass a token or cost budget.
+that is projected to pass a token or cost budget. The call that plans a run's topics
+counts against the budgets, not toward that average: it is not a call for samples.
 """
 
 from seedbed.generation.result import GenerationStats
 from seedbed.generation.spec import Budget
+from seedbed.providers.base import Usage
 
 
 class Budgets:
     def __init__(self, budget: Budget, stats: GenerationStats) -> None:
         self.budget = budget
         self.stats = stats
-        self.priced_replies = 0  # replies whose usage is counted in stats
+        self.priced_replies = 0  # replies to calls for samples, counted in stats
+        self._planning_tokens = 0
+        self._planning_cost = 0.0
+
+    def planned_with(self, usage: Usage, cost: float) -> None:
+        """The planning call's reply is in (its usage is in stats too)."""
+        self._planning_tokens += usage.total_tokens
+        self._planning_cost += cost
 
     def exhausted(self) -> bool:
         budget, stats = self.budget, self.stats
@@ -31,11 +40,13 @@ class Budgets:
             return calls_in_flight > 0
         calls = calls_in_flight + 1
         if budget.max_cost is not None:
-            if stats.cost + calls * stats.cost / self.priced_replies > budget.max_cost:
+            per_call = (stats.cost - self._planning_cost) / self.priced_replies
+            if stats.cost + calls * per_call > budget.max_cost:
                 return True
         if budget.max_tokens is not None:
             tokens = stats.usage.total_tokens
-            if tokens + calls * tokens / self.priced_replies > budget.max_tokens:
+            per_call = (tokens - self._planning_tokens) / self.priced_replies
+            if tokens + calls * per_call > budget.max_tokens:
                 return True
         return False
 

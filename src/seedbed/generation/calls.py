@@ -35,6 +35,9 @@ from seedbed.providers.base import (
 from seedbed.providers.concurrency import AdaptiveConcurrency
 from seedbed.providers.progress import WRITING, CallProgress, listening
 
+# The stage a run shows while the call that plans its topics (topics.py) is written.
+PLANNING_TOPICS = "planning_topics"
+
 # Used when neither the run nor the provider sets a timeout.
 DEFAULT_CALL_TIMEOUT_SECONDS = 120.0
 
@@ -78,12 +81,13 @@ class Caller:
         return self.breaker.exhausted or (self.stats.replies == 0 and self.breaker.openings > 0)
 
     async def complete(
-        self, request: CompletionRequest, *, writing: str = WRITING
+        self, request: CompletionRequest, *, planning: bool = False
     ) -> tuple[Completion, Usage, bool] | None:
         """The reply, what it cost in tokens, and whether it came from the cache; None when
-        every attempt failed or the budget ran out between retries. ``writing``: the
-        stage the call shows while the model writes (``planning_topics`` for the call
-        that plans them)."""
+        every attempt failed or the budget ran out between retries. ``planning``: the
+        call plans the run (its topics) rather than asking for samples: it shows its own
+        stage while the model writes, and the budgets do not take it for a typical call."""
+        writing = PLANNING_TOPICS if planning else WRITING
         key = request_key(self.provider.name, request)
         if self.cache is not None and (cached := await self.cache.get(key)) is not None:
             self.stats.cached_calls += 1
@@ -94,7 +98,7 @@ class Caller:
                 return None
             completion = await self._attempt(request, retry, writing)
             if completion is not None:
-                self._account(completion.usage)
+                self._account(completion.usage, planning)
                 if self.cache is not None:
                     await self.cache.put(key, completion)
                 return completion, completion.usage, False
@@ -174,10 +178,13 @@ class Caller:
             return f"the call timed out after {self.timeout_seconds:g} s"
         return f"the call failed ({type(error).__name__})"
 
-    def _account(self, usage: Usage) -> None:
+    def _account(self, usage: Usage, planning: bool) -> None:
         self.stats.usage = self.stats.usage + usage
         self.stats.cost += self.cost_of(usage)
-        self.budgets.priced_replies += 1
+        if planning:
+            self.budgets.planned_with(usage, self.cost_of(usage))
+        else:
+            self.budgets.priced_replies += 1
 
 
 def _failure_reason(error: BaseException) -> str:

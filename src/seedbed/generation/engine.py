@@ -25,7 +25,12 @@ from typing import Any, Protocol
 from seedbed.generation.axes import plan_axes
 from seedbed.generation.budget import Budgets
 from seedbed.generation.cache import ResponseCache
-from seedbed.generation.calls import DEFAULT_CALL_TIMEOUT_SECONDS, Caller, PermanentFailure
+from seedbed.generation.calls import (
+    DEFAULT_CALL_TIMEOUT_SECONDS,
+    PLANNING_TOPICS,
+    Caller,
+    PermanentFailure,
+)
 from seedbed.generation.judge import Critic, Judge
 from seedbed.generation.meter import generation_meter
 from seedbed.generation.parsing import parse_samples
@@ -62,8 +67,10 @@ from seedbed.generation.spec import GenerationSpec, SeedItem, seed_items
 from seedbed.generation.topics import (
     describe_samples,
     parse_topics,
+    topic_key,
     topic_request,
     topics_planned,
+    without_topic,
 )
 from seedbed.providers.base import Completion, CompletionRequest, Message, Provider, Usage
 from seedbed.providers.concurrency import AdaptiveConcurrency
@@ -74,8 +81,6 @@ _REPAIR_ATTEMPTS = 1
 _FUTILITY_REPLIES = 4
 # How often a run reports progress while its calls are still running.
 _PROGRESS_SECONDS = 1.0
-# The stage a run shows while its first call writes the topics (topics.py).
-PLANNING_TOPICS = "planning_topics"
 
 
 ProgressCallback = Callable[[GenerationStats], None]
@@ -179,6 +184,7 @@ class GenerationRun:
             with_closed_sets(schema, self.shape.closed_sets), self.shape.closed_sets
         )
         self._reply_key_order = list(self.item_schema.get("properties", {}))
+        self._topic_key = topic_key(self.item_schema)
         self.judge = Judge(
             self.seed_data,
             item_schema=schema,  # closed sets are the judge's own rule (out_of_set)
@@ -338,7 +344,13 @@ class GenerationRun:
             axis=self._axis_lines(plan),
         )
         reply.prompt_hash = prompt_hash(messages)
-        schema = batch_schema(self.item_schema, plan.asked, self.planner.slot_fields(plan))
+        schema = batch_schema(
+            self.item_schema,
+            plan.asked,
+            self.planner.slot_fields(plan),
+            plan.topics,
+            self._topic_key,
+        )
         for attempt in range(1, _REPAIR_ATTEMPTS + 2):
             reply.attempt = attempt
             completion = await self._complete(plan, messages, schema, reply)
@@ -346,15 +358,16 @@ class GenerationRun:
                 return reply
             reply.answers += 1
             parsed = parse_samples(completion.text)
-            problem = parsed.error if not parsed.samples else self._problem_of_all(parsed.samples)
-            if not parsed.samples:
+            samples = [without_topic(sample, self._topic_key) for sample in parsed.samples]
+            problem = parsed.error if not samples else self._problem_of_all(samples)
+            if not samples:
                 self.stats.rejected[UNPARSEABLE] += 1
             if problem is None or attempt > _REPAIR_ATTEMPTS:
-                reply.samples = parsed.samples
+                reply.samples = samples
                 return reply
-            if parsed.samples:  # all invalid: count them now, then ask again
-                self.stats.samples_received += len(parsed.samples)
-                self.stats.rejected[INVALID] += len(parsed.samples)
+            if samples:  # all invalid: count them now, then ask again
+                self.stats.samples_received += len(samples)
+                self.stats.rejected[INVALID] += len(samples)
             messages = repair_messages(messages, completion.text, problem)
         return reply
 
@@ -370,7 +383,7 @@ class GenerationRun:
         )
         self.planner.planning_calls += 1
         self.stats.stage = PLANNING_TOPICS
-        call = asyncio.create_task(self.caller.complete(request, writing=PLANNING_TOPICS))
+        call = asyncio.create_task(self.caller.complete(request, planning=True))
         try:
             # A local model takes a while to write them: progress goes on meanwhile.
             while not call.done() and not self.sink.stopped():

@@ -32,25 +32,40 @@ def infer_item_schema(
 
 
 def batch_schema(
-    item_schema: JsonSchema, count: int, slots: Sequence[Mapping[str, Any]] = ()
+    item_schema: JsonSchema,
+    count: int,
+    slots: Sequence[Mapping[str, Any]] = (),
+    topics: Sequence[str | None] = (),
+    topic_key: str = "about",
 ) -> JsonSchema:
     """The schema of one reply: ``{"samples": [count items]}``. ``slots``: per sample,
-    closed-set fields fixed to one value (``{"category": "billing"}``), so each sample of
-    the reply is held to its own label (a tuple: ``prefixItems``)."""
+    closed-set fields fixed to one value (``{"category": "billing"}``); ``topics``: per
+    sample, what it is about, written first under ``topic_key`` (then taken out of the
+    sample). Either holds each sample of the reply to its own (a tuple: ``prefixItems``):
+    a model that has just written "billing" and "a refund to a closed card" writes a text
+    about that, in that order."""
     array: JsonSchema = {"type": "array", "minItems": count, "maxItems": count}
-    if slots:
-        array["prefixItems"] = [
-            with_closed_sets(item_schema, {path: [value] for path, value in slot.items()})
-            for slot in slots
-        ]
-    else:
+    if not slots and not any(topics):
         array["items"] = item_schema
+    else:
+        items = []
+        for position in range(count):
+            slot = slots[position] if position < len(slots) else {}
+            item = with_closed_sets(item_schema, {path: [value] for path, value in slot.items()})
+            topic = topics[position] if position < len(topics) else None
+            items.append(_with_topic(item, topic_key, topic) if topic else item)
+        array["prefixItems"] = items
     return {
         "type": "object",
         "properties": {"samples": array},
         "required": ["samples"],
         "additionalProperties": False,
     }
+
+
+def _with_topic(schema: JsonSchema, key: str, topic: str) -> JsonSchema:
+    properties = {key: {"const": topic}, **(schema.get("properties") or {})}
+    return {**schema, "properties": properties, "required": [key, *schema.get("required", [])]}
 
 
 def labels_first(schema: JsonSchema, closed_paths: Iterable[str]) -> JsonSchema:

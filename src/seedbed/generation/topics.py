@@ -85,6 +85,19 @@ def topic_request(
     return request, labels
 
 
+def topic_key(item_schema: Mapping[str, Any]) -> str:
+    """The key a sample's topic is written under in a reply, one the seeds do not use."""
+    taken = set(item_schema.get("properties") or {})
+    return next(key for key in ("about", "_about", "__about_topic") if key not in taken)
+
+
+def without_topic(sample: Any, key: str) -> Any:
+    """A sample as the model wrote it, without the topic it wrote first."""
+    if isinstance(sample, Mapping) and key in sample:
+        return {name: value for name, value in sample.items() if name != key}
+    return sample
+
+
 def topics_wanted(count: int, labels: Sequence[str]) -> int:
     """Topics to ask for, per label (or in all when there are no labels)."""
     if labels:

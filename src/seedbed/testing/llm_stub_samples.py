@@ -412,10 +412,21 @@ class SampleMaker:
             )
             for index in range(count)
         ]
-        batch = self._inject(fresh, examples, behaviour, rng)
-        batch.value = (
-            batch.samples if key is None else walker.object_with(schema, key, batch.samples)
-        )
+        # What the schema forces a sample to begin with (a ``const``, such as the topic a
+        # sample is about) is written as told; flaws and copies concern the rest.
+        forced = [
+            _forced_keys(sample, per_position[index]) if index < len(per_position) else {}
+            for index, sample in enumerate(fresh)
+        ]
+        content = [_without_keys(sample, keys) for sample, keys in zip(fresh, forced, strict=True)]
+        batch = self._inject(content, examples, behaviour, rng)
+        written = [
+            {**forced[index], **sample}
+            if index < len(forced) and isinstance(sample, dict)
+            else sample
+            for index, sample in enumerate(batch.samples)
+        ]
+        batch.value = written if key is None else walker.object_with(schema, key, written)
         return batch
 
     # --- duplicates and other per-sample faults ----------------------------------------
@@ -494,6 +505,24 @@ class SampleMaker:
         shape = _shape(sample)
         in_this_prompt = [c for c in [*examples, *batch.samples] if _shape(c) == shape]
         return [*self._returned.get(shape, ()), *in_this_prompt]
+
+
+def _forced_keys(sample: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The top-level values of ``sample`` that ``schema`` fixes with a ``const``."""
+    if not isinstance(sample, dict):
+        return {}
+    properties = schema.get("properties") or {}
+    return {
+        name: sample[name]
+        for name, sub in properties.items()
+        if isinstance(sub, Mapping) and "const" in sub and name in sample
+    }
+
+
+def _without_keys(sample: Any, keys: Mapping[str, Any]) -> Any:
+    if not keys or not isinstance(sample, dict):
+        return sample
+    return {name: value for name, value in sample.items() if name not in keys}
 
 
 def adjusted_count(asked: int, samples_per_reply: str) -> int:
