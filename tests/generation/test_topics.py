@@ -8,7 +8,7 @@ import seedbed
 from seedbed.generation.estimate import estimate_generation
 from seedbed.generation.result import COMPLETED
 from seedbed.generation.spec import Budget, GenerationSpec, spec_from_record, spec_to_record
-from seedbed.generation.topics import parse_topics
+from seedbed.generation.topics import parse_topics, without_topic
 from seedbed.providers.base import Completion, Usage
 from seedbed.providers.progress import WRITING, CallProgress, report
 from seedbed.providers.registry import ProviderRegistry
@@ -258,3 +258,18 @@ def test_each_sample_writes_its_topic_first_under_a_key_the_seeds_do_not_use(reg
     # The topic a sample records is the one its position in the reply was held to.
     for sample in result.samples:
         assert sample.provenance.topic in result.report["topics"]
+
+
+def test_a_topic_echoed_as_a_heading_is_taken_out_of_the_text():
+    written = {
+        "about": "Video Quality",
+        "question": "What video quality does Premium offer?",
+        "answer": "video quality: 4K on two devices.",
+    }
+    assert without_topic(written, "about") == {
+        "question": "What video quality does Premium offer?",
+        "answer": "4K on two devices.",
+    }
+    # Only a heading: the same words inside a text stay.
+    said = {"about": "refunds", "answer": "Refunds take five days: we start today."}
+    assert without_topic(said, "about") == {"answer": "Refunds take five days: we start today."}

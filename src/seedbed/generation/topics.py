@@ -92,10 +92,21 @@ def topic_key(item_schema: Mapping[str, Any]) -> str:
 
 
 def without_topic(sample: Any, key: str) -> Any:
-    """A sample as the model wrote it, without the topic it wrote first."""
-    if isinstance(sample, Mapping) and key in sample:
-        return {name: value for name, value in sample.items() if name != key}
-    return sample
+    """A sample as the model wrote it, without the topic it wrote first, nor that topic
+    echoed as a heading at the start of a text ("Video Quality: 4K on two devices")."""
+    if not isinstance(sample, Mapping) or key not in sample:
+        return sample
+    topic = sample[key]
+    heading = f"{topic.strip().casefold()}:" if isinstance(topic, str) and topic.strip() else None
+    kept = {}
+    for name, value in sample.items():
+        if name == key:
+            continue
+        if heading and isinstance(value, str) and value.casefold().startswith(heading):
+            rest = value[len(heading) :].lstrip()
+            value = rest[:1].upper() + rest[1:] if rest else value
+        kept[name] = value
+    return kept
 
 
 def topics_wanted(count: int, labels: Sequence[str]) -> int:
