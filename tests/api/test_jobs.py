@@ -13,6 +13,7 @@ from seedbed.providers.registry import ProviderRegistry
 from seedbed.settings import Settings
 from seedbed.testing import StubBehaviour, StubLLMServer
 from tests.api.opik_http import API, create_dataset, get_json, put_items
+from tests.stub_calls import sample_calls
 
 JOBS = "/seedbed/v1/jobs"
 SEEDS = [
@@ -87,6 +88,22 @@ def test_a_job_from_seeds_delivers_exactly_the_count_with_its_account(client, st
     assert len({json.dumps(item["data"], sort_keys=True) for item in stored}) == 230
     assert all(set(item["data"]) == {"question", "answer"} for item in stored)
     assert stored[0]["provenance"]["model"] == "openai/gpt-4o-mini"
+
+
+def test_a_job_plans_topics_unless_told_not_to(client, stub):
+    planned = wait_until_finished(client, start(client, count=6, seeds=SEEDS)["id"])
+    assert planned["status"] == "completed"
+    assert all(item["provenance"]["topic"] for item in items_of(client, planned["id"]))
+    calls = stub.stats["calls"]
+    assert len(calls) > len(sample_calls(stub))  # the topics' call, then the samples'
+
+    stub.reset_stats()
+    plain = wait_until_finished(
+        client, start(client, count=6, seeds=SEEDS, plan_topics=False)["id"]
+    )
+    assert plain["status"] == "completed"
+    assert not any(item["provenance"]["topic"] for item in items_of(client, plain["id"]))
+    assert stub.stats["calls"] == sample_calls(stub)
 
 
 def test_a_job_from_a_dataset_saves_its_samples_as_a_new_version(client):
