@@ -198,6 +198,10 @@ class GenerationRun:
         for data, _ in already_accepted:
             self.judge.remember(without_markers(data))
         self.axes = plan_axes(self.shape, vary=spec.vary, evolutions=spec.evolutions)
+        # Axis name → the field it fixes, for the axes that fix a label.
+        self._label_fields = {
+            axis.name: axis.fixed_field for axis in self.axes if axis.fixed_field is not None
+        }
         self.planner = Planner(
             self.seeds,
             spec,
@@ -226,7 +230,6 @@ class GenerationRun:
         )
         self.sink = sink or KeepingSink()
         self.samples: list[GeneratedSample] = []
-        self.topics: dict[str | None, list[str]] = {}
         # Replies judged so far: calls may have replied meanwhile (``stats.replies``)
         # while their samples wait to be judged.
         self.replies_judged = 0
@@ -399,8 +402,7 @@ class GenerationRun:
         if not call.cancelled() and not isinstance(call.exception(), PermanentFailure):
             answered = call.result()
         if answered is not None:
-            self.topics = parse_topics(answered[0].text, labels)
-            self.planner.use_topics(self.topics)
+            self.planner.use_topics(parse_topics(answered[0].text, labels))
 
     def _axis_lines(self, plan: CallPlan) -> list[str]:
         lines = []
@@ -410,10 +412,7 @@ class GenerationRun:
             elif plan.slots and axis.name in plan.slots[0] and not plan.topics:
                 lines.append(axis.describe_slots([slot[axis.name] for slot in plan.slots]))
         if plan.topics:  # one line for each sample's labels and topic
-            label_fields = {
-                axis.name: axis.fixed_field for axis in self.axes if axis.fixed_field is not None
-            }
-            lines.insert(0, describe_samples(plan.slots, plan.topics, label_fields))
+            lines.insert(0, describe_samples(plan.slots, plan.topics, self._label_fields))
         return lines
 
     def _problem_of_all(self, samples: list[Any]) -> str | None:
@@ -497,9 +496,9 @@ class GenerationRun:
         axis = {
             **plan.axis,
             **{
-                axis.name: str(sample.get(axis.fixed_field))
-                for axis in self.axes
-                if axis.fixed_field is not None and axis.fixed_field in sample
+                name: str(sample[path])
+                for name, path in self._label_fields.items()
+                if path in sample
             },
         }
         cost = self.caller.cost_of(reply.usage)

@@ -136,7 +136,7 @@ class CompareRepository:
             with_trace
             or needs_output
             or not own_dataset
-            or any(flt.field not in (_SCORES,) for flt in query.run_filters)
+            or any(flt.field != _SCORES for flt in query.run_filters)
             or (query.sort_on_runs and not query.sort_on_score)
         )
         scores = {

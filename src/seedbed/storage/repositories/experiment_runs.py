@@ -88,11 +88,7 @@ class ExperimentRunRepository:
                 ).all()
             )
             if kept:
-                gone = sa.select(_runs.experiment_item_id).where(of_chunk)
-                self.connection.execute(
-                    experiment_run_scores.delete().where(_scores.experiment_item_id.in_(gone))
-                )
-                self.connection.execute(experiment_runs.delete().where(of_chunk))
+                self._delete(of_chunk)
             found = self.connection.execute(
                 sa.select(
                     items.id,
@@ -235,13 +231,15 @@ class ExperimentRunRepository:
 
     def forget_experiments(self, experiment_ids: list[str]) -> None:
         """Deleted experiments have no runs."""
-        gone = sa.select(_runs.experiment_item_id).where(_runs.experiment_id.in_(experiment_ids))
+        self._delete(_runs.experiment_id.in_(experiment_ids))
+
+    def _delete(self, condition: sa.ColumnElement) -> None:
+        """The runs that meet ``condition``, with their scores."""
+        gone = sa.select(_runs.experiment_item_id).where(condition)
         self.connection.execute(
             experiment_run_scores.delete().where(_scores.experiment_item_id.in_(gone))
         )
-        self.connection.execute(
-            experiment_runs.delete().where(_runs.experiment_id.in_(experiment_ids))
-        )
+        self.connection.execute(experiment_runs.delete().where(condition))
 
     def _lock_datasets(self, dataset_ids: Iterable[str]) -> None:
         advisory_locks.lock(self.connection, DATASET_LOCKS.keys(dataset_ids))
